@@ -4,7 +4,8 @@ Where the four IDX files are looked for, in this order:
 
 1. an explicit ``root=`` argument, else the ``FASHION_MNIST_DIR`` environment variable;
 2. the kit's own cache folder (``FASHION_MNIST_CACHE``, default ``~/.cache/softmax-kit``);
-3. Debian's package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``);
+3. Debian's package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist``;
+   ``FASHION_MNIST_SYSTEM_DIR`` names another system folder, e.g. an empty one in tests);
 4. else the official release is downloaded into the cache folder.
 
 Whatever the source, every file is checked before it is used: the IDX magic number,
@@ -175,8 +176,14 @@ def _not_found(looked):
         "  3. connect to the internet and retry (the files are downloaded into the cache).")
 
 
-def find_data_dir(root=None, cache=None, system_dir=DEBIAN_DIR, url=None):
+def system_dir_default():
+    """The system folder: ``FASHION_MNIST_SYSTEM_DIR``, else Debian's DEBIAN_DIR."""
+    return Path(os.environ.get("FASHION_MNIST_SYSTEM_DIR") or DEBIAN_DIR)
+
+
+def find_data_dir(root=None, cache=None, system_dir=None, url=None):
     """Return the folder that holds the four files, downloading into the cache if needed."""
+    system_dir = system_dir if system_dir is not None else system_dir_default()
     root = root if root is not None else os.environ.get("FASHION_MNIST_DIR")
     if root is not None:
         root = Path(root)
@@ -200,7 +207,7 @@ def find_data_dir(root=None, cache=None, system_dir=DEBIAN_DIR, url=None):
     return cache
 
 
-def load_arrays(root=None, cache=None, system_dir=DEBIAN_DIR, url=None):
+def load_arrays(root=None, cache=None, system_dir=None, url=None):
     """Return the verified splits as NumPy arrays.
 
     Returns: dict with train_images (60000, 28, 28, 1) uint8, train_labels (60000,) int32,
@@ -226,10 +233,14 @@ def get_workers(num_workers):
 
 def fashion_mnist_datasets(root=None):
     """Return Gluon datasets (train, test) of (image uint8 (28, 28, 1), label int32) pairs."""
-    from mxnet import gluon, np
+    from mxnet import gluon, nd, np
+    from mxnet.util import is_np_array
     a = load_arrays(root)
-    return (gluon.data.ArrayDataset(np.array(a["train_images"], dtype="uint8"), a["train_labels"]),
-            gluon.data.ArrayDataset(np.array(a["test_images"], dtype="uint8"), a["test_labels"]))
+    # mxnet.np arrays only with npx.set_np() on (as d2l does); else legacy NDArrays,
+    # which the legacy image transforms need (Gluon's own MNIST dataset does the same).
+    array = np.array if is_np_array() else nd.array
+    return (gluon.data.ArrayDataset(array(a["train_images"], dtype="uint8"), a["train_labels"]),
+            gluon.data.ArrayDataset(array(a["test_images"], dtype="uint8"), a["test_labels"]))
 
 
 def load_data_fashion_mnist(batch_size, resize=None, root=None, num_workers=4):

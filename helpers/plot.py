@@ -1,0 +1,60 @@
+"""Figures of the kit: image grids (matplotlib) and training curves (plotly).
+
+One choice for the whole kit: images are drawn with matplotlib, charts with plotly.
+Nothing here sets a renderer or a backend; notebooks call `use_offline_plotly()` once.
+"""
+import plotly.graph_objects as go
+import plotly.io as pio
+
+CURVES = {  # name -> (legend label, colour, marker symbol)
+    "train_loss": ("train loss", "#1f77b4", "circle"),
+    "train_acc": ("train acc", "#ff7f0e", "square"),
+    "test_acc": ("test acc", "#2ca02c", "diamond"),
+}
+
+
+def use_offline_plotly():
+    """Render plotly figures for JupyterLab and, with plotly.js inlined, for exported HTML.
+
+    Never a CDN renderer: the kit must work with no network.
+    """
+    pio.renderers.default = "plotly_mimetype+notebook"
+
+
+def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
+    """Plot a grid of images (notebook 02_fashion_mnist).
+
+    imgs: (n, 28, 28) or (n, 28, 28, 1) arrays (NumPy or mxnet.np); titles: n strings.
+    Returns the matplotlib axes.
+    """
+    import matplotlib.pyplot as plt
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        img = img.asnumpy() if hasattr(img, "asnumpy") else img
+        ax.imshow(img.squeeze(), cmap="gray_r" if img.ndim else None)
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i], fontsize=9)
+    return axes
+
+
+def plot_history(history, title="Training", num_epochs=None):
+    """Line chart of the curves recorded by `train` (notebook 03_softmax_scratch).
+
+    history: dict of per-epoch lists (train_loss, train_acc, test_acc).
+    num_epochs fixes the x range, so a chart that grows epoch by epoch does not jump.
+    """
+    fig = go.Figure()
+    for key, (label, colour, symbol) in CURVES.items():
+        values = history.get(key, [])
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=label,
+                                 mode="lines+markers",
+                                 line=dict(color=colour), marker=dict(symbol=symbol, size=8)))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss / accuracy",
+                      yaxis_range=[0, 1], height=380, template="plotly_white")
+    if num_epochs:
+        fig.update_xaxes(range=[0.5, num_epochs + 0.5])
+    return fig
