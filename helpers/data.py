@@ -42,10 +42,6 @@ FILES = {
                     "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9"),
 }
 
-TEXT_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
-               "sandal", "shirt", "sneaker", "bag", "ankle boot"]
-
-
 class DataError(RuntimeError):
     """Fashion-MNIST is missing or a file of it failed verification."""
 
@@ -223,7 +219,9 @@ def get_fashion_mnist_labels(labels):
 
     labels: (n,) integers in 0..9.
     """
-    return [TEXT_LABELS[int(i)] for i in labels]
+    text_labels = ["t-shirt", "trouser", "pullover", "dress", "coat",
+                   "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+    return [text_labels[int(i)] for i in labels]
 
 
 def get_workers(num_workers):

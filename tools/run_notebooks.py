@@ -1,0 +1,107 @@
+"""The kit's main job: execute every notebook headless and report (``./kit run``).
+
+Each notebook runs in order, in a kernel of its own started from this very Python (the
+project's environment, whatever kernelspecs the machine has), with the notebooks folder
+as its working directory. Executed copies go to build/notebooks/. One line per notebook
+(name, seconds, pass/fail), then the final accuracies the notebooks reported, i.e. the
+lines they print as ``final test accuracy: 0.8312``. Exits non-zero if any notebook fails.
+"""
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+BUILD = ROOT / "build"
+FINAL = re.compile(r"final (\w[\w ]*?) accuracy: ([0-9.]+)")
+KERNEL = "softmax-kit-current-env"
+
+
+class CurrentEnvKernelSpecManager(KernelSpecManager):
+    """Serve one kernelspec: ipykernel in the Python running this script."""
+
+    def get_kernel_spec(self, kernel_name):
+        if kernel_name == KERNEL:
+            from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+            return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+        return super().get_kernel_spec(kernel_name)
+
+
+def notebook_paths(selected=()):
+    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    if selected:
+        paths = [p for p in paths if any(s in p.stem for s in selected)]
+    return paths
+
+
+def reported_accuracies(nb):
+    """The 'final ... accuracy: x' lines a notebook printed, as {label: value}."""
+    found = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("text", "") if out.get("output_type") == "stream" else ""
+            for label, value in FINAL.findall(text):
+                found[label] = float(value)
+    return found
+
+
+def execute(path, out_dir, timeout=900):
+    """Execute one notebook; write the executed copy; return (ok, seconds, nb, error)."""
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+                            kernel_manager_class="jupyter_client.manager.KernelManager",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.km = client.kernel_manager_class(kernel_name=KERNEL,
+                                            kernel_spec_manager=CurrentEnvKernelSpecManager())
+    error = None
+    tic = time.perf_counter()
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
+        error = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+    seconds = time.perf_counter() - tic
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    return error is None, seconds, nb, error
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("only", nargs="*", help="run only notebooks whose name contains this")
+    parser.add_argument("--build", type=Path, default=BUILD, help="output folder (build/)")
+    args = parser.parse_args(argv)
+
+    paths = notebook_paths(args.only)
+    if not paths:
+        print(f"no notebook matches {args.only}", file=sys.stderr)
+        return 2
+    results = []
+    for i, path in enumerate(paths, 1):
+        print(f"[{i}/{len(paths)}] running {path.name} ...", flush=True)
+        ok, seconds, nb, error = execute(path, args.build / "notebooks")
+        results.append((path, ok, seconds, reported_accuracies(nb)))
+        status = "pass" if ok else "FAIL"
+        print(f"{path.stem:<28} {seconds:7.1f} s  {status}", flush=True)
+        if error:
+            print(f"    {error}", flush=True)
+
+    print("\nFinal accuracies reported:")
+    for path, ok, _, accs in results:
+        for label, value in accs.items():
+            print(f"  {path.stem:<28} {label} accuracy {value:.4f}")
+    failed = [p.name for p, ok, _, _ in results if not ok]
+    total = sum(r[2] for r in results)
+    print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
+          f"in {total:.0f} s; executed copies in {args.build / 'notebooks'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
