@@ -33,7 +33,7 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     axes = axes.flatten()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
         img = img.asnumpy() if hasattr(img, "asnumpy") else img
-        ax.imshow(img.squeeze(), cmap="gray_r" if img.ndim else None)
+        ax.imshow(img.squeeze(), cmap="gray_r")
         ax.axes.get_xaxis().set_visible(False)
         ax.axes.get_yaxis().set_visible(False)
         if titles:
@@ -58,3 +58,27 @@ def plot_history(history, title="Training", num_epochs=None):
     if num_epochs:
         fig.update_xaxes(range=[0.5, num_epochs + 0.5])
     return fig
+
+
+class ProgressChart:
+    """A training chart that redraws in place after every epoch (notebook 03_softmax_scratch).
+
+    Pass it as `train(..., on_epoch=chart)`. In a notebook it updates one output (no
+    stack of figures, no flicker) and leaves the final figure there; headless, it only
+    keeps `figure` up to date.
+    """
+
+    def __init__(self, num_epochs, title="Training"):
+        self.num_epochs, self.title = num_epochs, title
+        self.figure = plot_history({}, title, num_epochs)
+        self.handle = None
+        from IPython import get_ipython
+        if get_ipython() is not None:
+            from IPython.display import display
+            self.handle = display(self.figure, display_id=True)
+
+    def __call__(self, epoch, history):
+        self.figure = plot_history(history, f"{self.title}: epoch {epoch}/{self.num_epochs}",
+                                   self.num_epochs)
+        if self.handle is not None:
+            self.handle.update(self.figure)

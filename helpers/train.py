@@ -45,22 +45,6 @@ def correct_count(y_hat, y):
     return (y_hat.argmax(axis=1).astype(y.dtype) == y).sum()
 
 
-class Accumulator:
-    """Sums over `n` variables (notebook 03_softmax_scratch)."""
-
-    def __init__(self, n):
-        self.data = [0.0] * n
-
-    def add(self, *args):
-        self.data = [a + b for a, b in zip(self.data, args)]
-
-    def reset(self):
-        self.data = [0.0] * len(self.data)
-
-    def __getitem__(self, idx):
-        return self.data[idx]
-
-
 def evaluate_accuracy(net, data_iter, device=None):
     """Accuracy of `net` over a whole dataset (notebook 03_softmax_scratch).
 

@@ -1,0 +1,93 @@
+"""Interactive explorers: ipywidgets controls that redraw a plotly figure.
+
+Each explorer keeps its figure-making logic in a plain function (tested headless) and
+its widgets in a small class: `update()` redraws and returns the figure, so a test
+can set a control's value, call `update()` and check the figure's data. In a notebook
+the explorer displays itself. The figure is shown in an `Output` widget, so its last
+state is saved with the notebook's widget state.
+"""
+import numpy as onp
+import plotly.graph_objects as go
+
+
+def softmax_probabilities(logits, temperature=1.0):
+    """Softmax of logits / temperature, computed stably (max subtracted first).
+
+    logits: (q,) numbers; temperature > 0. Returns (q,) probabilities (NumPy).
+    """
+    if temperature <= 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    z = onp.asarray(logits, dtype=onp.float64) / temperature
+    e = onp.exp(z - z.max())
+    return e / e.sum()
+
+
+def softmax_figure(logits, temperature=1.0, labels=None):
+    """Bar chart of the softmax probabilities, the argmax bar marked.
+
+    logits: (q,) numbers; labels: q names (default o1..oq).
+    """
+    p = softmax_probabilities(logits, temperature)
+    labels = list(labels) if labels else [f"o{j + 1}" for j in range(len(p))]
+    top = int(p.argmax())
+    colours = ["#d62728" if j == top else "#1f77b4" for j in range(len(p))]
+    fig = go.Figure(go.Bar(x=labels, y=p, marker_color=colours,
+                           text=[f"{v:.2f}" for v in p], textposition="outside"))
+    fig.update_layout(title=f"softmax(o / T), T = {temperature:.2f}; argmax: {labels[top]}",
+                      yaxis_range=[0, 1.1], yaxis_title="probability", height=340,
+                      template="plotly_white", showlegend=False)
+    return fig
+
+
+def show_in(out, fig):
+    """Replace what Output widget `out` shows by `fig` (only inside an IPython kernel)."""
+    from IPython import get_ipython
+    if get_ipython() is None:  # headless, e.g. under pytest: nothing to draw on
+        return
+    from IPython.display import display
+    with out:
+        out.clear_output(wait=True)
+        display(fig)
+
+
+class SoftmaxExplorer:
+    """Sliders for 3 to 10 logits and a temperature; a live bar chart of the probabilities."""
+
+    MAX_LOGITS = 10
+
+    def __init__(self, logits=(2.0, 1.0, 0.1), temperature=1.0):
+        import ipywidgets as widgets
+        if not 3 <= len(logits) <= self.MAX_LOGITS:
+            raise ValueError(f"give 3 to {self.MAX_LOGITS} logits, got {len(logits)}")
+        start = list(logits) + [0.0] * (self.MAX_LOGITS - len(logits))
+        self.logit_sliders = [
+            widgets.FloatSlider(value=v, min=-10, max=10, step=0.1, description=f"o{j + 1}",
+                                continuous_update=True)
+            for j, v in enumerate(start)]
+        self.count = widgets.IntSlider(value=len(logits), min=3, max=self.MAX_LOGITS,
+                                       description="classes")
+        self.temperature = widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
+                                                  step=0.05, description="T")
+        self.out = widgets.Output()
+        for w in self.logit_sliders + [self.count, self.temperature]:
+            w.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([self.count, self.temperature,
+                                    widgets.VBox(self.logit_sliders), self.out])
+        self.figure = None
+        self.update()
+
+    def logits(self):
+        """The logits currently set: (q,) with q the number of classes chosen."""
+        return [s.value for s in self.logit_sliders[:self.count.value]]
+
+    def update(self):
+        """Redraw the chart from the controls; return the figure."""
+        for j, s in enumerate(self.logit_sliders):
+            s.layout.display = None if j < self.count.value else "none"
+        self.figure = softmax_figure(self.logits(), self.temperature.value)
+        show_in(self.out, self.figure)
+        return self.figure
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
