@@ -1,0 +1,28 @@
+"""Fixtures shared by the kit's tests."""
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA_ENV = ("FASHION_MNIST_DIR", "FASHION_MNIST_CACHE", "FASHION_MNIST_URL",
+            "FASHION_MNIST_SYSTEM_DIR")
+
+
+@pytest.fixture(scope="session")
+def project():
+    """The project folder: kit, the pin files, helpers/."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir():
+    """The folder holding the real Fashion-MNIST files, found as the kit finds it."""
+    from helpers.data import find_data_dir
+    return find_data_dir()
+
+
+@pytest.fixture
+def no_data_env(monkeypatch):
+    """No FASHION_MNIST_* variable set: the loader uses only what a test passes it."""
+    for var in DATA_ENV:
+        monkeypatch.delenv(var, raising=False)
