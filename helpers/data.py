@@ -180,7 +180,7 @@ def system_dir_default():
 def find_data_dir(root=None, cache=None, system_dir=None, url=None):
     """Return the folder that holds the four files, downloading into the cache if needed."""
     system_dir = system_dir if system_dir is not None else system_dir_default()
-    root = root if root is not None else os.environ.get("FASHION_MNIST_DIR")
+    root = root if root is not None else (os.environ.get("FASHION_MNIST_DIR") or None)
     if root is not None:
         root = Path(root)
         missing = [f[0] for f in FILES.values() if not (root / f[0]).is_file()]

@@ -3,8 +3,11 @@
 One choice for the whole kit: images are drawn with matplotlib, charts with plotly.
 Nothing here sets a renderer or a backend; notebooks call `use_offline_plotly()` once.
 """
+import json
+
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.io.base_renderers import NotebookRenderer
 
 CURVES = {  # name -> (legend label, colour, marker symbol)
     "train_loss": ("train loss", "#1f77b4", "circle"),
@@ -13,12 +16,40 @@ CURVES = {  # name -> (legend label, colour, marker symbol)
 }
 
 
+class OfflineNotebookRenderer(NotebookRenderer):
+    """plotly's `notebook` renderer without its MathJax script from a CDN.
+
+    Like `notebook`, it inlines plotly.js once per notebook (from the installed package)
+    and gives each figure a text/html output for exported HTML; unlike it, no output
+    asks any other host for anything.
+    """
+
+    def to_mimebundle(self, fig_dict):
+        html = pio.to_html(fig_dict, config=self.config, include_plotlyjs=False,
+                           include_mathjax=False, full_html=False, default_width="100%",
+                           default_height=525, validate=False)
+        return {"text/html": html}
+
+
 def use_offline_plotly():
     """Render plotly figures for JupyterLab and, with plotly.js inlined, for exported HTML.
 
-    Never a CDN renderer: the kit must work with no network.
+    The default is the mimetype (JupyterLab draws it) plus offline HTML (exported pages
+    draw it). Never a CDN renderer: the kit must work with no network.
     """
-    pio.renderers.default = "plotly_mimetype+notebook"
+    pio.renderers["notebook_offline"] = OfflineNotebookRenderer()
+    pio.renderers.default = "plotly_mimetype+notebook_offline"
+
+
+def figure_bundle(fig):
+    """The outputs a figure displays as, built without re-running any renderer's set-up.
+
+    Used with IPython's display(..., raw=True, display_id=True) to redraw in place.
+    """
+    fig_dict = json.loads(pio.to_json(fig, validate=False))
+    html = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False,
+                       full_html=False, default_width="100%", validate=False)
+    return {"application/vnd.plotly.v1+json": fig_dict, "text/html": html}
 
 
 def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
@@ -75,10 +106,12 @@ class ProgressChart:
         from IPython import get_ipython
         if get_ipython() is not None:
             from IPython.display import display
-            self.handle = display(self.figure, display_id=True)
+            # A plotly figure displays itself and would ignore display_id: pass its bundle.
+            self.handle = display(figure_bundle(self.figure), raw=True, display_id=True)
 
     def __call__(self, epoch, history):
         self.figure = plot_history(history, f"{self.title}: epoch {epoch}/{self.num_epochs}",
                                    self.num_epochs)
         if self.handle is not None:
-            self.handle.update(self.figure)
+            self.handle.update(figure_bundle(self.figure), raw=True)
+
