@@ -20,7 +20,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-FINAL = re.compile(r"final (\w[\w ]*?) accuracy: ([0-9.]+)")
+FINAL = re.compile(r"final (\w[\w -]*?) accuracy: ([0-9.]+)")
 KERNEL = "softmax-kit-current-env"
 
 
