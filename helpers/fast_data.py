@@ -12,7 +12,7 @@ from helpers.data import load_arrays
 
 
 def to_tensor(images):
-    """Convert uint8 images to what ToTensor gives, for a whole array at once.
+    """Convert uint8 images to what ToTensor gives, for a whole array at once (notebook 02_fashion_mnist).
 
     images: (n, 28, 28, 1) uint8. Returns (n, 1, 28, 28) float32 in [0, 1] (NumPy).
     """
@@ -20,7 +20,7 @@ def to_tensor(images):
 
 
 class ArrayLoader:
-    """Iterate over minibatches of arrays that already live on the device.
+    """Iterate over minibatches of arrays that already live on the device (notebook 02_fashion_mnist).
 
     X: (n, 1, 28, 28) float32; y: (n,) int32. Each pass over it is one epoch; with
     `shuffle`, every epoch draws a fresh permutation from `rng` (a NumPy RandomState,
