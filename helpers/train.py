@@ -3,6 +3,7 @@
 Each function is taught in a notebook (named in its docstring) and reused by the later
 ones; tests/test_notebook_sync.py keeps the notebook's copy and this one identical.
 """
+import mxnet as mx
 from mxnet import autograd, gluon, np
 
 
@@ -45,6 +46,20 @@ def correct_count(y_hat, y):
     return (y_hat.argmax(axis=1).astype(y.dtype) == y).sum()
 
 
+def to_device(X, y, device=None):
+    """Move a batch to `device` (notebook 03_softmax_scratch).
+
+    X: (batch, ...), y: (batch,). Without a device, a batch stays where it is, unless it
+    sits in shared memory (context cpu_shared, as DataLoader workers hand it over),
+    which a hybridized network refuses: then it is copied to cpu().
+    """
+    if device is None and X.ctx.device_type == "cpu_shared":
+        device = mx.cpu()
+    if device is None:
+        return X, y
+    return X.as_in_context(device), y.as_in_context(device)
+
+
 def evaluate_accuracy(net, data_iter, device=None):
     """Accuracy of `net` over a whole dataset (notebook 03_softmax_scratch).
 
@@ -53,8 +68,7 @@ def evaluate_accuracy(net, data_iter, device=None):
     """
     correct, n = 0, 0
     for X, y in data_iter:
-        if device is not None:
-            X, y = X.as_in_context(device), y.as_in_context(device)
+        X, y = to_device(X, y, device)
         correct = correct + correct_count(net(X), y)
         n += y.size
     return float(correct) / n
@@ -80,8 +94,7 @@ def train_epoch(net, train_iter, loss, updater, device=None):
         updater = updater.step
     total_loss, correct, n = 0, 0, 0
     for X, y in train_iter:
-        if device is not None:
-            X, y = X.as_in_context(device), y.as_in_context(device)
+        X, y = to_device(X, y, device)
         with autograd.record():
             y_hat = net(X)
             l = loss(y_hat, y)

@@ -133,3 +133,11 @@ def test_accuracy_assertions_fail_a_model_that_cannot_learn():
     assert error is not None, "notebook 03 passed with lr = 0: its assertions do not bite"
     assert error.ename == "AssertionError", error.ename
     assert "train_loss < 0.5" in str(error), str(error)[-500:]
+
+
+def test_the_classic_data_switch_runs_the_hybridized_model():
+    # FAST_DATA = False feeds DataLoader batches (shared memory) to a hybridized network;
+    # one epoch is too few for the lesson's bar, so the run must stop at the assertions.
+    path = ROOT / "notebooks" / "04_softmax_concise.ipynb"
+    error = run_notebook_with(path, "FAST_DATA = False\nbatch_size, lr, num_epochs = 256, 0.1, 1")
+    assert error is not None and error.ename == "AssertionError", error and str(error)[-800:]
