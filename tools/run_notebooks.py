@@ -76,21 +76,51 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("only", nargs="*", help="run only notebooks whose name contains this")
     parser.add_argument("--build", type=Path, default=BUILD, help="output folder (build/)")
+    parser.add_argument("--no-site", action="store_true",
+                        help="do not render the executed notebooks as a site (build/site/)")
     args = parser.parse_args(argv)
 
     paths = notebook_paths(args.only)
     if not paths:
         print(f"no notebook matches {args.only}", file=sys.stderr)
         return 2
+    def heartbeat(name, every=30.0):
+        """A thread that says, every `every` s, how long `name` has been running."""
+        import threading
+        stop, tic = threading.Event(), time.perf_counter()
+
+        def beat():
+            while not stop.wait(every):
+                print(f"    ... {name} still running, {time.perf_counter() - tic:.0f} s",
+                      flush=True)
+        threading.Thread(target=beat, daemon=True).start()
+        return stop
+
     results = []
     for i, path in enumerate(paths, 1):
         print(f"[{i}/{len(paths)}] running {path.name} ...", flush=True)
-        ok, seconds, nb, error = execute(path, args.build / "notebooks")
+        beating = heartbeat(path.stem)
+        try:
+            ok, seconds, nb, error = execute(path, args.build / "notebooks")
+        finally:
+            beating.set()
         results.append((path, ok, seconds, reported_accuracies(nb)))
         status = "pass" if ok else "FAIL"
         print(f"{path.stem:<28} {seconds:7.1f} s  {status}", flush=True)
         if error:
             print(f"    {error}", flush=True)
+
+    site_failed = False
+    if not args.no_site:
+        # The executed copies as a static offline site (tools/build_site.py).
+        from tools.build_site import build_site, executed_notebooks
+        print(f"\nRendering the site to {args.build / 'site'} ...", flush=True)
+        try:
+            build_site(executed_notebooks(args.build), args.build / "site",
+                       failed=[p.stem for p, ok, _, _ in results if not ok])
+        except Exception as e:  # the notebooks' own results still print below
+            site_failed = True
+            print(f"    site FAILED: {type(e).__name__}: {e}", flush=True)
 
     print("\nFinal accuracies reported:")
     for path, ok, _, accs in results:
@@ -100,7 +130,7 @@ def main(argv=None):
     total = sum(r[2] for r in results)
     print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
           f"in {total:.0f} s; executed copies in {args.build / 'notebooks'}")
-    return 1 if failed else 0
+    return 1 if failed or site_failed else 0
 
 
 if __name__ == "__main__":
