@@ -91,3 +91,72 @@ class SoftmaxExplorer:
     def _ipython_display_(self):
         from IPython.display import display
         display(self.widget)
+
+
+def prediction_figure(image, probs, true_label, labels):
+    """An image beside the model's probabilities for it, true class and argmax marked.
+
+    image: (28, 28) or (28, 28, 1) array; probs: (q,) probabilities; true_label: int;
+    labels: q class names.
+    """
+    from plotly.subplots import make_subplots
+    probs = onp.asarray(probs, dtype=onp.float64)
+    top = int(probs.argmax())
+    colours = ["#2ca02c" if j == true_label else "#d62728" if j == top else "#1f77b4"
+               for j in range(len(probs))]
+    verdict = "right" if top == true_label else "wrong"
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.35, 0.65],
+                        subplot_titles=(f"true: {labels[true_label]}",
+                                        f"predicted: {labels[top]} ({probs[top]:.0%}, {verdict})"))
+    pixels = onp.asarray(image, dtype=onp.float64).reshape(28, 28)
+    fig.add_trace(go.Heatmap(z=pixels[::-1], colorscale="Greys", showscale=False), 1, 1)
+    fig.add_trace(go.Bar(x=list(labels), y=probs, marker_color=colours,
+                         text=[f"{p:.2f}" for p in probs], textposition="outside"), 1, 2)
+    fig.update_xaxes(visible=False, row=1, col=1)
+    fig.update_yaxes(visible=False, scaleanchor="x", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.15], title_text="probability", row=1, col=2)
+    fig.update_layout(height=340, template="plotly_white", showlegend=False,
+                      margin=dict(t=60, b=80))
+    return fig
+
+
+class PredictionBrowser:
+    """Browse test predictions: a slider picks an image, a button jumps to the next mistake.
+
+    images: (n, 28, 28[, 1]); probs: (n, q) the model's probabilities; y: (n,) true
+    classes; labels: q class names.
+    """
+
+    def __init__(self, images, probs, y, labels):
+        import ipywidgets as widgets
+        self.images, self.labels = images, list(labels)
+        self.probs, self.y = onp.asarray(probs), onp.asarray(y)
+        self.mistakes = onp.flatnonzero(self.probs.argmax(axis=1) != self.y)
+        self.index = widgets.IntSlider(value=0, min=0, max=len(self.y) - 1,
+                                       description="test image")
+        self.next_button = widgets.Button(description="next mistake", icon="forward")
+        self.next_button.on_click(lambda _: self.next_mistake())
+        self.out = widgets.Output()
+        self.index.observe(lambda change: self.update(), names="value")
+        self.widget = widgets.VBox([widgets.HBox([self.index, self.next_button]), self.out])
+        self.figure = None
+        self.update()
+
+    def next_mistake(self):
+        """Move the slider to the first mistake after the current image (wrapping round)."""
+        if len(self.mistakes):
+            later = self.mistakes[self.mistakes > self.index.value]
+            self.index.value = int(later[0] if len(later) else self.mistakes[0])
+        return self.index.value
+
+    def update(self):
+        """Redraw for the image the slider points at; return the figure."""
+        i = self.index.value
+        self.figure = prediction_figure(self.images[i], self.probs[i], int(self.y[i]),
+                                        self.labels)
+        show_in(self.out, self.figure)
+        return self.figure
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)

@@ -115,3 +115,43 @@ class ProgressChart:
         if self.handle is not None:
             self.handle.update(figure_bundle(self.figure), raw=True)
 
+
+
+def reliability_figure(bins, title="Reliability diagram"):
+    """Bars of accuracy per confidence bin against the diagonal of perfect calibration.
+
+    bins: the dict of helpers.metrics.reliability_bins (edges, count, confidence,
+    accuracy). Each bar's label gives its count of examples (notebook 07_calibration).
+    """
+    edges = bins["edges"]
+    centres = (edges[:-1] + edges[1:]) / 2
+    used = bins["count"] > 0
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=centres[used], y=bins["accuracy"][used], width=edges[1] - edges[0],
+                         name="accuracy", marker_color="#1f77b4",
+                         text=[f"{c}" for c in bins["count"][used]], textposition="outside",
+                         hovertemplate="confidence %{x:.2f}<br>accuracy %{y:.3f}"
+                                       "<br>%{text} examples<extra></extra>"))
+    fig.add_trace(go.Scatter(x=centres[used], y=bins["confidence"][used], mode="markers",
+                             name="mean confidence", marker=dict(color="#d62728", symbol="x",
+                                                                 size=9)))
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="perfect calibration",
+                             line=dict(color="gray", dash="dash")))
+    fig.update_layout(title=title, xaxis_title="confidence (top-label probability)",
+                      yaxis_title="accuracy", xaxis_range=[0, 1], yaxis_range=[0, 1.12],
+                      height=400, template="plotly_white", bargap=0.05)
+    return fig
+
+
+def confusion_figure(counts, labels, title="Confusion matrix"):
+    """Heatmap of a confusion matrix, true classes as rows (notebook 07_calibration).
+
+    counts: (q, q) with counts[i, j] examples of class i predicted as j; labels: q names.
+    """
+    fig = go.Figure(go.Heatmap(z=counts, x=list(labels), y=list(labels), colorscale="Blues",
+                               text=counts, texttemplate="%{text}",
+                               hovertemplate="true %{y}<br>predicted %{x}<br>%{z}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true",
+                      yaxis_autorange="reversed", height=520, width=620,
+                      template="plotly_white")
+    return fig
