@@ -1,0 +1,100 @@
+"""Write a fake class of four students' submissions of a1_softmax, to try grading on.
+
+    cd course
+    ../.venv/bin/nbgrader generate_assignment a1_softmax --force
+    ../.venv/bin/python fixture_class.py
+    ../.venv/bin/nbgrader autograde a1_softmax
+
+Each student starts from the released notebook (release/a1_softmax/softmax.ipynb) and
+answers the way the name says; submitted/<student>/a1_softmax/softmax.ipynb is the result:
+
+- correct:     the source notebook's solutions (and its written answer);
+- overflow:    the textbook softmax, exp(X) / sum: right for small logits, nan for large;
+- empty:       the release as handed out, nothing answered;
+- wrong_shape: a stable softmax that returns the transpose, (q, batch).
+
+Every student but `empty` answers log-sum-exp and the question with the solutions, so
+each score differs from full marks by the softmax points alone. Generated from the current
+source and release every time, the answers cannot drift from the notebooks.
+tests/test_grading.py autogrades this class and checks each student's score.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+ASSIGNMENT, NOTEBOOK = "a1_softmax", "softmax.ipynb"
+
+OVERFLOW = '''\
+def softmax(X):
+    """Row-wise softmax of logits X: (batch, q) -> (batch, q)."""
+    X_exp = np.exp(X)
+    partition = X_exp.sum(axis=1, keepdims=True)
+    return X_exp / partition
+'''
+
+WRONG_SHAPE = '''\
+def softmax(X):
+    """Row-wise softmax of logits X: (batch, q) -> (batch, q)."""
+    X_exp = np.exp(X - X.max(axis=1, keepdims=True))
+    return (X_exp / X_exp.sum(axis=1, keepdims=True)).T
+'''
+
+# student -> {grade_id of a solution cell: its source}; None: leave the release as it is
+STUDENTS = {
+    "correct": {},
+    "overflow": {"softmax": OVERFLOW},
+    "empty": None,
+    "wrong_shape": {"softmax": WRONG_SHAPE},
+}
+
+
+def strip_markers(source):
+    """A solution cell's source without nbgrader's BEGIN/END SOLUTION lines, as a student writes it."""
+    keep = [line for line in source.splitlines()
+            if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")]
+    return "\n".join(keep)
+
+
+def solutions(course):
+    """{grade_id: source} of the solution cells of the source notebook, markers stripped."""
+    nb = nbformat.read(course / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
+    return {c.metadata.nbgrader["grade_id"]: strip_markers(c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def write_class(course=HERE):
+    """Write submitted/<student>/a1_softmax/softmax.ipynb for every student; return their paths."""
+    course = Path(course).resolve()
+    release = course / "release" / ASSIGNMENT / NOTEBOOK
+    if not release.is_file():
+        sys.exit(f"{release} is missing: run nbgrader generate_assignment {ASSIGNMENT} first")
+    answers = solutions(course)
+    paths = []
+    for student, overrides in STUDENTS.items():
+        nb = nbformat.read(release, as_version=4)
+        if overrides is not None:
+            for cell in nb.cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id in answers:
+                    cell.source = overrides.get(grade_id, answers[grade_id])
+        path = course / "submitted" / student / ASSIGNMENT / NOTEBOOK
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, str(path))
+        paths.append(path)
+    return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--course", type=Path, default=HERE,
+                        help="the course folder (default: the one holding this script)")
+    args = parser.parse_args(argv)
+    for path in write_class(args.course):
+        print(path.relative_to(args.course.resolve()))
+
+
+if __name__ == "__main__":
+    main()

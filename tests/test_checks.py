@@ -1,0 +1,426 @@
+"""helpers/checks.py: each check passes a right answer and names the fault of a wrong one.
+
+The wrong answers are the mistakes students make: the textbook softmax that overflows,
+the transpose, the sum over the wrong axis, a mean instead of one loss per example, an
+update that rebinds instead of writing in place, and so on. Each test asserts the message
+a student would read, so a vaguer message fails it.
+"""
+import subprocess
+import sys
+
+import numpy as onp
+import pytest
+
+import mxnet as mx
+from mxnet import autograd, gluon, init, np, npx
+
+from helpers import checks
+from helpers import devices as ref_devices
+from helpers import train as ref
+
+
+@pytest.fixture(scope="module", autouse=True)
+def np_mode():
+    """NumPy-style MXNet arrays (npx.set_np()), as in the notebooks; off again afterwards."""
+    npx.set_np()
+    yield
+    npx.reset_np()
+
+
+def stable_softmax(X):
+    X_exp = np.exp(X - X.max(axis=1, keepdims=True))
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+
+
+def naive_softmax(X):
+    X_exp = np.exp(X)
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+
+
+def test_import_is_cheap():
+    code = "import sys, helpers.checks; print('mxnet' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"
+
+
+# ---------------------------------------------------------------- generic checks
+
+def test_check_shape():
+    checks.check_shape(onp.zeros((256, 10)), (256, 10))
+    with pytest.raises(AssertionError, match=r"^softmax\(X\): expected shape \(256, 10\), "
+                                             r"got \(10, 256\) \(the transpose"):
+        checks.check_shape(onp.zeros((10, 256)), (256, 10), "softmax(X)")
+    with pytest.raises(AssertionError, match=r"got \(256,\) \(an axis is missing"):
+        checks.check_shape(onp.zeros(256), (256, 1))
+    with pytest.raises(AssertionError, match=r"got \(\) \(a single number.*; one loss per"):
+        checks.check_shape(onp.float32(1), (2,), hint="one loss per example")
+    with pytest.raises(AssertionError, match="is None: did you forget a return"):
+        checks.check_shape(None, (2,))
+
+
+def test_check_dtype():
+    checks.check_dtype(np.zeros(2, dtype="float64"), "float64")
+    with pytest.raises(AssertionError, match="^X: expected dtype float32, got float64$"):
+        checks.check_dtype(onp.zeros(2), "float32", "X")
+
+
+def test_check_finite_names_the_entry():
+    checks.check_finite(onp.ones((2, 3)))
+    a = onp.ones((4, 3))
+    a[2, 1] = onp.nan
+    with pytest.raises(AssertionError, match=r"^nan in output for logits around 1000 "
+                                             r"\(row 2, column 1\)$"):
+        checks.check_finite(a, "output", "for logits around 1000")
+    with pytest.raises(AssertionError, match=r"^inf in y \(entry 1\)$"):
+        checks.check_finite(onp.array([0.0, onp.inf]), "y")
+
+
+def test_check_probabilities_names_the_row_and_its_sum():
+    checks.check_probabilities(onp.full((5, 4), 0.25))
+    P = onp.full((5, 2), 0.5)
+    P[3] = [0.9, 0.8]
+    with pytest.raises(AssertionError, match=r"^rows must sum to 1; row 3 sums to 1\.7$"):
+        checks.check_probabilities(P)
+    P = onp.full((3, 2), 0.5)
+    P[1] = [1.3, -0.3]
+    with pytest.raises(AssertionError, match=r"non-negative; row 1, column 1 is -0\.3$"):
+        checks.check_probabilities(P)
+    with pytest.raises(AssertionError, match=r"expected a 2-d array .* got shape \(4,\)"):
+        checks.check_probabilities(onp.full(4, 0.25))
+
+
+def test_check_close_names_the_row():
+    checks.check_close(onp.ones((2, 2)), onp.ones((2, 2)))
+    with pytest.raises(AssertionError, match=r"^f\(X\): row 1 is \[1, 2\], expected \[1, 1\]$"):
+        checks.check_close(onp.array([[1, 1], [1, 2]]), onp.ones((2, 2)), "f(X)")
+
+
+# ---------------------------------------------------------------- lesson 1
+
+@pytest.mark.parametrize("kwargs", [{}, {"offset": 1000}, {"offset": -1000},
+                                    {"shape": (1, 10)}, {"shape": (5, 1)},
+                                    {"shape": (64, 2), "dtype": "float64", "offset": 1000}])
+def test_check_softmax_passes_a_stable_softmax(kwargs):
+    checks.check_softmax(stable_softmax, **kwargs)
+
+
+def test_check_softmax_passes_the_textbook_softmax_on_small_logits():
+    checks.check_softmax(naive_softmax)
+    checks.check_softmax(ref.softmax, shape=(3, 5))
+
+
+@pytest.mark.parametrize("offset", [1000, -1000])
+def test_check_softmax_catches_overflow_and_underflow(offset):
+    with pytest.raises(AssertionError, match=f"^nan in output for logits around {offset} "):
+        checks.check_softmax(naive_softmax, offset=offset)
+
+
+def test_check_softmax_catches_wrong_shapes_and_axes():
+    with pytest.raises(AssertionError, match=r"expected shape \(256, 10\), got \(10, 256\)"):
+        checks.check_softmax(lambda X: stable_softmax(X).T)
+    with pytest.raises(AssertionError, match=r"^rows must sum to 1; row 0 sums to "):
+        checks.check_softmax(lambda X: np.exp(X) / np.exp(X).sum(axis=0, keepdims=True))
+    with pytest.raises(AssertionError, match=r"got \(256,\) \(an axis is missing"):
+        checks.check_softmax(lambda X: np.exp(X).sum(axis=1))
+    with pytest.raises(AssertionError, match="did you forget a return"):
+        checks.check_softmax(lambda X: None)
+
+
+def test_check_softmax_catches_wrong_values_and_dtypes():
+    with pytest.raises(AssertionError, match=r"^softmax\(X\) for logits around 0: row 0 is"):
+        checks.check_softmax(lambda X: stable_softmax(2 * X))
+    with pytest.raises(AssertionError, match="expected dtype float64, got float32; keep"):
+        checks.check_softmax(lambda X: stable_softmax(X.astype("float32")), dtype="float64")
+
+
+def test_check_keeps_input():
+    checks.check_keeps_input(stable_softmax)
+
+    def in_place(X):
+        X -= X.max(axis=1, keepdims=True)
+        return stable_softmax(X)
+    with pytest.raises(AssertionError, match="changed its input X in place"):
+        checks.check_keeps_input(in_place)
+
+
+def stable_logsumexp(X):
+    m = X.max(axis=1, keepdims=True)
+    return m[:, 0] + np.log(np.exp(X - m).sum(axis=1))
+
+
+def test_check_logsumexp():
+    checks.check_logsumexp(stable_logsumexp)
+    checks.check_logsumexp(stable_logsumexp, offset=-1000, shape=(1, 3), dtype="float64")
+    naive = lambda X: np.log(np.exp(X).sum(axis=1))  # noqa: E731
+    checks.check_logsumexp(naive)
+    with pytest.raises(AssertionError, match="^(nan|inf) in output for logits around 1000"):
+        checks.check_logsumexp(naive, offset=1000)
+    with pytest.raises(AssertionError, match=r"expected shape \(256,\), got \(256, 1\) "
+                                             r"\(one axis too many"):
+        checks.check_logsumexp(lambda X: np.log(np.exp(X).sum(axis=1, keepdims=True)))
+
+
+# ---------------------------------------------------------------- lesson 2
+
+def test_check_labels():
+    from helpers.data import get_fashion_mnist_labels
+    checks.check_labels(get_fashion_mnist_labels)
+    checks.check_labels(get_fashion_mnist_labels, [9, 0, 0, 3])
+    capitalized = lambda labels: [n.capitalize() for n in get_fashion_mnist_labels(labels)]  # noqa: E731
+    with pytest.raises(AssertionError, match=r"^label 0 should be 't-shirt', got 'T-shirt'$"):
+        checks.check_labels(capitalized)
+    with pytest.raises(AssertionError, match="should return a list, got tuple"):
+        checks.check_labels(lambda labels: tuple(get_fashion_mnist_labels(labels)))
+    with pytest.raises(AssertionError, match="should return 4 names for 4 labels, got 10"):
+        checks.check_labels(lambda labels: list(checks.TEXT_LABELS), [1, 2, 3, 4])
+
+
+def good_to_tensor(images):
+    return images.astype("float32").transpose(0, 3, 1, 2) / 255
+
+
+def test_check_to_tensor():
+    checks.check_to_tensor(good_to_tensor)
+    checks.check_to_tensor(good_to_tensor, n=1, dtype="float32")
+    with pytest.raises(AssertionError, match=r"values must lie in \[0, 1\]; they range from "
+                                             r"0 to 255 \(divide by 255\)"):
+        checks.check_to_tensor(lambda im: im.astype("float32").transpose(0, 3, 1, 2))
+    with pytest.raises(AssertionError, match=r"got \(4, 28, 28, 1\): the channel axis"):
+        checks.check_to_tensor(lambda im: im.astype("float32") / 255)
+    with pytest.raises(AssertionError, match="expected dtype float32, got float64"):
+        checks.check_to_tensor(lambda im: good_to_tensor(im).astype("float64"))
+
+
+@pytest.fixture(scope="module")
+def iterators():
+    from helpers.data import load_data_fashion_mnist
+    return load_data_fashion_mnist(256, num_workers=0)
+
+
+def test_check_batch(iterators):
+    X, y = next(iter(iterators[0]))
+    checks.check_batch(X, y, 256)
+    with pytest.raises(AssertionError, match=r"^X: expected shape \(256, 1, 28, 28\), got "
+                                             r"\(256, 28, 28, 1\)"):
+        checks.check_batch(X.transpose(0, 2, 3, 1), y, 256)
+    with pytest.raises(AssertionError, match=r"pixel values must lie in \[0, 1\]"):
+        checks.check_batch(X * 255, y, 256)
+    with pytest.raises(AssertionError, match="^y: expected dtype int32, got float32"):
+        checks.check_batch(X, y.astype("float32"), 256)
+
+
+def test_check_iterators(iterators):
+    train_iter, test_iter = iterators
+    checks.check_iterators(train_iter, test_iter, 256)
+    train, test = train_iter._dataset, test_iter._dataset
+    shuffled_test = gluon.data.DataLoader(test, 256, shuffle=True)
+    with pytest.raises(AssertionError, match=r"test_iter must not be shuffled: its first "
+                                             r"labels should be \[9, 2, 1, 1, 6\]"):
+        checks.check_iterators(train_iter, shuffled_test, 256)
+    in_order = gluon.data.DataLoader(train, 256, shuffle=False)
+    with pytest.raises(AssertionError, match="train_iter should be shuffled"):
+        checks.check_iterators(in_order, test_iter, 256)
+    dropped = gluon.data.DataLoader(train, 256, shuffle=True, last_batch="discard")
+    with pytest.raises(AssertionError, match="train_iter should have 235 batches .* got 234"):
+        checks.check_iterators(dropped, test_iter, 256)
+
+
+# ---------------------------------------------------------------- lesson 3
+
+def test_check_cross_entropy():
+    checks.check_cross_entropy(ref.cross_entropy)
+    checks.check_cross_entropy(ref.cross_entropy, batch=7, dtype="float64")
+    with pytest.raises(AssertionError, match=r"expected shape \(2,\), got \(2, 2\) .*one loss"):
+        checks.check_cross_entropy(lambda y_hat, y: -np.log(y_hat[:, y]))
+    with pytest.raises(AssertionError, match=r"expected shape \(2,\), got \(\)"):
+        checks.check_cross_entropy(lambda y_hat, y: ref.cross_entropy(y_hat, y).mean())
+    with pytest.raises(AssertionError, match="has the wrong sign"):
+        checks.check_cross_entropy(lambda y_hat, y: -ref.cross_entropy(y_hat, y))
+    first_class = lambda y_hat, y: -np.log(y_hat[:, 0])  # noqa: E731
+    with pytest.raises(AssertionError, match=r"entry 1 is 1\.204, expected 0\.6931"):
+        checks.check_cross_entropy(first_class)
+
+
+def test_check_accuracy():
+    checks.check_accuracy(ref.accuracy)
+    checks.check_accuracy(ref.accuracy, predicted_classes=True)
+    with pytest.raises(AssertionError, match="expected 2.0, got 0.5 .*divide by len"):
+        checks.check_accuracy(lambda y_hat, y: ref.accuracy(y_hat, y) / len(y))
+    with pytest.raises(AssertionError, match=r"for y_hat as scores \(4, 3\) should be 2\.0 "
+                                             r"\(2 of 4 right\), got 1"):
+        checks.check_accuracy(lambda y_hat, y: float((y_hat.argmin(axis=1).astype(y.dtype)
+                                                      == y).sum()))
+
+
+def test_check_sgd():
+    checks.check_sgd(ref.sgd)
+    checks.check_sgd(ref.sgd, lr=0.5, batch_size=1)
+
+    def no_division(params, lr, batch_size):
+        for p in params:
+            p[:] = p - lr * p.grad
+
+    def rebinding(params, lr, batch_size):
+        for p in params:
+            p = p - lr * p.grad / batch_size  # noqa: F841
+
+    def returning(params, lr, batch_size):
+        return [p - lr * p.grad / batch_size for p in params]
+
+    with pytest.raises(AssertionError, match="divide the gradient by batch_size"):
+        checks.check_sgd(no_division)
+    with pytest.raises(AssertionError, match="left the parameters unchanged"):
+        checks.check_sgd(rebinding)
+    with pytest.raises(AssertionError, match="in place .* returned something"):
+        checks.check_sgd(returning)
+
+
+def _train_epoch(net, train_iter, loss, updater, fixed_batch=None, mean=True, fraction=True,
+                 update=True):
+    """helpers.train.train_epoch's loop, with one of the mistakes switched on."""
+    if isinstance(updater, gluon.Trainer):
+        updater = updater.step
+    total, correct, n = 0.0, 0.0, 0
+    for X, y in train_iter:
+        with autograd.record():
+            y_hat = net(X)
+            l = loss(y_hat, y)
+        l.backward()
+        if update:
+            updater(fixed_batch or X.shape[0])
+        total += float(l.sum())
+        correct += ref.accuracy(y_hat, y)
+        n += y.size
+    return total / (n if mean else 1), correct / (n if fraction else 1)
+
+
+def test_check_train_epoch():
+    checks.check_train_epoch(ref.train_epoch)
+    checks.check_train_epoch(ref.train_epoch, use_trainer=True)
+    checks.check_train_epoch(_train_epoch)
+    with pytest.raises(AssertionError, match="the mean loss over the epoch should be"):
+        checks.check_train_epoch(lambda *a: _train_epoch(*a, mean=False))
+    with pytest.raises(AssertionError, match=r"accuracy should be a fraction in \[0, 1\]"):
+        checks.check_train_epoch(lambda *a: _train_epoch(*a, fraction=False))
+    with pytest.raises(AssertionError, match=r"the weights after one epoch .*X\.shape\[0\]"):
+        checks.check_train_epoch(lambda *a: _train_epoch(*a, fixed_batch=32))
+    with pytest.raises(AssertionError, match=r"left the parameters unchanged: call "
+                                             r"updater\(X.shape\[0\]\)"):
+        checks.check_train_epoch(lambda *a: _train_epoch(*a, update=False))
+    with pytest.raises(AssertionError, match=r"should return a tuple \(mean loss, accuracy\)"):
+        checks.check_train_epoch(lambda *a: list(_train_epoch(*a)))
+
+
+def test_check_accuracy_bar():
+    checks.check_accuracy_bar(0.81, 0.78, 3)
+    with pytest.raises(AssertionError, match=r"^test accuracy 0\.700 after 3 epochs is not "
+                                             r"above the bar 0\.78"):
+        checks.check_accuracy_bar(0.7, 0.78, 3)
+    with pytest.raises(AssertionError, match="a fraction in"):
+        checks.check_accuracy_bar(7980, 0.78, 3)
+
+
+# ---------------------------------------------------------------- lesson 4
+
+def concise_net(units=10, init_=init.Normal(sigma=0.01), layers=1):
+    net = gluon.nn.Sequential()
+    for _ in range(layers - 1):
+        net.add(gluon.nn.Dense(32))
+    net.add(gluon.nn.Dense(units))
+    if init_ is not None:
+        net.initialize(init_)
+    return net
+
+
+def test_check_concise_net():
+    checks.check_concise_net(concise_net())
+    with pytest.raises(AssertionError, match=r"expected shape \(2, 10\), got \(2, 256\)"):
+        checks.check_concise_net(concise_net(units=256))
+    with pytest.raises(AssertionError, match="exactly one layer with weights .* found 2"):
+        checks.check_concise_net(concise_net(layers=2))
+    with pytest.raises(AssertionError, match=r"standard deviation is 0\.1[0-9]* "
+                                             r"\(init.Normal\(sigma=0.01\)"):
+        checks.check_concise_net(concise_net(init_=init.Normal(sigma=0.1)))
+    with pytest.raises(AssertionError, match=r"net is not initialized: call net.initialize"):
+        checks.check_concise_net(concise_net(init_=None))
+
+
+def test_check_loss():
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    checks.check_loss(loss)
+    checks.check_loss(loss, offset=1000)
+    checks.check_loss(loss, batch=1)
+    on_probabilities = lambda o, y: ref.cross_entropy(naive_softmax(o), y)  # noqa: E731
+    checks.check_loss(on_probabilities)
+    with pytest.raises(AssertionError, match="in output for logits around 1000"):
+        checks.check_loss(on_probabilities, offset=1000)
+    with pytest.raises(AssertionError, match=r"it takes logits, not probabilities"):
+        checks.check_loss(lambda o, y: ref.cross_entropy(np.abs(o) / 10, y))
+
+
+def test_check_trainer():
+    net = concise_net()
+    checks.check_trainer(gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1}),
+                         net)
+    with pytest.raises(AssertionError, match="use the 'sgd' optimizer, got 'Adam'"):
+        checks.check_trainer(gluon.Trainer(net.collect_params(), "adam"), net)
+    with pytest.raises(AssertionError, match="learning rate should be 0.1, got 0.01"):
+        checks.check_trainer(gluon.Trainer(net.collect_params(), "sgd",
+                                           {"learning_rate": 0.01}), net)
+    other = concise_net()
+    with pytest.raises(AssertionError, match="exactly the parameters of net"):
+        checks.check_trainer(gluon.Trainer(other.collect_params(), "sgd",
+                                           {"learning_rate": 0.1}), net)
+    with pytest.raises(AssertionError, match="should be a gluon.Trainer, got dict"):
+        checks.check_trainer({}, net)
+
+
+# ---------------------------------------------------------------- lesson 5
+
+def test_check_try_gpu():
+    checks.check_try_gpu(ref_devices.try_gpu, ref_devices.try_all_gpus)
+    with pytest.raises(AssertionError, match=r"try_all_gpus\(\) .* should be the list"):
+        checks.check_try_gpu(ref_devices.try_gpu, lambda: tuple(ref_devices.try_all_gpus()))
+    if npx.num_gpus() == 0:
+        with pytest.raises(AssertionError, match=r"^try_gpu\(0\) on a machine with 0 GPUs "
+                                                 r"should be cpu\(0\), got gpu\(0\)$"):
+            checks.check_try_gpu(lambda i=0: mx.gpu(i), ref_devices.try_all_gpus)
+
+
+def split_batch(X, y, devices, even_split=False):
+    return (gluon.utils.split_and_load(X, devices, even_split=even_split),
+            gluon.utils.split_and_load(y, devices, even_split=even_split))
+
+
+def test_check_split_batch():
+    two = [mx.cpu(0), mx.cpu(1)]
+    checks.check_split_batch(split_batch, two, batch_size=256)
+    checks.check_split_batch(split_batch, two, batch_size=255)
+    checks.check_split_batch(split_batch, [mx.cpu(0), mx.cpu(1), mx.cpu(2)], batch_size=10)
+    checks.check_split_batch(split_batch, [mx.cpu(0)], batch_size=16)
+    with pytest.raises(AssertionError, match=r"X shard 1 is on cpu\(0\), expected cpu\(1\)"):
+        checks.check_split_batch(lambda X, y, d: split_batch(X, y, [d[0], d[0]]), two)
+    with pytest.raises(AssertionError, match=r"X shards of sizes \[128\] for a batch of 256"):
+        checks.check_split_batch(lambda X, y, d: split_batch(X[:128], y[:128], d[:1]), [two[0]])
+    with pytest.raises(AssertionError, match="the X shards put back together"):
+        checks.check_split_batch(lambda X, y, d: split_batch(X[::-1], y, d), two)
+    with pytest.raises(AssertionError, match=r"expected 2 y shards, one per device, got 1"):
+        checks.check_split_batch(lambda X, y, d: (split_batch(X, y, d)[0], [y]), two)
+
+
+def test_check_replicas():
+    two = [mx.cpu(0), mx.cpu(1)]
+    net = gluon.nn.Dense(10)
+    net.initialize(init.Normal(sigma=0.01), ctx=two)
+    net(np.zeros((2, 784), ctx=two[0]))
+    checks.check_replicas(net, two)
+    single = gluon.nn.Dense(10)
+    single.initialize(init.Normal(sigma=0.01))
+    single(np.zeros((2, 784)))
+    with pytest.raises(AssertionError, match=r"lives on \[cpu\(0\)\], expected one copy on "
+                                             r"each of \[cpu\(0\), cpu\(1\)\]"):
+        checks.check_replicas(single, two)
+    net.weight.list_data()[1][:] += 1
+    with pytest.raises(AssertionError, match=r"the copy on cpu\(1\) differs from the one"):
+        checks.check_replicas(net, two)

@@ -1,0 +1,341 @@
+"""The graded exercises in course/: nbgrader's whole workflow, proven on a copy of the course.
+
+Every source notebook passes its own tests; every student release fails them and holds
+no solution and no hidden test; a fixture class of four submissions of a1_softmax is
+autograded and each score asserted; feedback, grade export and both collect routes work.
+
+nbgrader runs through its command line (``python -m nbgrader``, the project's Python) in a
+temporary copy of course/, so the repository stays clean. The copy runs with a stray
+"python3" kernelspec first on JUPYTER_PATH, one that cannot start, and without .venv/bin
+on PATH: the course's own nbgrader_config.py must still start .venv's Python (the one
+with MXNet) and find `alembic`. About a minute: each notebook's kernel imports MXNet.
+"""
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+COURSE = Path(__file__).resolve().parents[1] / "course"
+SOURCES = sorted(COURSE.glob("source/*/*.ipynb"))
+ASSIGNMENTS = [p.parent.name for p in SOURCES]
+GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
+             "source_with_tests", "gradebook.db", "grades.csv", "__pycache__",
+             ".ipynb_checkpoints")
+
+# The fixture class (course/fixture_class.py): which autograded cells each student fails.
+FIXTURE = ("a1_softmax", "softmax")
+FAILS = {
+    "correct": set(),
+    "overflow": {"test_softmax_hidden"},           # the hidden tests only: logits ~ +-1000
+    "empty": {"test_softmax", "test_softmax_hidden", "test_logsumexp"},
+    "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
+}
+PASSED = "Success! Your notebook passes all the tests."
+FAILED_NONE = "Success! The notebook does not pass any tests."
+SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
+
+
+class Course:
+    """A temporary copy of course/ and the environment nbgrader runs in there."""
+
+    def __init__(self, root):
+        self.root = root
+        self.dir = root / "course"
+        shutil.copytree(COURSE, self.dir, ignore=shutil.ignore_patterns(*GENERATED))
+        stray = root / "stray" / "kernels" / "python3"
+        stray.mkdir(parents=True)
+        (stray / "kernel.json").write_text(json.dumps({
+            "argv": [str(root / "no-such-python"), "-m", "ipykernel_launcher",
+                     "-f", "{connection_file}"],
+            "display_name": "a stray python3 kernel", "language": "python"}))
+        venv_bin = str(Path(sys.executable).parent)
+        path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin]
+        self.env = dict(os.environ, PATH=os.pathsep.join(path),
+                        JUPYTER_PATH=str(root / "stray"),
+                        JUPYTER_CONFIG_DIR=str(root / "home" / "jupyter-config"),
+                        JUPYTER_DATA_DIR=str(root / "home" / "jupyter-data"),
+                        JUPYTER_RUNTIME_DIR=str(root / "home" / "jupyter-runtime"),
+                        IPYTHONDIR=str(root / "home" / "ipython"))
+        self.env.pop("PYTHONWARNINGS", None)
+
+    def nbgrader(self, *args, cwd=None, check=True):
+        """Run `python -m nbgrader *args` in the course copy; return the CompletedProcess."""
+        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd or self.dir,
+                              env=self.env, capture_output=True, text=True, timeout=900)
+        if check:
+            assert proc.returncode == 0, (f"nbgrader {' '.join(args)} exited "
+                                          f"{proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def generate(self, *assignments):
+        for name in assignments:
+            self.nbgrader("generate_assignment", name, "--force")
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course copy with every assignment generated into release/."""
+    c = Course(tmp_path_factory.mktemp("grading"))
+    c.generate(*ASSIGNMENTS)
+    return c
+
+
+@pytest.fixture(scope="module")
+def graded(course):
+    """The fixture class written into submitted/, autograded, exported; returns seconds per submission."""
+    subprocess.run([sys.executable, "fixture_class.py"], cwd=course.dir, env=course.env,
+                   check=True, capture_output=True)
+    tic = time.perf_counter()
+    course.nbgrader("autograde", FIXTURE[0])
+    seconds = (time.perf_counter() - tic) / len(FAILS)
+    course.nbgrader("export")
+    return seconds
+
+
+def _cells(path):
+    return nbformat.read(path, as_version=4).cells
+
+
+def _nbgrader(cell):
+    return cell.metadata.get("nbgrader", {})
+
+
+def _between(source, begin, end):
+    """The lines of `source` inside begin/end marker lines."""
+    inside, out = False, []
+    for line in source.splitlines():
+        if line.strip() == begin:
+            inside = True
+        elif line.strip() == end:
+            inside = False
+        elif inside:
+            out.append(line.strip())
+    return out
+
+
+def _outside(source, *pairs):
+    """The lines of `source` outside every begin/end pair of marker lines."""
+    lines = source.splitlines()
+    for begin, end in pairs:
+        keep, inside = [], False
+        for line in lines:
+            if line.strip() == begin:
+                inside = True
+            elif line.strip() == end:
+                inside = False
+            elif not inside:
+                keep.append(line)
+        lines = keep
+    return [line.strip() for line in lines]
+
+
+SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
+HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+# ---------------------------------------------------------------- the sources, as committed
+
+def test_every_lesson_has_an_assignment():
+    assert len(SOURCES) >= 5, f"expected an assignment per lesson (5), found {SOURCES}"
+    assert ASSIGNMENTS == sorted(ASSIGNMENTS) and len(set(ASSIGNMENTS)) == len(SOURCES)
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=ASSIGNMENTS)
+def test_source_notebook_is_well_formed(path):
+    """No outputs; a python3 kernel; solutions and hidden tests marked; one written question."""
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    ids = [_nbgrader(c)["grade_id"] for c in nb.cells if _nbgrader(c)]
+    assert len(ids) == len(set(ids)), f"duplicate grade_id in {ids}"
+    written, hidden = [], 0
+    for cell in nb.cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, \
+                f"{path.name}: cell {cell.get('id')} has outputs: clear them before committing"
+        if meta.get("grade"):
+            assert meta.get("points", 0) > 0, f"grade cell {meta['grade_id']} has no points"
+        if meta.get("solution") and cell.cell_type == "code":
+            assert _between(cell.source, *SOLUTION), \
+                f"solution cell {meta['grade_id']} lacks ### BEGIN/END SOLUTION"
+        if meta.get("solution") and meta.get("grade") and cell.cell_type == "markdown":
+            written.append(meta["grade_id"])
+        hidden += bool(_between(cell.source, *HIDDEN))
+        if meta.get("grade") and cell.cell_type == "code":
+            visible = [line for line in _outside(cell.source, HIDDEN)
+                       if line and not line.startswith("#")]
+            assert visible, f"test cell {meta['grade_id']} has no visible test: it would " \
+                            "pass in the release, and give students no feedback"
+    assert len(written) == 1, f"expected one written question graded by hand, got {written}"
+    assert hidden, f"{path.name} has no hidden tests"
+
+
+# ---------------------------------------------------------------- validate: sources and releases
+
+def test_sources_pass_their_own_tests(course):
+    """Every cell of every source notebook runs without an error or stderr output."""
+    proc = course.nbgrader("validate", "--Validator.validate_all=True",
+                           *[str(p.relative_to(COURSE)) for p in SOURCES])
+    assert proc.stdout.count(PASSED) == len(SOURCES), proc.stdout + proc.stderr
+
+
+def test_releases_fail_their_tests(course):
+    releases = sorted(course.dir.glob("release/*/*.ipynb"))
+    assert [p.parent.name for p in releases] == ASSIGNMENTS
+    proc = course.nbgrader("validate", "--invert", *[str(p) for p in releases])
+    assert proc.stdout.count(FAILED_NONE) == len(releases), proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name", ASSIGNMENTS)
+def test_release_holds_no_solution_and_no_hidden_test(course, name):
+    source = next(p for p in SOURCES if p.parent.name == name)
+    release = course.dir / "release" / name / source.name
+    src_cells, rel_cells = _cells(source), _cells(release)
+    released = "\n".join(c.source for c in rel_cells)
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in released, f"{release.name} contains {marker!r}"
+    # Lines that only the solutions or the hidden tests have must not reach the release.
+    public = set()
+    secret = {}
+    for cell in src_cells:
+        meta = _nbgrader(cell)
+        if meta.get("solution") and cell.cell_type == "markdown":
+            secret.update((line.strip(), "the written answer")
+                          for line in cell.source.splitlines())
+            continue
+        public.update(_outside(cell.source, SOLUTION, HIDDEN))
+        secret.update((line, f"solution {meta.get('grade_id')}")
+                      for line in _between(cell.source, *SOLUTION))
+        secret.update((line, f"hidden test of {meta.get('grade_id')}")
+                      for line in _between(cell.source, *HIDDEN))
+    released_lines = {line.strip() for line in released.splitlines()}
+    for line, what in secret.items():
+        if line and line not in public:
+            assert line not in released_lines, f"{release.name} leaks a line of {what}: {line!r}"
+    by_id = {_nbgrader(c).get("grade_id"): c for c in rel_cells if _nbgrader(c)}
+    for cell in src_cells:
+        meta = _nbgrader(cell)
+        if meta.get("solution"):
+            stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+            assert stub in by_id[meta["grade_id"]].source
+
+
+# ---------------------------------------------------------------- autograde the fixture class
+
+def test_fixture_class_scores(course, graded, capsys):
+    """correct: full marks; overflow: loses the hidden tests; empty: zero; wrong_shape: softmax's points."""
+    from nbgrader.api import Gradebook
+    assignment, notebook = FIXTURE
+    with capsys.disabled():  # the time belongs in the test command's output
+        print(f"\nautograde {assignment}: {graded:.1f} s per submission "
+              f"({len(FAILS)} submissions)")
+    rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
+            if r["assignment"] == assignment}
+    assert set(rows) == set(FAILS)
+    with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
+        for student, fails in FAILS.items():
+            nb = gb.find_submission_notebook(notebook, assignment, student)
+            code = {g.name: (g.auto_score, g.max_score) for g in nb.grades
+                    if g.cell.cell_type == "code"}
+            assert fails <= set(code)
+            failed = {name for name, (score, top) in code.items() if score != top}
+            assert failed == fails, f"{student}: failed {failed}, expected {fails}"
+            lost = sum(code[name][1] for name in fails)
+            assert nb.code_score == nb.max_code_score - lost, student
+            assert float(rows[student]["score"]) == nb.code_score + nb.written_score
+    with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
+        correct = gb.find_submission_notebook(notebook, assignment, "correct")
+        empty = gb.find_submission_notebook(notebook, assignment, "empty")
+        assert correct.code_score == correct.max_code_score > 0
+        assert correct.needs_manual_grade  # the written answer waits for the teacher
+        assert empty.score == 0 and not empty.needs_manual_grade  # unanswered: 0, nothing to read
+
+
+def test_student_feedback_names_the_shape(course, graded):
+    course.nbgrader("generate_feedback", FIXTURE[0])
+    html = {s: (course.dir / "feedback" / s / FIXTURE[0] / f"{FIXTURE[1]}.html").read_text()
+            for s in FAILS}
+    assert SHAPE_MESSAGE in html["wrong_shape"]
+    assert "nan in output for logits around 1000" in html["overflow"]
+    assert SHAPE_MESSAGE not in html["correct"]
+    graded_nb = course.dir / "autograded" / "correct" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+    outputs = [o for c in _cells(graded_nb) if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+
+
+def test_students_own_check(course, graded):
+    """What `nbgrader validate` tells a student: overflow looks fine (its faults are hidden), wrong_shape does not."""
+    submitted = course.dir / "submitted"
+    overflow = submitted / "overflow" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+    wrong = submitted / "wrong_shape" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+    out = course.nbgrader("validate", str(overflow), str(wrong)).stdout
+    assert out.startswith(PASSED), out
+    assert "VALIDATION FAILED ON 2 CELL(S)" in re.sub(r"\s+", " ", out), out
+    assert SHAPE_MESSAGE in out
+
+
+# ---------------------------------------------------------------- collect: the two routes
+
+def test_zip_collect(tmp_path):
+    """Returned work in downloaded/<assignment>/archive/ as <student>.zip or <student>/ lands in submitted/."""
+    c = Course(tmp_path)
+    c.generate(FIXTURE[0])
+    assignment, notebook = FIXTURE
+    release = c.dir / "release" / assignment / f"{notebook}.ipynb"
+    archive = c.dir / "downloaded" / assignment / "archive"
+    (archive / "bob").mkdir(parents=True)
+    shutil.copy(release, archive / "bob")
+    with zipfile.ZipFile(archive / "alice.zip", "w") as z:  # the whole folder, zipped
+        z.write(release, f"{assignment}/{notebook}.ipynb")
+    c.nbgrader("zip_collect", assignment)
+    for student in ("alice", "bob"):
+        assert (c.dir / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="nbgrader's exchange is POSIX-only")
+def test_exchange_release_submit_collect(tmp_path):
+    """On a shared server: release, fetch, submit, collect, autograde, and the feedback back."""
+    import pwd
+    c = Course(tmp_path)
+    c.generate(FIXTURE[0])
+    assignment, notebook = FIXTURE
+    exchange = f"--Exchange.root={tmp_path / 'exchange'}"
+    home = tmp_path / "student"
+    home.mkdir()
+    c.nbgrader("release_assignment", assignment, exchange)
+    c.nbgrader("fetch_assignment", assignment, "--course=softmax-kit", exchange, cwd=home)
+    assert (home / assignment / f"{notebook}.ipynb").is_file()
+    c.nbgrader("submit", assignment, "--course=softmax-kit", exchange, cwd=home)
+    c.nbgrader("collect", assignment, exchange)
+    student = pwd.getpwuid(os.getuid()).pw_name  # the exchange knows students by login
+    assert (c.dir / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()
+    c.nbgrader("autograde", assignment)
+    c.nbgrader("generate_feedback", assignment)
+    c.nbgrader("release_feedback", assignment, exchange)
+    c.nbgrader("fetch_feedback", assignment, "--course=softmax-kit", exchange, cwd=home)
+    assert list((home / assignment / "feedback").glob(f"*/{notebook}.html"))
+
+
+# ---------------------------------------------------------------- the README
+
+def test_readme_runs_only_tested_commands():
+    """Every nbgrader command course/README.md tells a teacher or student to run is one these tests run."""
+    tested = {"generate_assignment", "validate", "autograde", "export", "generate_feedback",
+              "zip_collect", "release_assignment", "fetch_assignment", "submit", "collect",
+              "release_feedback", "fetch_feedback"}
+    readme = (COURSE / "README.md").read_text()
+    used = set(re.findall(r"bin/nbgrader (\w+)", readme))
+    assert {"generate_assignment", "autograde", "export", "generate_feedback"} <= used
+    assert used <= tested, f"README names untested nbgrader commands: {used - tested}"
+    assert "tests/test_grading.py" in readme
+
