@@ -24,8 +24,8 @@ def stratified_split(y, val_fraction=1 / 6, seed=0):
     return onp.sort(onp.concatenate(train_idx)), onp.sort(onp.concatenate(val_idx))
 
 
-def softmax(logits, temperature=1.0):
-    """Stable softmax of logits / temperature. logits: (n, q). Returns (n, q)."""
+def scaled_softmax(logits, temperature=1.0):
+    """Softmax of logits / temperature, stably, in NumPy. logits: (n, q). Returns (n, q)."""
     z = onp.asarray(logits, dtype=onp.float64) / temperature
     e = onp.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)

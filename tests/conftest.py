@@ -26,3 +26,11 @@ def no_data_env(monkeypatch):
     """No FASHION_MNIST_* variable set: the loader uses only what a test passes it."""
     for var in DATA_ENV:
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def numpy_mode():
+    """Every test starts in MXNet's NumPy mode (npx.set_np()), as the notebooks do."""
+    from mxnet import npx
+    npx.set_np()
+    yield

@@ -3,7 +3,7 @@ import numpy as onp
 import pytest
 
 from helpers.metrics import (confusion_matrix, expected_calibration_error, fit_temperature,
-                             most_confused_pairs, nll, reliability_bins, softmax,
+                             most_confused_pairs, nll, reliability_bins, scaled_softmax,
                              stratified_split, top_label)
 
 
@@ -49,7 +49,7 @@ def test_reliability_bins_by_hand():
 
 
 def test_top_label_and_softmax():
-    probs = softmax(onp.array([[1000.0, 0.0], [0.0, 2.0]]))
+    probs = scaled_softmax(onp.array([[1000.0, 0.0], [0.0, 2.0]]))
     assert onp.isfinite(probs).all() and onp.allclose(probs.sum(axis=1), 1)
     confidence, correct = top_label(probs, onp.array([0, 0]))
     assert list(correct) == [True, False] and confidence[0] == 1.0
@@ -59,7 +59,7 @@ def test_temperature_recovers_a_known_temperature():
     # Labels drawn from softmax(z / 2): the NLL-optimal temperature for logits z is 2.
     rng = onp.random.RandomState(0)
     z = rng.normal(0, 4, (20000, 5))
-    p = softmax(z, 2.0)
+    p = scaled_softmax(z, 2.0)
     y = (p.cumsum(axis=1) > rng.uniform(size=(len(p), 1))).argmax(axis=1)
     T = fit_temperature(z, y)
     assert T == pytest.approx(2.0, rel=0.05)
