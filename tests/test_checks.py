@@ -19,12 +19,14 @@ from helpers import devices as ref_devices
 from helpers import train as ref
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(autouse=True)
 def np_mode():
-    """NumPy-style MXNet arrays (npx.set_np()), as in the notebooks; off again afterwards."""
-    npx.set_np()
+    """NumPy-style MXNet arrays (npx.set_np()), as in the notebooks; the mode before, after."""
+    from mxnet import util
+    before = (util.is_np_shape(), util.is_np_array())
+    util.set_np(shape=True, array=True)
     yield
-    npx.reset_np()
+    util.set_np(*before)
 
 
 def stable_softmax(X):
