@@ -52,14 +52,22 @@ def reported_accuracies(nb):
     return found
 
 
+def make_client(nb, folder, timeout=900):
+    """An nbclient that runs `nb` in a kernel of this Python, in `folder`."""
+    from jupyter_client.manager import AsyncKernelManager
+    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+                            resources={"metadata": {"path": str(folder)}})
+    # Local sockets where the platform has them: the kernel then needs no TCP port.
+    transport = "ipc" if sys.platform.startswith("linux") else "tcp"
+    client.km = AsyncKernelManager(kernel_name=KERNEL, transport=transport,
+                              kernel_spec_manager=CurrentEnvKernelSpecManager())
+    return client
+
+
 def execute(path, out_dir, timeout=900):
     """Execute one notebook; write the executed copy; return (ok, seconds, nb, error)."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                            kernel_manager_class="jupyter_client.manager.KernelManager",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.km = client.kernel_manager_class(kernel_name=KERNEL,
-                                            kernel_spec_manager=CurrentEnvKernelSpecManager())
+    client = make_client(nb, path.parent, timeout)
     error = None
     tic = time.perf_counter()
     try:
@@ -84,6 +92,7 @@ def main(argv=None):
     if not paths:
         print(f"no notebook matches {args.only}", file=sys.stderr)
         return 2
+
     def heartbeat(name, every=30.0):
         """A thread that says, every `every` s, how long `name` has been running."""
         import threading
