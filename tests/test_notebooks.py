@@ -109,17 +109,13 @@ def test_sync_check_catches_a_drift():
 
 def run_notebook_with(path, parameters, timeout=300):
     """Execute a notebook with its `parameters` cell replaced; return the error, if any."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    from tools.run_notebooks import KERNEL, CurrentEnvKernelSpecManager
+    from tools.run_notebooks import make_client
 
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source = parameters
-    client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.km = client.kernel_manager_class(kernel_name=KERNEL,
-                                            kernel_spec_manager=CurrentEnvKernelSpecManager())
+    client = make_client(nb, path.parent, timeout)
     try:
         client.execute()
     except CellExecutionError as e:

@@ -8,6 +8,7 @@ lines they print as ``final test accuracy: 0.8312``. Exits non-zero if any noteb
 """
 import argparse
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,13 +55,11 @@ def reported_accuracies(nb):
 
 def make_client(nb, folder, timeout=900):
     """An nbclient that runs `nb` in a kernel of this Python, in `folder`."""
-    from jupyter_client.manager import AsyncKernelManager
     client = NotebookClient(nb, timeout=timeout, kernel_name=KERNEL,
+                            kernel_manager_class="jupyter_client.manager.KernelManager",
                             resources={"metadata": {"path": str(folder)}})
-    # Local sockets where the platform has them: the kernel then needs no TCP port.
-    transport = "ipc" if sys.platform.startswith("linux") else "tcp"
-    client.km = AsyncKernelManager(kernel_name=KERNEL, transport=transport,
-                              kernel_spec_manager=CurrentEnvKernelSpecManager())
+    client.km = client.kernel_manager_class(kernel_name=KERNEL,
+                                            kernel_spec_manager=CurrentEnvKernelSpecManager())
     return client
 
 
@@ -71,7 +70,9 @@ def execute(path, out_dir, timeout=900):
     error = None
     tic = time.perf_counter()
     try:
-        client.execute()
+        # The kernel's own stderr (start-up notices) is noise here: errors in cells
+        # arrive through the notebook protocol and are reported below.
+        client.execute(stderr=subprocess.DEVNULL)
     except (CellExecutionError, CellTimeoutError, DeadKernelError) as e:
         error = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
     seconds = time.perf_counter() - tic
