@@ -244,6 +244,7 @@ def test_plotly_figure_and_widget_render_in_jupyterlab(lab):
     assert not outside, f"JupyterLab asked other hosts: {outside}"
     assert facts["charts"] >= 2 and facts["widgetCharts"] >= 1, facts
     assert facts["sliders"] >= 3, facts  # classes, temperature and the logits
+    assert facts["math"] >= 1, "the markdown formula was not typeset in JupyterLab"
     prefix = [t for t in facts["text"] if "kernel prefix:" in t]
     assert prefix and prefix[0].split("kernel prefix:")[1].strip() == sys.prefix, facts["text"]
     from PIL import Image
