@@ -39,6 +39,11 @@ def use_offline_plotly():
     """
     pio.renderers["notebook_offline"] = OfflineNotebookRenderer()
     pio.renderers.default = "plotly_mimetype+notebook_offline"
+    from IPython import get_ipython
+    if get_ipython() is not None:
+        # Emit plotly.js now, from this cell, as plotly's own init_notebook_mode does;
+        # else it rides along with the first figure, which may sit inside a widget.
+        pio.renderers._activate_pending_renderers()
 
 
 def figure_bundle(fig):
