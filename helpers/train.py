@@ -80,7 +80,7 @@ def sgd(params, lr, batch_size):
     Updates each parameter in place with its gradient, averaged over the batch.
     """
     for param in params:
-        param[:] = param - lr * param.grad / batch_size
+        param -= lr * param.grad / batch_size  # in place: no new array, no copy back
 
 
 def train_epoch(net, train_iter, loss, updater, device=None):
