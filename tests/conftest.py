@@ -4,6 +4,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--disable-default-apps", "--disable-extensions"]
 DATA_ENV = ("FASHION_MNIST_DIR", "FASHION_MNIST_CACHE", "FASHION_MNIST_URL",
             "FASHION_MNIST_SYSTEM_DIR")
 
@@ -34,3 +39,16 @@ def numpy_mode():
     from mxnet import npx
     npx.set_np()
     yield
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's headless Chromium, driven by Playwright, with no background networking."""
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is not installed (/usr/bin/chromium): run ./kit test, whose "
+                    "set-up installs Debian's chromium package", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

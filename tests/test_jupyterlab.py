@@ -26,11 +26,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--disable-default-apps", "--disable-extensions"]
 SHOTS = ROOT / "build" / "screenshots" / "jupyterlab"
 JUPYTER = Path(sys.executable).parent / "jupyter"
 PROBE = "kit_probe.ipynb"
@@ -64,9 +59,6 @@ def get_json(url, timeout=5):
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """(base URL, token, root folder, environment) of a JupyterLab of this environment."""
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is not installed (/usr/bin/chromium): run ./kit test, whose "
-                    "set-up installs Debian's chromium package", pytrace=False)
     assert JUPYTER.exists(), f"{JUPYTER} is missing: the environment lacks jupyter"
     tmp = tmp_path_factory.mktemp("lab")
     root = tmp / "root"
@@ -166,79 +158,76 @@ def test_jupyterlab_kernel_is_this_environment(lab):
     assert not (Path(env["JUPYTER_DATA_DIR"]) / "kernels").exists()
 
 
-def test_plotly_figure_and_widget_render_in_jupyterlab(lab):
+def test_plotly_figure_and_widget_render_in_jupyterlab(lab, chromium):
     base, token, root, _ = lab
-    from playwright.sync_api import sync_playwright
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
     outside, errors = [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+
+        def route(r):
+            if urlsplit(r.request.url).hostname == "127.0.0.1" or \
+                    r.request.url.startswith(("data:", "blob:")):
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
+
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/lab/tree/{PROBE}?token={token}", wait_until="load")
+        page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
+        # The kit's notebooks are in the file browser next to the probe.
+        listing = page.locator(".jp-DirListing-itemText").all_inner_texts()
+        kit_notebooks = sorted(nb.name for nb in (ROOT / "notebooks").glob("*.ipynb"))
+        assert set(kit_notebooks) <= set(listing), listing
+        wait_for_idle_kernel(page, base, token, PROBE)
+        page.wait_for_selector(
+            '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
+            timeout=90_000)
+        page.screenshot(path=str(SHOTS / "1-opened.png"))
+
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+
+        area = ".jp-NotebookPanel .jp-OutputArea-output"
         try:
-            context = browser.new_context(viewport={"width": 1400, "height": 1000})
-
-            def route(r):
-                if urlsplit(r.request.url).hostname == "127.0.0.1" or \
-                        r.request.url.startswith(("data:", "blob:")):
-                    r.continue_()
-                else:
-                    outside.append(r.request.url)
-                    r.abort()
-
-            context.route("**/*", route)
-            page = context.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{base}/lab/tree/{PROBE}?token={token}", wait_until="load")
-            page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=90_000)
-            # The kit's notebooks are in the file browser next to the probe.
-            listing = page.locator(".jp-DirListing-itemText").all_inner_texts()
-            kit_notebooks = sorted(nb.name for nb in (ROOT / "notebooks").glob("*.ipynb"))
-            assert set(kit_notebooks) <= set(listing), listing
-            wait_for_idle_kernel(page, base, token, PROBE)
-            page.wait_for_selector(
-                '.jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status="idle"]',
-                timeout=90_000)
-            page.screenshot(path=str(SHOTS / "1-opened.png"))
-
-            page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-            page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
-
-            area = ".jp-NotebookPanel .jp-OutputArea-output"
-            try:
-                page.wait_for_selector(".jp-NotebookPanel .jp-OutputArea-output.js-plotly-plot"
-                                       " .main-svg", timeout=120_000)
-                page.wait_for_selector(f"{area} .widget-slider", timeout=120_000)
-                # the explorer's own chart, drawn inside its Output widget
-                page.wait_for_function(
-                    """() => document.querySelectorAll(
-                        '.jp-NotebookPanel .jupyter-widgets .js-plotly-plot .main-svg').length
-                        > 0""", timeout=120_000)
-            finally:
-                page.screenshot(path=str(SHOTS / "2-ran.png"), full_page=True)
-            facts = page.evaluate("""() => ({
-                // jupyterlab-plotly draws on the output node itself (the chart of the
-                // mimetype); the explorer's chart is drawn inside its Output widget.
-                charts: document.querySelectorAll(
-                    '.jp-NotebookPanel .js-plotly-plot .main-svg:first-child').length,
-                widgetCharts: document.querySelectorAll(
-                    '.jp-NotebookPanel .jupyter-widgets .js-plotly-plot').length,
-                sliders: document.querySelectorAll(
-                    '.jp-NotebookPanel .jp-OutputArea-output .widget-slider').length,
-                math: document.querySelectorAll('.jp-NotebookPanel mjx-container, '
-                    + '.jp-NotebookPanel .MathJax, .jp-NotebookPanel .MathJax_Preview').length,
-                text: Array.from(document.querySelectorAll(
-                    '.jp-NotebookPanel .jp-OutputArea-output pre')).map(e => e.textContent),
-            })""")
-            chart = page.locator(f"{area}.js-plotly-plot").first
-            chart.scroll_into_view_if_needed()
-            chart.screenshot(path=str(SHOTS / "3-chart.png"))
-            explorer = page.locator(".jp-NotebookPanel .jupyter-widgets.widget-vbox").first
-            explorer.scroll_into_view_if_needed()
-            explorer.screenshot(path=str(SHOTS / "4-explorer.png"))
+            page.wait_for_selector(".jp-NotebookPanel .jp-OutputArea-output.js-plotly-plot"
+                                   " .main-svg", timeout=120_000)
+            page.wait_for_selector(f"{area} .widget-slider", timeout=120_000)
+            # the explorer's own chart, drawn inside its Output widget
+            page.wait_for_function(
+                """() => document.querySelectorAll(
+                    '.jp-NotebookPanel .jupyter-widgets .js-plotly-plot .main-svg').length
+                    > 0""", timeout=120_000)
         finally:
-            browser.close()
+            page.screenshot(path=str(SHOTS / "2-ran.png"), full_page=True)
+        facts = page.evaluate("""() => ({
+            // jupyterlab-plotly draws on the output node itself (the chart of the
+            // mimetype); the explorer's chart is drawn inside its Output widget.
+            charts: document.querySelectorAll(
+                '.jp-NotebookPanel .js-plotly-plot .main-svg:first-child').length,
+            widgetCharts: document.querySelectorAll(
+                '.jp-NotebookPanel .jupyter-widgets .js-plotly-plot').length,
+            sliders: document.querySelectorAll(
+                '.jp-NotebookPanel .jp-OutputArea-output .widget-slider').length,
+            math: document.querySelectorAll('.jp-NotebookPanel mjx-container, '
+                + '.jp-NotebookPanel .MathJax, .jp-NotebookPanel .MathJax_Preview').length,
+            text: Array.from(document.querySelectorAll(
+                '.jp-NotebookPanel .jp-OutputArea-output pre')).map(e => e.textContent),
+        })""")
+        chart = page.locator(f"{area}.js-plotly-plot").first
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(SHOTS / "3-chart.png"))
+        explorer = page.locator(".jp-NotebookPanel .jupyter-widgets.widget-vbox").first
+        explorer.scroll_into_view_if_needed()
+        explorer.screenshot(path=str(SHOTS / "4-explorer.png"))
+    finally:
+        context.close()
 
     print("JupyterLab:", facts, "console errors:", errors)
     assert not outside, f"JupyterLab asked other hosts: {outside}"

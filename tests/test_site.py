@@ -30,11 +30,6 @@ from tools import build_site as site
 from tools import run_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--disable-default-apps", "--disable-extensions"]
 SHOTS = ROOT / "build" / "screenshots"
 LESSONS = [p.stem for p in run_notebooks.notebook_paths()]
 
@@ -233,18 +228,6 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is not installed (/usr/bin/chromium): run ./kit test, whose "
-                    "set-up installs Debian's chromium package", pytrace=False)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def serve(directory):
     handler = functools.partial(QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -252,20 +235,21 @@ def serve(directory):
     return server
 
 
-@pytest.fixture(scope="module")
-def demo_server(demo_site):
-    server = serve(demo_site[0])
+def served(directory):
+    server = serve(directory)
     yield f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(demo_site):
+    yield from served(demo_site[0])
 
 
 @pytest.fixture(scope="module")
 def lesson_server(lesson_site):
-    server = serve(lesson_site[0])
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    yield from served(lesson_site[0])
 
 
 def fresh_dir(path):
