@@ -1,0 +1,489 @@
+"""Set up the kit's environment: .venv/ with the pinned packages, MXNet's system libraries, the data.
+
+``./kit`` runs this file with the Python 3.11 it chose (any 3.11.x from 3.11.2 up); it uses
+only the standard library, because .venv/ may not exist yet. In order:
+
+1. refuse, with the route that works, a platform MXNet 1.9.1 has no working wheel for;
+2. (re)build .venv/ when it was made from another interpreter or another MXNet package
+   (``KIT_MXNET``, e.g. ``mxnet-cu117`` for a CUDA 11.7 GPU);
+3. install the pins (``requirements.txt`` locked by ``constraints.txt``), from PyPI or, with
+   no network, from a classroom bundle's ``wheelhouse/`` (``./kit bundle``); a failure is
+   explained in one message naming its cause, the whole pip log kept in .venv/;
+4. check that ``libmxnet.so`` finds its shared libraries (``ldd``), installing the Debian
+   packages as root, otherwise naming them; then import MXNet and compute with it;
+5. only then write the stamp that lets the next run skip all this;
+6. the system packages the command needs (the data, and for ``./kit test`` the browser,
+   the sandbox and container tools) and the data check.
+
+``KIT_SYSTEM_PACKAGES=no`` keeps it from installing anything with apt-get.
+"""
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PIN_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml")
+
+# The MXNet 1.9.1 packages on PyPI: the CPU wheel, and CUDA builds (Linux x86-64 only).
+MXNET_PACKAGES = ("mxnet", "mxnet-cu101", "mxnet-cu102", "mxnet-cu110", "mxnet-cu112",
+                  "mxnet-cu113", "mxnet-cu116", "mxnet-cu117")
+
+# Shared libraries libmxnet.so needs from the system -> the Debian package that ships them.
+DEBIAN_PACKAGES = {
+    "libgomp.so.1": "libgomp1",
+    "libquadmath.so.0": "libquadmath0",
+    "libgfortran.so.5": "libgfortran5",
+    "libstdc++.so.6": "libstdc++6",
+    "libgcc_s.so.1": "libgcc-s1",
+}
+# The same for other distributions, for the message when we may not install.
+OTHER_DISTROS = ("Fedora/RHEL: sudo dnf install libgomp libquadmath\n"
+                 "       Arch: sudo pacman -S gcc-libs\n"
+                 "       Alpine has no glibc: use the container (README, 'Every platform')")
+
+# What each command needs from the system besides the data: (command on PATH, Debian package).
+SYSTEM_TOOLS = {
+    "test": (("chromium", "chromium"), ("bwrap", "bubblewrap"), ("podman", "podman"),
+             ("mmdebstrap", "mmdebstrap")),
+    "grade": (("bwrap", "bubblewrap"),),
+}
+DATA_PACKAGE = "dataset-fashion-mnist"
+DEBIAN_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
+class SetupError(RuntimeError):
+    """Set-up cannot go on; the message says why and what to do."""
+
+
+def say(msg):
+    print(f"kit: {msg}", flush=True)
+
+
+# 1. The platform
+
+def platform_tag(system=None, machine=None):
+    """The wheelhouse folder name of this platform: 'linux-x86_64', 'macos-x86_64', ..."""
+    system = (system or platform.system()).lower()
+    machine = (machine or platform.machine()).lower()
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    system = {"darwin": "macos"}.get(system, system)
+    return f"{system}-{machine}"
+
+
+def check_platform(tag, mxnet="mxnet"):
+    """Raise SetupError with the route that works where MXNet 1.9.1 has no working wheel."""
+    if tag == "linux-x86_64":
+        return
+    if tag == "macos-x86_64" and mxnet == "mxnet":
+        return
+    if mxnet != "mxnet":
+        raise SetupError(f"{mxnet} (MXNet with CUDA) exists for Linux x86-64 only; this is "
+                         f"{tag}. Unset KIT_MXNET to install the CPU package.")
+    routes = {
+        "macos-aarch64": "Apple Silicon: MXNet 1.9.1 has no arm64 wheel for macOS. Use the "
+                         "container (it runs as linux/amd64 under emulation), or an x86-64 "
+                         "Python 3.11 under Rosetta: KIT_PYTHON=/path/to/x86_64/python3.11.",
+        "linux-aarch64": "Linux arm64: MXNet 1.9.1's aarch64 wheel needs the Arm Performance "
+                         "Libraries (libarmpl_lp64_mp.so), which no package registry ships, so "
+                         "it does not import. Use the container under amd64 emulation "
+                         "(docker run --platform linux/amd64 ...).",
+        "windows-x86_64": "Windows: MXNet 1.9.1 has no Windows wheel. Use WSL2 (Ubuntu or "
+                          "Debian inside Windows; then the Linux route) or the container.",
+    }
+    raise SetupError(routes.get(tag, f"{tag}: MXNet 1.9.1 publishes no wheel for this "
+                                     "platform. Use the container (README, 'Every platform').")
+                     + "\n     README.md, 'Every platform', has the commands.")
+
+
+# 2. The environment and what it was made from
+
+def interpreter():
+    """This Python: its real path and full version ('3.11.2')."""
+    return {"executable": os.path.realpath(sys.executable),
+            "version": platform.python_version()}
+
+
+def venv_record(venv):
+    """What .venv/ was made from: pyvenv.cfg's interpreter and version, the MXNet package."""
+    cfg = venv / "pyvenv.cfg"
+    if not cfg.is_file():
+        return None
+    fields = dict(line.split(" = ", 1) for line in cfg.read_text().splitlines() if " = " in line)
+    executable = fields.get("executable") or str(Path(fields.get("home", "")) / "python3")
+    mxnet = venv / ".kit-mxnet"
+    return {"executable": os.path.realpath(executable),
+            "version": fields.get("version") or fields.get("version_info", ""),
+            "mxnet": mxnet.read_text().strip() if mxnet.is_file() else "mxnet"}
+
+
+def mxnet_package(env=os.environ):
+    """The MXNet package to install: KIT_MXNET (default 'mxnet', the CPU wheel)."""
+    name = (env.get("KIT_MXNET") or "mxnet").strip().lower()
+    if name not in MXNET_PACKAGES:
+        raise SetupError(f"KIT_MXNET={name!r} is not an MXNet 1.9.1 package. Use one of: "
+                         f"{', '.join(MXNET_PACKAGES)} (mxnet-cuXYZ matches CUDA X.YZ; "
+                         "nvidia-smi shows the CUDA version the driver supports).")
+    return name
+
+
+def pin_lines(text, mxnet):
+    """The lines of a pin file with `mxnet==...` replaced by the chosen MXNet package."""
+    out = []
+    for line in text.splitlines():
+        if re.match(r"mxnet\s*==", line):
+            line = re.sub(r"^mxnet", mxnet, line)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def install_plan(root, mxnet):
+    """{file name: content} of the requirements and constraints pip is given."""
+    return {name: pin_lines((root / name).read_text(), mxnet)
+            for name in ("requirements.txt", "constraints.txt")}
+
+
+def stamp_value(root, who, mxnet):
+    """What a finished install is stamped with: the pins, the interpreter, the MXNet package."""
+    h = hashlib.sha256()
+    for name in PIN_FILES:
+        h.update((root / name).read_bytes())
+    h.update(json.dumps([who, mxnet], sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def wheelhouse(root, tag):
+    """A classroom bundle's wheels for this platform (KIT_WHEELHOUSE or wheelhouse/<tag>)."""
+    env = os.environ.get("KIT_WHEELHOUSE")
+    folder = Path(env) if env else root / "wheelhouse" / tag
+    if env and not folder.is_dir():
+        raise SetupError(f"KIT_WHEELHOUSE={env} is not a folder of wheels.")
+    return folder if folder.is_dir() else None
+
+
+def may_install_system():
+    """True where set-up may run apt-get: root on Debian/Ubuntu, unless KIT_SYSTEM_PACKAGES=no."""
+    return (os.environ.get("KIT_SYSTEM_PACKAGES", "yes").lower() not in ("no", "0", "false")
+            and shutil.which("apt-get") is not None and os.geteuid() == 0)
+
+
+def apt_install(packages):
+    """apt-get install `packages` (an update first if the lists are stale); True if it worked."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
+    say(f"installing Debian packages: {' '.join(packages)}")
+    if subprocess.run(cmd, env=env, capture_output=True).returncode == 0:
+        return True
+    subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
+    return subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+
+
+def create_venv(venv, who):
+    """python -m venv .venv; on Debian without ensurepip, install python3.X-venv as root."""
+    say(f"creating the project environment .venv/ with {who['executable']} ({who['version']})")
+    cmd = [sys.executable, "-m", "venv", str(venv)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0 and "ensurepip" in r.stdout + r.stderr:
+        package = "python%d.%d-venv" % sys.version_info[:2]
+        shutil.rmtree(venv, ignore_errors=True)
+        if may_install_system() and apt_install([package]):
+            r = subprocess.run(cmd, capture_output=True, text=True)
+        else:
+            raise SetupError(f"{who['executable']} cannot create a virtual environment: "
+                             f"its 'venv' module lacks ensurepip. Install it, then run again:\n"
+                             f"       sudo apt-get install {package}")
+    if r.returncode != 0:
+        shutil.rmtree(venv, ignore_errors=True)
+        raise SetupError(f"could not create .venv/ with {who['executable']}:\n"
+                         + (r.stderr or r.stdout).strip())
+
+
+# 3. The packages
+
+def pip_install(venv, plan, source, log_path):
+    """pip install the plan into .venv/; return (ok, pip's whole output).
+
+    First every locked pin with --no-deps: the lock is complete, so nothing is resolved and
+    a pin that cannot install here (its Requires-Python, no wheel) fails at once by name,
+    where pip's resolver would backtrack for many minutes before its ResolutionImpossible.
+    Then the requirements within the lock, which adds only what this platform needs beyond
+    it (appnope on macOS, say).
+    """
+    python = [str(venv / "bin" / "python"), "-m", "pip", "install",
+              "--disable-pip-version-check", "--progress-bar", "off"]
+    if source is not None:
+        python += ["--no-index", "--find-links", str(source)]
+    output = ""
+    with tempfile.TemporaryDirectory(prefix="kit-pins-") as tmp:
+        for name, text in plan.items():
+            Path(tmp, name).write_text(text)
+        lock, reqs = str(Path(tmp, "constraints.txt")), str(Path(tmp, "requirements.txt"))
+        for step in ([*python, "--no-deps", "-r", lock],
+                     [*python, "-r", reqs, "-c", lock]):
+            r = subprocess.run(step, capture_output=True, text=True)
+            output += r.stdout + r.stderr
+            log_path.write_text(output)
+            if r.returncode != 0:
+                return False, output
+    return True, output
+
+
+def requires_python_conflicts(output):
+    """[(version list, specifier)] from pip's 'Ignored ... require a different python' line."""
+    m = re.search(r"require a different python version: (.*)", output)
+    if not m:
+        return []
+    return re.findall(r"([^\s;]+) Requires-Python ([^;\n]+)", m.group(1))
+
+
+def explain_pip_failure(output, version, source, probe=None):
+    """One message naming why pip failed, from its output (`probe(pin)` re-asks pip about one pin)."""
+    network = re.search(r"(Failed to establish a new connection|Temporary failure in name "
+                        r"resolution|Network is unreachable|No route to host|Could not fetch "
+                        r"URL|Max retries exceeded|Name or service not known|timed out)", output)
+    missing = re.findall(r"No matching distribution found for (\S+)", output)
+    if "No space left on device" in output:
+        return "the disk is full (pip: No space left on device). Free some space and run again."
+    if network and source is None:
+        return ("pip could not reach the package index (PyPI): "
+                f"{network.group(1)}.\n     Connect to the internet and run again, or install "
+                "from a classroom bundle with no network (README, 'A classroom without network').")
+    if missing:
+        pin = missing[-1]
+        python = requires_python_conflicts(output)
+        if python:
+            needs = python[-1][1].strip()
+            return (f"the pin {pin} needs Python {needs}, and this Python is {version}. "
+                    "The lock should hold only versions that install on every Python 3.11 from "
+                    "3.11.2; pick an older release of it in constraints.txt, or use a newer "
+                    "Python 3.11 (KIT_PYTHON=/path/to/python3.11).")
+        if source is not None:
+            return (f"the bundle's wheelhouse {source} has no wheel for {pin} on this platform "
+                    f"and Python {version}. Rebuild the bundle with './kit bundle' on a machine "
+                    "with network, for this platform.")
+        return (f"pip found no distribution of {pin} for this platform ({platform_tag()}, "
+                f"Python {version}).")
+    if "ResolutionImpossible" in output:
+        conflict = re.search(r"The conflict is caused by:\n(.*?)\n\n", output, re.S)
+        lines = conflict.group(1).strip().splitlines() if conflict else []
+        causes = []
+        for pin in re.findall(r"The user requested \(constraint\) (\S+==\S+)", output):
+            why = probe(pin) if probe else ""
+            if why:
+                causes.append(why)
+        detail = "\n       ".join(line.strip() for line in lines)
+        head = ("the pinned versions cannot be installed together on Python "
+                f"{version} (pip: ResolutionImpossible).")
+        if causes:
+            head += "\n     " + "\n     ".join(causes)
+        return head + (f"\n     pip says:\n       {detail}" if detail else "")
+    lines = [line for line in output.strip().splitlines() if "is ignored: it is" not in line]
+    tail = "\n       ".join(lines[-12:])
+    return f"pip failed; the end of its output:\n       {tail}"
+
+
+def probe_pin(venv, source):
+    """A function telling, for one pin, why pip cannot install it here ('' if it can)."""
+    def probe(pin):
+        cmd = [str(venv / "bin" / "python"), "-m", "pip", "install", "--dry-run", "--no-deps",
+               "--ignore-installed", "--disable-pip-version-check", pin]
+        if source is not None:
+            cmd += ["--no-index", "--find-links", str(source)]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        conflicts = requires_python_conflicts(r.stdout + r.stderr)
+        if r.returncode != 0 and conflicts:
+            return (f"the pin {pin} needs Python {conflicts[-1][1].strip()}, and this Python "
+                    f"is {platform.python_version()}: pick an older release of it in "
+                    "constraints.txt, or use a newer Python 3.11.")
+        return ""
+    return probe
+
+
+# 4. MXNet's shared libraries
+
+def site_packages(venv):
+    found = sorted((venv / "lib").glob("python3.*/site-packages"))
+    return found[0] if found else None
+
+
+def missing_libraries(library):
+    """The shared libraries `library` needs that the dynamic loader cannot find (ldd)."""
+    r = subprocess.run(["ldd", str(library)], capture_output=True, text=True)
+    missing = re.findall(r"^\s*(\S+) => not found", r.stdout, re.M)
+    if r.returncode != 0 and not missing:
+        missing = re.findall(r"(\S+\.so[.\d]*): cannot open shared object file",
+                             r.stdout + r.stderr)
+    return missing
+
+
+def library_message(missing, mxnet):
+    """What to install for the libraries `missing`, on Debian and elsewhere."""
+    debian = sorted({DEBIAN_PACKAGES[m] for m in missing if m in DEBIAN_PACKAGES})
+    cuda = [m for m in missing if m.startswith(("libcu", "libnv", "libcudnn", "libnccl"))]
+    lines = [f"MXNet's library libmxnet.so cannot load: {', '.join(missing)} not found."]
+    if debian:
+        lines.append(f"     Debian/Ubuntu: sudo apt-get install {' '.join(debian)}")
+        lines.append(f"       {OTHER_DISTROS}")
+    if cuda:
+        lines.append(f"     {mxnet} needs the CUDA toolkit's libraries of its version "
+                     f"(CUDA {mxnet[len('mxnet-cu'):-1]}.{mxnet[-1]}) and an NVIDIA driver: "
+                     "install them, or unset KIT_MXNET for the CPU package.")
+    lines.append("     Then run the same command again.")
+    return "\n".join(lines)
+
+
+def check_libraries(venv, mxnet):
+    """Make sure libmxnet.so resolves; install the Debian packages where we may."""
+    if platform.system() != "Linux" or shutil.which("ldd") is None:
+        return
+    library = site_packages(venv) / "mxnet" / "libmxnet.so"
+    if not library.is_file():
+        raise SetupError(f"{library} is missing: the MXNet install is incomplete. "
+                         "Run again; if it persists, delete .venv/.")
+    missing = missing_libraries(library)
+    wanted = sorted({DEBIAN_PACKAGES[m] for m in missing if m in DEBIAN_PACKAGES})
+    if missing and wanted and may_install_system():
+        apt_install(wanted)
+        missing = missing_libraries(library)
+    if missing:
+        raise SetupError(library_message(missing, mxnet))
+
+
+SMOKE_TEST = """
+from mxnet import np, npx
+npx.set_np()
+X = np.ones((2, 3))
+assert float((X @ np.ones(3)).sum()) == 6.0
+print(npx.num_gpus())
+"""
+
+
+def check_import(venv):
+    """Import MXNet in .venv/ and compute with it; raise SetupError with its error if not."""
+    r = subprocess.run([str(venv / "bin" / "python"), "-c", SMOKE_TEST],
+                       capture_output=True, text=True, cwd=tempfile.gettempdir())
+    if r.returncode != 0:
+        last = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise SetupError(f"MXNet is installed but does not work: {last}\n"
+                         "     Run again; if it persists, delete .venv/ and run again.")
+    return int(r.stdout.strip().splitlines()[-1])
+
+
+# 5. The whole environment
+
+def write_atomically(path, text):
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def setup_venv(root=ROOT):
+    """Make .venv/ match the pins, this interpreter and KIT_MXNET; stamp it only when it works."""
+    venv, stamp = root / ".venv", root / ".venv" / ".kit-installed"
+    who, mxnet, tag = interpreter(), mxnet_package(), platform_tag()
+    check_platform(tag, mxnet)
+    want = stamp_value(root, who, mxnet)
+    record = venv_record(venv)
+    ready = stamp.is_file() and stamp.read_text().strip() == want
+    if ready and (venv / "bin" / "python").exists():
+        check_libraries(venv, mxnet)  # a library removed since: say so before a notebook fails
+        return venv
+    made_from = dict(who, mxnet=mxnet)
+    if record is not None and record != made_from:
+        say(f"rebuilding .venv/: it was made from {record['executable']} "
+            f"({record['version']}, {record['mxnet']}), and this is {who['executable']} "
+            f"({who['version']}, {mxnet})")
+        shutil.rmtree(venv)
+    if not (venv / "bin" / "python").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        create_venv(venv, who)
+        write_atomically(venv / ".kit-mxnet", mxnet + "\n")
+    stamp.unlink(missing_ok=True)
+    source = wheelhouse(root, tag)
+    where = f"from the bundle's wheelhouse {source}" if source else "from PyPI"
+    say(f"installing the pinned packages into .venv/ {where} (once; a few minutes)")
+    log = venv / "kit-install.log"
+    ok, output = pip_install(venv, install_plan(root, mxnet), source, log)
+    if not ok:
+        why = explain_pip_failure(output, who["version"], source, probe_pin(venv, source))
+        raise SetupError(f"installing the pinned packages failed: {why}\n"
+                         f"     pip's whole output: {log}")
+    # The project itself, importable from anywhere (what an editable install does).
+    pth = site_packages(venv) / "softmax-kit.pth"
+    write_atomically(pth, str(root) + "\n")
+    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "check"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SetupError(f"the installed packages conflict (pip check):\n{r.stdout.strip()}")
+    check_libraries(venv, mxnet)
+    gpus = check_import(venv)
+    if mxnet != "mxnet":
+        say(f"{mxnet} works and sees {gpus} GPU(s)")
+    write_atomically(stamp, want + "\n")
+    say("the project environment .venv/ is ready")
+    return venv
+
+
+# 6. System packages and data
+
+def bundle_data(root):
+    """A classroom bundle's data folder, if this kit came in one."""
+    folder = root / "data" / "fashion-mnist"
+    return folder if folder.is_dir() else None
+
+
+def setup_system(root, command):
+    """Install what `command` needs from Debian: the data package unless the data is elsewhere."""
+    want = [pkg for tool, pkg in SYSTEM_TOOLS.get(command, ()) if shutil.which(tool) is None]
+    data_elsewhere = bool(os.environ.get("FASHION_MNIST_DIR")) or bundle_data(root) is not None
+    if not data_elsewhere and not DEBIAN_DATA_DIR.is_dir():
+        want.insert(0, DATA_PACKAGE)
+    if not want:
+        return
+    if may_install_system():
+        if not apt_install(want):
+            say(f"could not install {' '.join(want)}"
+                + ("; the data will be downloaded when first needed" if DATA_PACKAGE in want
+                   else ""))
+    elif DATA_PACKAGE in want and len(want) == 1:
+        say(f"not installing {DATA_PACKAGE} (not root on Debian/Ubuntu, or "
+            "KIT_SYSTEM_PACKAGES=no); the data will be downloaded when first needed")
+    else:
+        say(f"not installing {' '.join(want)} (not root on Debian/Ubuntu, or "
+            "KIT_SYSTEM_PACKAGES=no); install them for './kit {command}'")
+
+
+def setup_data(root, venv):
+    """Put a bundle's data into the cache (verified), then verify the data the kit will use."""
+    python = str(venv / "bin" / "python")
+    folder = bundle_data(root)
+    if folder is not None and not os.environ.get("FASHION_MNIST_DIR"):
+        r = subprocess.run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
+        if r.returncode != 0:
+            raise SetupError(f"the bundle's data in {folder} failed verification (above).")
+    r = subprocess.run([python, "-m", "helpers.data", "--check"], cwd=root)
+    if r.returncode != 0:
+        raise SetupError("the data is not ready (above).")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else "setup"
+    try:
+        venv = setup_venv(ROOT)
+        setup_system(ROOT, command)
+        setup_data(ROOT, venv)
+    except SetupError as e:
+        print(f"kit: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
