@@ -51,7 +51,7 @@ OTHER_DISTROS = ("Fedora/RHEL: sudo dnf install libgomp libquadmath\n"
 # What each command needs from the system besides the data: (command on PATH, Debian package).
 SYSTEM_TOOLS = {
     "test": (("chromium", "chromium"), ("bwrap", "bubblewrap"), ("podman", "podman"),
-             ("mmdebstrap", "mmdebstrap")),
+             ("mmdebstrap", "mmdebstrap"), ("runc", "runc")),
     "grade": (("bwrap", "bubblewrap"),),
 }
 DATA_PACKAGE = "dataset-fashion-mnist"
@@ -228,7 +228,7 @@ def pip_install(venv, plan, source, log_path):
                      [*python, "-r", reqs, "-c", lock]):
             r = subprocess.run(step, capture_output=True, text=True)
             output += r.stdout + r.stderr
-            log_path.write_text(output)
+            write_atomically(log_path, output)
             if r.returncode != 0:
                 return False, output
     return True, output
@@ -248,6 +248,12 @@ def explain_pip_failure(output, version, source, probe=None):
                         r"resolution|Network is unreachable|No route to host|Could not fetch "
                         r"URL|Max retries exceeded|Name or service not known|timed out)", output)
     missing = re.findall(r"No matching distribution found for (\S+)", output)
+    if "CERTIFICATE_VERIFY_FAILED" in output and source is None:
+        return ("pip could not verify the package index's certificate "
+                "(CERTIFICATE_VERIFY_FAILED): a proxy or firewall on this network intercepts "
+                "HTTPS.\n     Ask for its CA certificate and run again with "
+                "PIP_CERT=/path/to/ca-bundle.pem, or install from a classroom bundle "
+                "(README, 'A classroom without network').")
     if "No space left on device" in output:
         return "the disk is full (pip: No space left on device). Free some space and run again."
     if network and source is None:
@@ -319,7 +325,7 @@ def missing_libraries(library):
     if r.returncode != 0 and not missing:
         missing = re.findall(r"(\S+\.so[.\d]*): cannot open shared object file",
                              r.stdout + r.stderr)
-    return missing
+    return list(dict.fromkeys(missing))  # once each, in ldd's order
 
 
 def library_message(missing, mxnet):
