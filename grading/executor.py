@@ -1,0 +1,189 @@
+"""Run code cells in a student's kernel, one at a time, each with a time limit.
+
+The kernel speaks Jupyter's protocol over IPC sockets in the sandbox's /run/kernel (a
+host folder only root may enter). Everything it sends is the student's to forge, so each
+message is read defensively, its size is capped, and nothing it says decides a grade:
+the outputs kept here only show the student what happened. A cell that outlives its
+limit, or a kernel that dies, ends the run; the caller decides what to do next.
+"""
+import base64
+import binascii
+import json
+import os
+import queue
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+
+import zmq
+
+CONNECTION = "connection.json"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+MAX_MESSAGE_BYTES = 16 * 2**20
+
+
+def write_connection(runtime_dir, runtime_inside):
+    """Write the kernel's connection file (root's alone); return the grader's connection info."""
+    info = {"transport": "ipc", "ip": f"{runtime_inside}/k", "shell_port": 1, "iopub_port": 2,
+            "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
+            "signature_scheme": "hmac-sha256", "kernel_name": ""}
+    path = os.path.join(runtime_dir, CONNECTION)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(info, f)
+    return dict(info, ip=f"{runtime_dir}/k")
+
+
+@dataclass
+class CellRun:
+    """What running one cell gave: its outputs (nbformat dicts), how it ended, how long it took."""
+
+    outputs: list = field(default_factory=list)
+    status: str = "ok"      # ok, error, timeout, died
+    seconds: float = 0.0
+    error: tuple = None     # (ename, evalue) of an error output
+
+
+def _text(value, limit):
+    if isinstance(value, list):
+        value = "".join(v for v in value if isinstance(v, str))
+    if not isinstance(value, str):
+        return ""
+    value = ANSI.sub("", value)
+    return value if len(value) <= limit else value[:limit] + "\n[... output cut ...]\n"
+
+
+def _png(value, limit):
+    if not isinstance(value, str) or len(value) > limit:
+        return None
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return value if raw.startswith(b"\x89PNG\r\n\x1a\n") else None
+
+
+class Outputs:
+    """A cell's outputs as they arrive, kept within `chars` characters of text."""
+
+    def __init__(self, chars, image_bytes):
+        self.items, self.chars, self.image_bytes, self.error = [], chars, image_bytes, None
+
+    def room(self):
+        used = sum(len(o.get("text", "")) + len(json.dumps(o.get("data", {})))
+                   for o in self.items)
+        return max(0, self.chars - used)
+
+    def add(self, kind, content):
+        room = self.room()
+        if kind == "stream":
+            name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
+            text = _text(content.get("text"), room)
+            if text and self.items and self.items[-1].get("name") == name:
+                self.items[-1]["text"] += text
+            elif text:
+                self.items.append({"output_type": "stream", "name": name, "text": text})
+        elif kind in ("execute_result", "display_data"):
+            data = content.get("data") if isinstance(content.get("data"), dict) else {}
+            kept = {}
+            text = _text(data.get("text/plain"), room)
+            if text:
+                kept["text/plain"] = text
+            png = _png(data.get("image/png"), self.image_bytes)
+            if png:
+                kept["image/png"] = png
+            if kept:
+                out = {"output_type": kind, "data": kept, "metadata": {}}
+                if kind == "execute_result":
+                    out["execution_count"] = None
+                self.items.append(out)
+        elif kind == "error":
+            ename = _text(content.get("ename"), 200) or "Error"
+            evalue = _text(content.get("evalue"), min(2000, room))
+            trace = [_text(line, 2000) for line in content.get("traceback", [])[:60]
+                     if isinstance(line, str)]
+            self.error = (ename, evalue)
+            self.items.append({"output_type": "error", "ename": ename, "evalue": evalue,
+                               "traceback": trace if sum(map(len, trace)) <= room else []})
+        elif kind == "clear_output":
+            self.items = []
+
+
+class Kernel:
+    """The grader's end of one student's kernel."""
+
+    def __init__(self, info, alive):
+        from jupyter_client.blocking import BlockingKernelClient
+        self.context = zmq.Context()
+        self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.context.setsockopt(zmq.LINGER, 0)
+        self.client = BlockingKernelClient(context=self.context)
+        self.client.load_connection_info(info)
+        self.alive = alive
+
+    def connect(self, timeout):
+        """Wait until the kernel answers; False if it died or did not answer in `timeout` s."""
+        self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return False
+            try:
+                self.client.wait_for_ready(timeout=min(1.0, deadline - time.monotonic()))
+                return True
+            except RuntimeError:
+                continue
+            except Exception:  # noqa: BLE001 (a hostile or broken kernel)
+                return False
+        return False
+
+    def run(self, code, timeout, chars=20_000, image_bytes=300_000, silent=False):
+        """Execute `code`; return its CellRun (status "timeout" or "died" ends the kernel's use)."""
+        outputs, tic = Outputs(chars, image_bytes), time.monotonic()
+        status = "ok"
+        msg_id = self.client.execute(code, silent=silent, store_history=not silent,
+                                     allow_stdin=False, stop_on_error=False)
+        deadline = tic + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                status = "timeout"
+                break
+            try:
+                msg = self.client.get_iopub_msg(timeout=min(0.2, remaining))
+            except queue.Empty:
+                if not self.alive():
+                    status = "died"
+                    break
+                continue
+            except Exception:  # noqa: BLE001 (an unreadable message: skip it)
+                continue
+            try:
+                if msg["parent_header"].get("msg_id") != msg_id:
+                    continue
+                kind, content = msg["header"]["msg_type"], msg["content"]
+                if not isinstance(content, dict):
+                    continue
+                if kind == "status" and content.get("execution_state") == "idle":
+                    break
+                outputs.add(kind, content)
+            except (KeyError, TypeError, AttributeError):
+                continue
+        self._drain_shell()
+        if status == "ok" and outputs.error:
+            status = "error"
+        return CellRun(outputs.items, status, time.monotonic() - tic, outputs.error)
+
+    def _drain_shell(self):
+        while True:
+            try:
+                self.client.get_shell_msg(timeout=0)
+            except Exception:  # noqa: BLE001 (queue.Empty, or an unreadable reply)
+                return
+
+    def close(self):
+        try:
+            self.client.stop_channels()
+        finally:
+            self.context.destroy(linger=0)

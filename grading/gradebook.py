@@ -1,0 +1,188 @@
+"""nbgrader's gradebook and autograded/ notebooks, written by the grader process alone.
+
+The course's nbgrader_config.py decides the course id and the database (its db_url:
+the course's gradebook.db by default, or a shared PostgreSQL). Scores go where nbgrader's
+own autograde puts them, so formgrader, `nbgrader export` and the feedback commands read
+them as usual; a manual grade already given is kept, and marked for review as nbgrader
+does. A submission that needs the teacher's attention is flagged.
+"""
+import os
+import re
+import stat
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+# The files nbgrader's exchange puts beside a submitted notebook and feedback needs.
+KEPT_FILES = ("timestamp.txt", "submission_secret.txt")
+MAX_KEPT_BYTES = 4096
+
+
+def course_settings(course_dir):
+    """nbgrader's CourseDirectory for the course folder, from its nbgrader_config.py."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_dir)).load_config()
+    coursedir = CourseDirectory(config=config)
+    if not config.CourseDirectory.get("root"):
+        coursedir.root = str(course_dir)
+    return coursedir
+
+
+def atomic_write(path, data):
+    """Write bytes or text to `path` through a temporary file: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def kept_files(folder):
+    """{name: text} of the exchange's small files beside a submission: plain files only."""
+    out = {}
+    for name in KEPT_FILES:
+        path = Path(folder) / name
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_KEPT_BYTES:
+            out[name] = path.read_text(errors="replace")
+    return out
+
+
+def timestamp_of(kept):
+    """The submission's time from its timestamp.txt, or None."""
+    from nbgrader.utils import parse_utc
+    text = kept.get("timestamp.txt", "").strip()
+    try:
+        return parse_utc(text) if text else None
+    except (ValueError, OverflowError, TypeError):
+        return None
+
+
+def _defang(markdown):
+    """Student markdown for formgrader: shown as written, but no tag and no script link works."""
+    return re.sub(r"(?i)javascript:", "javascript&#58;", markdown.replace("<", "&lt;"))
+
+
+def autograded_notebook(cells, runs, verdicts, note=None):
+    """The graded notebook (nbformat v4): every cell, its outputs, each test's verdict."""
+    by_id = {v.grade_id: v for v in verdicts}
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                 "language": "python"}
+    if note:
+        cell = nbformat.v4.new_markdown_cell(f"**Grader's note:** {_defang(note)}")
+        cell.metadata["grading"] = {"origin": "grader"}
+        nb.cells.append(cell)
+    for i, c in enumerate(cells):
+        text = c.source if c.kind == "kit" else (_defang(c.source) if c.cell_type == "markdown"
+                                                 else c.source)
+        if c.cell_type == "code":
+            cell = nbformat.v4.new_code_cell(text)
+            run = runs.get(i)
+            outputs = [o for o in (run.outputs if run else [])
+                       if not (c.is_test and o["output_type"] == "error")]
+            if c.is_test and by_id.get(c.grade_id) and by_id[c.grade_id].status != "passed":
+                outputs.append({"output_type": "error", "ename": "AssertionError",
+                                "evalue": by_id[c.grade_id].message, "traceback": []})
+            cell.outputs = [nbformat.from_dict(o) for o in outputs]
+        elif c.cell_type == "markdown":
+            cell = nbformat.v4.new_markdown_cell(text)
+        else:
+            cell = nbformat.v4.new_raw_cell(text)
+        if c.nbgrader:
+            cell.metadata["nbgrader"] = dict(c.nbgrader)
+        cell.metadata["grading"] = {"origin": "course" if c.kind == "kit" else "student"}
+        nb.cells.append(cell)
+    return nb
+
+
+def _unchanged(cell, checksum):
+    """True if a written answer is still the stub the student was given (nbgrader's rule)."""
+    from nbgrader.utils import compute_checksum
+    node = nbformat.from_dict({"cell_type": cell.cell_type, "source": cell.source,
+                               "metadata": {"nbgrader": dict(cell.nbgrader)}})
+    return checksum is not None and compute_checksum(node) == checksum
+
+
+class Book:
+    """The grader's one connection to the gradebook."""
+
+    def __init__(self, coursedir):
+        from nbgrader.api import Gradebook
+        self.coursedir = coursedir
+        self.gb = Gradebook(coursedir.db_url, coursedir.course_id)
+
+    def close(self):
+        self.gb.close()
+
+    def notebooks(self, assignment):
+        """The notebook names of an assignment, as generate_assignment recorded them."""
+        from nbgrader.api import MissingEntry
+        try:
+            return [nb.name for nb in self.gb.find_assignment(assignment).notebooks]
+        except MissingEntry:
+            return None
+
+    def record(self, assignment, notebook, student, cells, verdicts, flagged, timestamp=None):
+        """Store one submission's scores: tests from `verdicts`, written answers by nbgrader's rule."""
+        gb = self.gb
+        gb.update_or_create_student(student)
+        if timestamp is not None:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gb.update_or_create_submission(assignment, student)
+        scores = {v.grade_id: v.score for v in verdicts}
+        for c in cells:
+            if not c.grade_id or not (c.nbgrader.get("grade") or c.nbgrader.get("solution")):
+                continue
+            source_cell = gb.find_source_cell(c.grade_id, notebook, assignment)
+            unchanged = _unchanged(c, source_cell.checksum) if c.kind == "answer" else False
+            if c.nbgrader.get("grade"):
+                grade = gb.find_grade(c.grade_id, notebook, assignment, student)
+                if c.is_test:
+                    grade.auto_score = scores.get(c.grade_id, 0.0)
+                else:
+                    grade.auto_score = 0.0 if unchanged else None
+                grade.needs_manual_grade = (grade.manual_score is not None
+                                            or grade.auto_score is None)
+            if c.nbgrader.get("solution"):
+                comment = gb.find_comment(c.grade_id, notebook, assignment, student)
+                comment.auto_comment = "No response." if unchanged else None
+        gb.find_submission_notebook(notebook, assignment, student).flagged = bool(flagged)
+        gb.db.commit()
+
+    def record_missing(self, assignment, notebook, student, timestamp=None):
+        """A submission without this notebook: every grade 0, as nbgrader does."""
+        self.gb.update_or_create_student(student)
+        self.gb.update_or_create_submission(assignment, student)
+        nb = self.gb.find_submission_notebook(notebook, assignment, student)
+        for grade in nb.grades:
+            grade.auto_score = 0
+            grade.needs_manual_grade = False
+        self.gb.db.commit()
+
+    def scores(self, assignment, notebook, student):
+        """{grade_id: (score or None, max, needs manual grade)} as the gradebook has them now."""
+        nb = self.gb.find_submission_notebook(notebook, assignment, student)
+        return {g.name: (None if g.manual_score is None and g.auto_score is None else g.score,
+                         g.max_score, g.needs_manual_grade) for g in nb.grades}
+
+
+def write_autograded(coursedir, assignment, notebook, student, nb, kept):
+    """autograded/<student>/<assignment>/<notebook>.ipynb and the exchange's small files."""
+    folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    atomic_write(folder / f"{notebook}.ipynb", nbformat.writes(nb))
+    for name, text in kept.items():
+        atomic_write(folder / name, text)
+    return folder

@@ -1,0 +1,348 @@
+"""Grade a class: every submission of some assignments, in parallel, in sandboxes.
+
+First each assignment's source notebook runs once, sandboxed like any submission: its
+solutions must pass all its own tests (else that assignment is not graded, and the
+teacher is told why), and its checks give the manifest (which checks each test cell
+calls, with which parameters) and each cell's usual time. Then the worker slots take the
+submissions one by one; this process alone writes the gradebook, the autograded
+notebooks and the feedback pages, each submission's as it comes in.
+"""
+import glob
+import queue
+import warnings
+import shutil
+import tempfile
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grading import reference
+from grading.feedback import page
+from grading.gradebook import (Book, atomic_write, autograded_notebook, course_settings,
+                               kept_files, timestamp_of, write_autograded)
+from grading.limits import Limits, slot_uid
+from grading.notebook import SubmissionError, assemble, read_json, source_cells, student_cells
+from grading.report import Progress, summary
+from grading.sandbox import kill_users_processes, require_bwrap
+from grading.scan import scan
+from grading.verdict import check_manifest, verdicts
+from grading.worker import Slot, new_secret
+
+KIT = Path(__file__).resolve().parents[1]
+
+
+class GradingError(RuntimeError):
+    """The class cannot be graded as asked; the message says why and what to do."""
+
+
+@dataclass
+class Job:
+    assignment: str
+    notebook: str                # the notebook's name, without .ipynb
+    student: str = None          # None: the reference run of the source notebook
+    path: Path = None            # the submitted notebook (None: not submitted)
+
+
+@dataclass
+class Assignment:
+    """An assignment's source notebook, as graded: its cells, manifest and usual cell times."""
+
+    name: str
+    notebook: str
+    cells: list
+    manifest: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)   # grade_id -> seconds in the reference run
+
+
+@dataclass
+class Outcome:
+    job: Job
+    cells: list = None
+    runs: dict = field(default_factory=dict)
+    verdicts: list = field(default_factory=list)
+    note: str = None
+    attention: list = field(default_factory=list)
+    error: str = None            # the grader's own failure (never shown to the student)
+    seconds: float = 0.0
+    records: dict = field(default_factory=dict)
+
+    @property
+    def score(self):
+        return sum(v.score for v in self.verdicts)
+
+    @property
+    def max_score(self):
+        return sum(v.points for v in self.verdicts)
+
+
+def limits_for(assignment, limits):
+    """The time limit of cell i: the floor, or `cell_factor` times the reference run's time."""
+    def limit(i, cell):
+        usual = assignment.seconds.get(cell.grade_id, 0.0) if cell.grade_id else 0.0
+        return max(limits.cell_seconds, limits.cell_factor * usual)
+    return limit
+
+
+def reference_run(slot, assignment, limits):
+    """Run the source notebook; fill in the manifest and times, or raise GradingError."""
+    secret = new_secret()
+    ex = slot.execute(assignment.cells, lambda i, c: limits.notebook_seconds, secret)
+    where = f"{assignment.name}/{assignment.notebook}.ipynb"
+    if ex.startup_error or ex.stopped:
+        raise GradingError(f"the source notebook {where} did not run to its end: "
+                           f"{ex.stopped} {ex.startup_error or ''}".strip())
+    for i, run in ex.runs.items():
+        cell = assignment.cells[i]
+        if cell.grade_id:
+            assignment.seconds[cell.grade_id] = run.seconds
+        if run.status != "ok" and not cell.is_test:
+            raise GradingError(f"the source notebook {where} fails in cell "
+                               f"{cell.grade_id or i + 1}: {run.error}")
+    for cell_id, entries in ex.records.items():
+        bad = [e for e in entries if isinstance(e, str)]
+        if bad:
+            raise GradingError(f"the source notebook {where}: test {cell_id}: {bad[0]}")
+        assignment.manifest[cell_id] = [header for header, _ in entries]
+    problems = check_manifest(assignment.manifest)
+    if problems:
+        raise GradingError(f"{where}: " + "; ".join(problems))
+    for v in verdicts(assignment.cells, ex.runs, ex.records, assignment.manifest, {}, secret,
+                      reference):
+        if v.status != "passed":
+            raise GradingError(f"the source notebook {where} fails its own test {v.grade_id}: "
+                               f"{v.message}")
+    return assignment
+
+
+def grade_one(slot, assignment, job, limits):
+    """Grade one submission in `slot`; return its Outcome."""
+    out = Outcome(job)
+    tic = time.monotonic()
+    try:
+        doc, out.note = read_json(job.path)
+        submitted = student_cells(doc)
+    except SubmissionError as e:
+        out.note = str(e)
+        out.attention.append(f"unreadable: {e}")
+        submitted = []
+    out.cells = assemble(assignment.cells, submitted)
+    found = scan(out.cells)
+    secret = new_secret()
+    ex = None
+    if submitted:
+        ex = slot.execute_with_retry(out.cells, limits_for(assignment, limits), secret)
+        if ex.startup_error:  # the machinery, not the student: try once more, afresh
+            slot.close()
+            ex = slot.execute_with_retry(out.cells, limits_for(assignment, limits), secret)
+        out.runs, out.records = ex.runs, ex.records
+        if ex.startup_error:
+            out.attention.append("the kernel could not start (see the slot's server.log)")
+        if ex.stopped:
+            out.attention.append(ex.stopped)
+        if ex.leftovers:
+            out.attention.append(f"{len(ex.leftovers)} processes outlived the notebook")
+    if found.tampering:
+        shown = "; ".join(f.text() for f in found.tampering[:3])
+        more = len(found.tampering) - 3
+        out.attention.append(f"tampering: {shown}" + (f" (+{more} more)" if more > 0 else ""))
+    out.verdicts = verdicts(out.cells, out.runs, out.records, assignment.manifest,
+                            found.delegated, secret, reference,
+                            stopped=(ex.stopped if ex else out.note))
+    out.seconds = time.monotonic() - tic
+    return out
+
+
+class Pool:
+    """Worker threads, one per slot, taking jobs and giving back outcomes."""
+
+    def __init__(self, slots, handle):
+        self.jobs, self.results = queue.Queue(), queue.Queue()
+        self.threads = [threading.Thread(target=self._work, args=(s, handle), daemon=True)
+                        for s in slots]
+        for t in self.threads:
+            t.start()
+
+    def _work(self, slot, handle):
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            try:
+                result = handle(slot, job)
+            except Exception as e:  # noqa: BLE001 (a grader's bug must not stop the class)
+                what = job[2] if job[0] == "grade" else Job(job[1].name, job[1].notebook)
+                result = Outcome(what, error=f"{type(e).__name__}: {e}\n"
+                                 f"{traceback.format_exc(limit=-3)}")
+                result.attention.append(f"not graded: the grader failed ({type(e).__name__}: "
+                                        f"{e})")
+            self.results.put(result)
+
+    def close(self):
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join()
+
+
+def find_submissions(coursedir, assignment, notebook, students=None):
+    """Jobs for every student with a submitted/<student>/<assignment>/ folder (or those named)."""
+    pattern = coursedir.format_path(coursedir.submitted_directory, "*", assignment)
+    folders = sorted(Path(p) for p in glob.glob(glob.escape(pattern).replace("[*]", "*")))
+    jobs = []
+    for folder in folders:
+        student = folder.parent.name
+        if folder.is_symlink() or folder.parent.is_symlink() or not folder.is_dir():
+            continue
+        if students and student not in students:
+            continue
+        path = folder / f"{notebook}.ipynb"
+        jobs.append(Job(assignment, notebook, student, path if path.exists() or
+                        path.is_symlink() else None))
+    return jobs
+
+
+class Grader:
+    """Grades assignments of a course; keeps its slots warm between assignments."""
+
+    def __init__(self, course_dir, workers=2, limits=Limits(), stream=None):
+        self.course_dir = Path(course_dir).resolve()
+        self.coursedir = course_settings(self.course_dir)
+        self.workers, self.limits, self.stream = workers, limits, stream
+        from helpers.data import find_data_dir
+        self.bwrap = require_bwrap()
+        self.data_dir = find_data_dir()
+
+    def assignments(self, names, book):
+        """Assignment objects for `names` (None: every one in source/)."""
+        source = Path(self.coursedir.source_directory)
+        source = source if source.is_absolute() else self.course_dir / source
+        names = names or sorted(p.name for p in source.iterdir() if p.is_dir())
+        out = []
+        for name in names:
+            folder = source / name
+            notebooks = sorted(folder.glob("*.ipynb"))
+            if not notebooks:
+                raise GradingError(f"no assignment {name!r}: {folder} holds no notebook")
+            known = book.notebooks(name)
+            if known is None:
+                raise GradingError(f"the gradebook does not know {name!r} yet: run "
+                                   f"`nbgrader generate_assignment {name}` in the course "
+                                   "folder first")
+            for path in notebooks:
+                if path.stem in known:
+                    out.append(Assignment(name, path.stem, source_cells(path)))
+        return out
+
+    def grade(self, names=None, students=None):
+        """Grade every submission of `names`; return (outcomes, problems, seconds)."""
+        from sqlalchemy.exc import SAWarning
+        warnings.filterwarnings("ignore", category=SAWarning)  # nbgrader's, harmless
+        tic = time.monotonic()
+        book = Book(self.coursedir)
+        run_dir = tempfile.mkdtemp(prefix="kit-grade-")
+        slots = [Slot(k, run_dir, str(KIT), self.data_dir, self.limits, self.bwrap,
+                      slot_uid(k)) for k in range(self.workers)]
+        for s in slots:
+            kill_users_processes(s.uid)
+        pool = None
+        outcomes, problems = [], []
+        try:
+            assignments = self.assignments(names, book)
+            pool = Pool(slots, self._handle)
+            for a in assignments:
+                pool.jobs.put(("reference", a))
+            ready = {}
+            for _ in assignments:
+                result = pool.results.get()
+                if isinstance(result, Assignment):
+                    ready[(result.name, result.notebook)] = result
+                else:
+                    problems.append(result.error)
+            jobs = []
+            for a in ready.values():
+                jobs += find_submissions(self.coursedir, a.name, a.notebook, students)
+            progress = Progress(len(jobs), self.stream) if self.stream else None
+            for job in jobs:
+                if job.path is None:
+                    book.record_missing(job.assignment, job.notebook, job.student)
+                    outcomes.append(Outcome(job))
+                    if progress:
+                        progress.update(outcomes[-1])
+                    continue
+                pool.jobs.put(("grade", ready[(job.assignment, job.notebook)], job))
+            for _ in [j for j in jobs if j.path is not None]:
+                outcome = pool.results.get()
+                self._store(book, outcome)
+                outcomes.append(outcome)
+                if progress:
+                    progress.update(outcome)
+        finally:
+            if pool is not None:
+                pool.close()
+            for s in slots:
+                s.close()
+                kill_users_processes(s.uid)
+            book.close()
+            shutil.rmtree(run_dir, ignore_errors=True)
+        return outcomes, problems, time.monotonic() - tic
+
+    def _handle(self, slot, job):
+        if job[0] == "reference":
+            try:
+                return reference_run(slot, job[1], self.limits)
+            except GradingError as e:
+                return Outcome(Job(job[1].name, job[1].notebook), error=str(e))
+        return grade_one(slot, job[1], job[2], self.limits)
+
+    def _store(self, book, outcome):
+        """Write one outcome: gradebook, autograded notebook, feedback page."""
+        job = outcome.job
+        if outcome.error:
+            return
+        kept = kept_files(job.path.parent)
+        book.record(job.assignment, job.notebook, job.student, outcome.cells,
+                    outcome.verdicts, flagged=bool(outcome.attention),
+                    timestamp=timestamp_of(kept))
+        nb = autograded_notebook(outcome.cells, outcome.runs, outcome.verdicts, outcome.note)
+        write_autograded(self.coursedir, job.assignment, job.notebook, job.student, nb, kept)
+        self.write_feedback(book, job.assignment, job.notebook, job.student, nb, kept)
+
+    def write_feedback(self, book, assignment, notebook, student, nb, kept):
+        folder = Path(self.coursedir.format_path(self.coursedir.feedback_directory, student,
+                                                 assignment))
+        scores = book.scores(assignment, notebook, student)
+        atomic_write(folder / f"{notebook}.html", page(nb, student, assignment, notebook, scores))
+        for name, text in kept.items():
+            atomic_write(folder / name, text)
+
+    def feedback(self, names=None, students=None):
+        """Rebuild the feedback pages from autograded/ and the gradebook; return how many."""
+        from grading.feedback import read_graded
+        book = Book(self.coursedir)
+        count = 0
+        try:
+            for a in self.assignments(names, book):
+                pattern = self.coursedir.format_path(self.coursedir.autograded_directory,
+                                                     "*", a.name)
+                pattern = glob.escape(pattern).replace("[*]", "*")
+                for path in sorted(Path(p) / f"{a.notebook}.ipynb" for p in glob.glob(pattern)):
+                    if not path.is_file():
+                        continue
+                    student = path.parent.parent.name
+                    if students and student not in students:
+                        continue
+                    self.write_feedback(book, a.name, a.notebook, student, read_graded(path),
+                                        kept_files(path.parent))
+                    count += 1
+        finally:
+            book.close()
+        return count
+
+
+def report(outcomes, problems, seconds, workers):
+    """The summary the command prints: problems first, then the class's results."""
+    lines = [f"not graded: {p}" for p in problems]
+    lines.append(summary(outcomes, seconds, workers))
+    return "\n".join(lines)

@@ -1,0 +1,206 @@
+"""A warm fork server: starts each student's kernel in a sandbox in a few milliseconds.
+
+Run as ``python -m grading.zygote`` by a worker slot (grading.worker), as root. It imports
+MXNet, ipykernel and the kit's helpers once, and loads Fashion-MNIST, which together take
+seconds; then, for each submission, it forks. The child joins the submission's sandbox
+(the namespaces of grading.sandbox: setns, then a fork into its PID namespace), closes
+every inherited file, sets the limits, starts the kernel's sockets (still root, in a
+folder the student cannot touch), and drops to the slot's uid for good before any
+student code runs. The server itself never runs student code and holds no student data.
+
+Protocol, one JSON object per line: the worker writes {"op": "spawn", ...} or
+{"op": "quit"}; the server answers {"event": "ready"} once warm, then per spawn
+{"event": "spawned", "pid": ...} and, when the kernel has ended, {"event": "exited",
+"status": ...}.
+"""
+import ctypes
+import json
+import os
+import signal
+import sys
+import time
+
+# Before MXNet loads: run operators synchronously in the calling thread (no engine
+# threads, which a fork would not carry over) and one OpenMP thread.
+os.environ["MXNET_ENGINE_TYPE"] = "NaiveEngine"
+os.environ["OMP_NUM_THREADS"] = "1"
+
+CLONE = {"ipc": 0x08000000, "uts": 0x04000000, "net": 0x40000000, "pid": 0x20000000,
+         "mnt": 0x00020000}
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+EXIT_SETUP = 70  # the child could not enter the sandbox
+
+
+def warm_up():
+    """Import and exercise what every kernel needs, once; load the data."""
+    import mxnet as mx  # noqa: F401
+    from mxnet import autograd, gluon, np, npx
+    import ipykernel.ipkernel  # noqa: F401
+    import ipykernel.kernelapp  # noqa: F401
+    import helpers.checks.tasks  # noqa: F401
+    import helpers.devices  # noqa: F401
+    import helpers.fast_data  # noqa: F401
+    import helpers.train  # noqa: F401
+    from helpers.data import load_arrays
+    npx.set_np()
+    W = np.ones((4, 3))
+    W.attach_grad()
+    with autograd.record():
+        l = (np.dot(np.ones((2, 4)), W)).sum()
+    l.backward()
+    gluon.nn.Dense(3).initialize()
+    npx.reset_np()
+    load_arrays()
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def enter_namespaces(holder):
+    """Join the namespaces of process `holder` (the calling process must be single-threaded)."""
+    threads = len(os.listdir("/proc/self/task"))
+    if threads != 1:
+        raise RuntimeError(f"{threads} threads: a kernel may only fork from one")
+    libc = _libc()
+    fds = {kind: os.open(f"/proc/{holder}/ns/{kind}", os.O_RDONLY) for kind in CLONE}
+    try:
+        for kind in ("ipc", "uts", "net", "pid", "mnt"):  # mnt last: /proc/<holder> is ours
+            _check(libc.setns(fds[kind], CLONE[kind]), f"setns {kind}")
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def _chown_tree(path, uid):
+    for root, dirs, files in os.walk(path):
+        for name in [root] + [os.path.join(root, n) for n in dirs + files]:
+            os.lchown(name, uid, uid)
+
+
+def run_kernel(spec, report_fd):
+    """In the sandbox: limits, then the kernel's sockets as root, then the student's uid, then serve."""
+    import random
+    import resource
+    libc = _libc()
+    os.setsid()
+    _check(libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl PDEATHSIG")
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.closerange(3, report_fd)
+    os.closerange(report_fd + 1, 65536)
+    for res, soft, hard in spec["rlimits"]:
+        resource.setrlimit(res, (soft, hard))
+    uid, home = spec["uid"], spec["home"]
+    os.umask(0o077)
+    os.chown(home, uid, uid)
+    os.mkdir(spec["grading_dir"], 0o700)
+    os.chdir(home)
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl NO_NEW_PRIVS")
+    for name in [m for m in sys.modules if m == "grading" or m.startswith("grading.")]:
+        del sys.modules[name]
+    sys.path[0] = ""  # was the server's folder (python -m); the kit comes from .venv's .pth
+    sys.argv[:] = ["ipykernel_launcher"]
+    random.seed()
+    import numpy
+    numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+    from ipykernel.kernelapp import IPKernelApp
+    app = IPKernelApp.instance()
+    app.initialize(["-f", spec["connection_file"], "--HistoryManager.enabled=False",
+                    "--IPKernelApp.parent_handle=0"])
+    _chown_tree(home, uid)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self stays the student's own
+    os.umask(0o022)
+    os.close(report_fd)
+    app.start()
+
+
+def _child(spec):
+    """The forked child: join the sandbox, fork the kernel there, wait; return its exit code.
+
+    The kernel reports a failure to start over a pipe, closed once it serves; the child
+    writes the report to the runtime folder, where the grader reads it.
+    """
+    enter_namespaces(spec["holder"])
+    read, write = os.pipe()
+    kernel = os.fork()
+    if kernel == 0:
+        code = EXIT_SETUP
+        os.close(read)
+        try:
+            run_kernel(spec, report_fd=write)
+            code = 0
+        except BaseException:  # noqa: BLE001 (the kernel's start failed: say why)
+            import traceback
+            try:
+                os.write(write, traceback.format_exc()[-4000:].encode())
+            except BaseException:  # noqa: BLE001
+                pass
+        finally:
+            os._exit(code)
+    os.close(write)
+    report = b""
+    while len(report) < 8000:
+        chunk = os.read(read, 4096)
+        if not chunk:
+            break
+        report += chunk
+    os.close(read)
+    if report:
+        with open(spec["error_file"], "wb") as f:
+            f.write(report)
+    _, status = os.waitpid(kernel, 0)
+    return os.waitstatus_to_exitcode(status) & 0xFF
+
+
+def spawn(spec):
+    """Fork the kernel for `spec` into its sandbox; return the pid of the child that waits for it."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = EXIT_SETUP
+    try:
+        code = _child(spec)
+    except BaseException as e:  # noqa: BLE001
+        try:
+            os.write(2, f"grading.zygote: {e}\n".encode())
+        except BaseException:  # noqa: BLE001
+            pass
+    finally:
+        os._exit(code)
+
+
+def send(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    tic = time.perf_counter()
+    warm_up()
+    send({"event": "ready", "seconds": round(time.perf_counter() - tic, 3),
+          "threads": len(os.listdir("/proc/self/task"))})
+    for line in sys.stdin:
+        request = json.loads(line)
+        if request.get("op") == "quit":
+            break
+        pid = spawn(request)
+        send({"event": "spawned", "pid": pid})
+        _, status = os.waitpid(pid, 0)
+        send({"event": "exited", "status": os.waitstatus_to_exitcode(status)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""The inputs each check gives the student's code: NumPy arrays drawn from a seed.
+
+The same seed gives the same inputs in the student's kernel and in the grader, which
+regenerates them instead of trusting what a kernel says it received. When work is graded,
+every seed is drawn fresh, so no answer can be looked up in advance.
+"""
+import numpy as onp
+
+
+def rng(seed):
+    """A NumPy RandomState for `seed` (any int; reduced to 32 bits)."""
+    return onp.random.RandomState(int(seed) % 2**32)
+
+
+def logits(shape, dtype, offset, seed):
+    """Random logits of `shape` around `offset`, rounded to `dtype` as the student sees them."""
+    return (offset + rng(seed).normal(0, 3, size=tuple(shape))).astype(dtype)
+
+
+def label_indices(labels, seed):
+    """The class indices check_labels passes: `labels` as given, or all ten in a seeded order."""
+    if labels is not None:
+        return onp.asarray(labels, dtype="int32").ravel()
+    return rng(seed).permutation(10).astype("int32")
+
+
+def images(n, dtype, seed):
+    """Images (n, 28, 28, 1) of `dtype` with values 0..255."""
+    return rng(seed).randint(0, 256, size=(n, 28, 28, 1)).astype(dtype)
+
+
+def probabilities_and_labels(batch, dtype, seed):
+    """y_hat (batch, q) rows of probabilities and y (batch,) int32 labels; batch None: (2, 3)."""
+    r = rng(seed)
+    n, q = (2, 3) if batch is None else (batch, 10)
+    z = r.normal(0, 2, size=(n, q))
+    e = onp.exp(z - z.max(axis=1, keepdims=True))
+    y_hat = (e / e.sum(axis=1, keepdims=True)).astype(dtype)
+    return y_hat, r.randint(0, q, size=n).astype("int32")
+
+
+def scores_and_labels(seed, n=8, q=3):
+    """Scores (n, q) float32 without ties and labels (n,) int32, about half of them right."""
+    r = rng(seed)
+    scores = r.permutation(n * q).reshape(n, q).astype("float32") / (n * q)
+    labels = scores.argmax(axis=1).astype("int32")
+    wrong = r.permutation(n)[: n // 2]
+    labels[wrong] = (labels[wrong] + 1 + r.randint(0, q - 1, size=wrong.size)) % q
+    return scores, labels
+
+
+def sgd_parameters(seed):
+    """W (3, 2), b (2,) and their gradients gW, gb, all float32."""
+    r = rng(seed)
+    return tuple(r.normal(0, 1, size=s).astype("float32") for s in ((3, 2), (2,), (3, 2), (2,)))
+
+
+def toy_problem(n, batch_size, seed):
+    """A 3-class problem with 4 features as a list of (X (batch, 4), y (batch,)) NumPy batches,
+    the last one smaller, and initial weights W (4, 3) ~ N(0, 0.01)."""
+    r = rng(seed)
+    x = r.normal(0, 1, size=(n, 4)).astype("float32")
+    y = ((x[:, 0] > 0).astype("int32") + (x[:, 1] > 0.5).astype("int32")).astype("int32")
+    batches = [(x[i:i + batch_size], y[i:i + batch_size]) for i in range(0, n, batch_size)]
+    W = r.normal(0, 0.01, size=(4, 3)).astype("float32")
+    return batches, W
+
+
+def logits_and_labels(batch, offset, seed):
+    """Logits (batch, 10) float32 around `offset` and labels (batch,) int32."""
+    x = logits((batch, 10), "float32", offset, seed)
+    return x, rng(seed + 1).randint(0, 10, size=batch).astype("int32")
+
+
+def small_batch(batch_size, seed):
+    """A minibatch X (batch_size, 1, 28, 28) float32 and y (batch_size,) int32 to split."""
+    r = rng(seed)
+    x = r.normal(0, 1, size=(batch_size, 1, 28, 28)).astype("float32")
+    return x, r.randint(0, 10, size=batch_size).astype("int32")
+
+
+def input_matrix(seed):
+    """Logits X (2, 3) float32 for check_keeps_input."""
+    return rng(seed).normal(0, 3, size=(2, 3)).astype("float32")

@@ -1,0 +1,468 @@
+"""Judges: decide from plain data whether an answer is right, and say what is wrong.
+
+Each judge takes (record, params, seed, ref): what the student's code returned, as plain
+data (helpers.checks.records); the check's parameters; the seed its inputs were drawn
+from (helpers.checks.inputs regenerates them); and `ref`, the reference answers to
+compare with. A judge returns None for a right answer and raises AssertionError with a
+message from helpers.checks.messages otherwise. Judges run in the student's kernel for
+instant feedback, and in the grader, with the grader's own reference, for the grade.
+"""
+import math
+
+import numpy as onp
+
+from helpers.checks import inputs
+from helpers.checks.messages import say
+
+FLOAT32_LIKE = ("float32", "float16")
+
+
+# ---------------------------------------------------------------- formatting
+
+def num(x):
+    """A number as a short string: 1.7, 0.0001235, 1000."""
+    return f"{float(x):.4g}"
+
+
+def vec(v, n=6):
+    """The first `n` entries of a 1-d array as a short string: [0.09, 0.2447, 0.6652]."""
+    v = onp.asarray(v).ravel()
+    items = ", ".join(num(x) for x in v[:n])
+    return f"[{items}{', ...' if v.size > n else ''}]"
+
+
+def fail(key, **fields):
+    """Raise the AssertionError a student reads: the message `key` with its fields."""
+    raise AssertionError(say(key, **fields))
+
+
+# ---------------------------------------------------------------- plain values
+
+def array_of(value, name="output"):
+    """`value` as a NumPy array, or the AssertionError that says what it is instead."""
+    if isinstance(value, onp.ndarray):
+        return value
+    if value is None:
+        fail("none", name=name)
+    if isinstance(value, dict) and "__too_large__" in value:
+        fail("too_large", name=name, size=value["__too_large__"])
+    got = value.get("__type__", "something else") if isinstance(value, dict) else type(value).__name__
+    fail("not_array", name=name, got=got)
+
+
+def shape_of(value, name="output"):
+    """The shape of an array value, or of a recorded {"__shape__": ...}."""
+    if isinstance(value, dict) and isinstance(value.get("__shape__"), list):
+        return tuple(int(s) for s in value["__shape__"])
+    return tuple(array_of(value, name).shape)
+
+
+def assert_shape(value, expected, name="output", hint=""):
+    """Assert that `value` has shape `expected`; the message shows both shapes and a likely cause."""
+    got, expected = shape_of(value, name), tuple(expected)
+    if got == expected:
+        return
+    why = ""
+    if len(got) > 1 and got == expected[::-1]:
+        why = say("shape.transpose")
+    elif len(got) == 0:
+        why = say("shape.scalar")
+    elif len(got) == len(expected) - 1:
+        why = say("shape.missing_axis")
+    elif len(got) == len(expected) + 1:
+        why = say("shape.extra_axis")
+    raise AssertionError(say("shape", name=name, expected=expected, got=got, why=why)
+                         + (say("hint", hint=hint) if hint else ""))
+
+
+def assert_dtype(value, expected, name="output", hint=""):
+    """Assert that array `value` has dtype `expected` (a name such as "float32")."""
+    if isinstance(value, dict) and ("__dtype__" in value or "__type__" in value):
+        got = value.get("__dtype__", value.get("__type__"))
+    else:
+        got = str(array_of(value, name).dtype)
+    if got != str(expected):
+        raise AssertionError(say("dtype", name=name, expected=expected, got=got)
+                             + (say("hint", hint=hint) if hint else ""))
+
+
+def assert_finite(value, name="output", context=""):
+    """Assert that no entry is nan or inf; the message names the first bad one."""
+    a = array_of(value, name)
+    bad = ~onp.isfinite(a)
+    if not bad.any():
+        return
+    where = tuple(int(i) for i in onp.argwhere(bad)[0])
+    kind = "nan" if onp.isnan(a[where]) else "inf"
+    at = (say("finite.cell", row=where[0], column=where[1]) if len(where) == 2 else
+          say("finite.entry", entry=where[0]) if len(where) == 1 else "")
+    fail("finite", kind=kind, name=name, context=f" {context}" if context else "", at=at)
+
+
+def assert_probabilities(value, name="output", atol=1e-4):
+    """Assert that each row is a probability distribution: non-negative, summing to 1."""
+    P = array_of(value, name)
+    if P.ndim != 2:
+        fail("probabilities.ndim", name=name, shape=P.shape)
+    assert_finite(P, name)
+    if (P < -atol).any():
+        i, j = (int(k) for k in onp.argwhere(P < -atol)[0])
+        fail("probabilities.negative", row=i, column=j, value=num(P[i, j]))
+    sums = P.astype(onp.float64).sum(axis=1)
+    bad = onp.flatnonzero(onp.abs(sums - 1) > atol)
+    if bad.size:
+        fail("probabilities.sum", row=int(bad[0]), total=num(sums[int(bad[0])]))
+
+
+def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6):
+    """Assert that `value` equals array `expected` (same shape) within tolerances."""
+    expected = onp.asarray(expected, dtype=onp.float64)
+    assert_shape(value, expected.shape, name)
+    got = array_of(value, name).astype(onp.float64)
+    ok = onp.isclose(got, expected, rtol=rtol, atol=atol)
+    if ok.all():
+        return
+    if expected.ndim == 0:
+        fail("close.scalar", name=name, got=num(got), expected=num(expected))
+    i = int(onp.argwhere(~ok)[0][0])
+    if expected.ndim > 1:
+        fail("close.row", name=name, index=i, got=vec(got[i]), expected=vec(expected[i]))
+    fail("close.entry", name=name, index=i, got=num(got[i]), expected=num(expected[i]))
+
+
+def number_of(value, what_key, **fields):
+    """A recorded number (helpers.checks.convert.number) as a float, or fail with `what_key`."""
+    if isinstance(value, float):
+        return value
+    if isinstance(value, dict) and value.get("value") is not None and \
+            tuple(value.get("__shape__", ())) in ((), (1,)):
+        return float(value["value"])
+    got = (f"an array of shape {tuple(value['__shape__'])}" if isinstance(value, dict)
+           and "__shape__" in value else
+           value.get("__type__", "something else") if isinstance(value, dict) else repr(value))
+    fail(what_key, got=got, **fields)
+
+
+# ---------------------------------------------------------------- generic checks
+
+def judge_shape(record, params, seed, ref):
+    assert_shape(record["a"], params["expected"], params["name"], params["hint"])
+
+
+def judge_dtype(record, params, seed, ref):
+    assert_dtype(record["a"], params["expected"], params["name"], params["hint"])
+
+
+def judge_finite(record, params, seed, ref):
+    assert_finite(record["a"], params["name"], params["context"])
+
+
+def judge_probabilities(record, params, seed, ref):
+    assert_probabilities(record["P"], params["name"], params["atol"])
+
+
+def judge_close(record, params, seed, ref):
+    assert_close(record["got"], array_of(record["expected"], "expected"), params["name"],
+                 params["rtol"], params["atol"])
+
+
+# ---------------------------------------------------------------- lesson 1: softmax
+
+def judge_softmax(record, params, seed, ref):
+    shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
+    x = inputs.logits(shape, dtype, offset, seed)
+    context = say("logits_around", offset=f"{offset:g}")
+    P = record["P"]
+    assert_shape(P, shape, "softmax(X)")
+    assert_dtype(P, dtype, "softmax(X)", say("keep_dtype"))
+    assert_finite(P, "output", context)
+    assert_probabilities(P, "softmax(X)")
+    tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
+    assert_close(P, ref.softmax(x), f"softmax(X) {context}", rtol=tol, atol=tol)
+
+
+def judge_keeps_input(record, params, seed, ref):
+    x = inputs.input_matrix(seed)
+    X = array_of(record["X"], "X")
+    if X.shape != x.shape or not onp.array_equal(X, x):
+        fail("keeps_input", name=params["name"])
+
+
+def judge_logsumexp(record, params, seed, ref):
+    shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
+    x = inputs.logits(shape, dtype, offset, seed)
+    context = say("logits_around", offset=f"{offset:g}")
+    out = record["out"]
+    assert_shape(out, shape[:1], "logsumexp(X)")
+    assert_dtype(out, dtype, "logsumexp(X)", say("keep_dtype"))
+    assert_finite(out, "output", context)
+    tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
+    assert_close(out, ref.logsumexp(x), f"logsumexp(X) {context}", rtol=tol, atol=10 * tol)
+
+
+# ---------------------------------------------------------------- lesson 2: the data
+
+def judge_labels(record, params, seed, ref):
+    indices = inputs.label_indices(params["labels"], seed)
+    want = ref.labels(indices)
+    got = record["result"]
+    if got["type"] != "list":
+        fail("labels.type", got=got["type"])
+    items = got["items"]
+    if len(items) != len(want):
+        fail("labels.count", want=len(want), got=len(items))
+    for label, (kind, shown), w in zip(indices, items, want):
+        if kind != "str" or shown != w:
+            fail("labels.name", label=int(label), want=repr(w),
+                 got=repr(shown) if kind == "str" else shown)
+
+
+def judge_to_tensor(record, params, seed, ref):
+    n = params["n"]
+    images = inputs.images(n, params["dtype"], seed)
+    expected = ref.to_tensor(images)
+    out = record["out"]
+    if shape_of(out, "to_tensor(images)") == (n, 28, 28, 1):
+        fail("to_tensor.channels", expected=expected.shape, got=(n, 28, 28, 1))
+    assert_shape(out, expected.shape, "to_tensor(images)")
+    assert_dtype(out, "float32", "to_tensor(images)")
+    got = array_of(out)
+    if got.max() > 1 + 1e-6 or got.min() < 0:
+        fail("to_tensor.range", low=num(got.min()), high=num(got.max()))
+    assert_close(got, expected, "to_tensor(images)", atol=1e-6)
+
+
+def judge_batch(record, params, seed, ref):
+    batch_size, size = params["batch_size"], params["size"]
+    X, y = record["X"], record["y"]
+    assert_shape(X, (batch_size, 1, size, size), "X")
+    assert_dtype(X, "float32", "X")
+    assert_shape(y, (batch_size,), "y")
+    assert_dtype(y, "int32", "y")
+    x, labels = array_of(X, "X"), array_of(y, "y")
+    if x.size and (x.min() < 0 or x.max() > 1):
+        fail("batch.pixels", low=num(x.min()), high=num(x.max()))
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        fail("batch.labels", low=labels.min(), high=labels.max())
+
+
+def judge_iterators(record, params, seed, ref):
+    batch_size = params["batch_size"]
+    for name, n in (("train_iter", 60000), ("test_iter", 10000)):
+        want, got = math.ceil(n / batch_size), record[f"len_{name}"]
+        if got != want:
+            fail("iterators.count", name=name, want=want, batch_size=batch_size, n=n, got=got)
+    got = array_of(record["test_first"], "y")[:5]
+    want = ref.dataset_labels("test")[:5]
+    if not onp.array_equal(got, want):
+        fail("iterators.test_shuffled", want=want.tolist(), got=got.tolist())
+    first = array_of(record["train_first"], "y")
+    if onp.array_equal(first, ref.dataset_labels("train")[:len(first)]):
+        fail("iterators.train_in_order", n=len(first))
+
+
+# ---------------------------------------------------------------- lesson 3: from scratch
+
+def judge_cross_entropy(record, params, seed, ref):
+    y_hat, y = inputs.probabilities_and_labels(params["batch"], params["dtype"], seed)
+    want = ref.cross_entropy(y_hat, y)
+    name = "cross_entropy(y_hat, y)"
+    assert_shape(record["out"], (len(y),), name, say("cross_entropy.hint"))
+    got = array_of(record["out"], name)
+    if onp.allclose(got, -want, rtol=1e-4):
+        fail("cross_entropy.sign")
+    assert_close(got, want, name, rtol=1e-4, atol=1e-5)
+
+
+def judge_accuracy(record, params, seed, ref):
+    scores, y = inputs.scores_and_labels(seed)
+    n, q = scores.shape
+    want = ref.correct_count(scores, y)
+    value = record["count"]
+    if isinstance(value, dict) and "__shape__" in value and \
+            tuple(value["__shape__"]) not in ((), (1,)):
+        fail("accuracy.shape", shape=tuple(value["__shape__"]))
+    got = number_of(value, "accuracy.number")
+    form = (say("accuracy.classes", n=n) if params["predicted_classes"]
+            else say("accuracy.scores", n=n, q=q))
+    if want != n and math.isclose(got, want / n):
+        fail("accuracy.fraction", want=float(want), got=num(got))
+    if not math.isclose(got, want):
+        fail("accuracy.count", form=form, want=float(want), right=int(want), n=n, got=num(got))
+
+
+def judge_sgd(record, params, seed, ref):
+    lr, batch_size = params["lr"], params["batch_size"]
+    W0, b0, gW, gb = inputs.sgd_parameters(seed)
+    W, b = array_of(record["W"], "W"), array_of(record["b"], "b")
+    unchanged = (W.shape == W0.shape and onp.array_equal(W, W0))
+    if not record["returned_none"] and unchanged:
+        fail("sgd.returned")
+    if unchanged and b.shape == b0.shape and onp.array_equal(b, b0):
+        fail("sgd.unchanged")
+    for name, got, p0, g in (("W", W, W0, gW), ("b", b, b0, gb)):
+        want = ref.sgd_step(p0, g, lr, batch_size)
+        if got.shape == p0.shape and onp.allclose(got, p0 - lr * g, atol=1e-6) and \
+                not onp.allclose(got, want):
+            fail("sgd.no_division", name=name)
+        assert_close(got, want, say("sgd.after", name=name, lr=lr, batch_size=batch_size),
+                     atol=1e-6)
+
+
+def judge_train_epoch(record, params, seed, ref):
+    n = params["n"]
+    batches, W0 = inputs.toy_problem(n, params["batch_size"], seed)
+    result = record["result"]
+    if result.get("values") is None:
+        fail("train_epoch.result", got=result.get("repr"))
+    W = array_of(record["W"], "W")
+    if W.shape == W0.shape and onp.array_equal(W, W0):
+        fail("train_epoch.unchanged")
+    train_loss, train_acc = (number_of(v, "train_epoch.result") for v in result["values"])
+    want_loss, want_acc, W_want = ref.train_epoch(batches, W0, lr=0.5)
+    if not 0 <= train_acc <= 1:
+        fail("train_epoch.fraction", got=num(train_acc))
+    if not math.isclose(train_loss, want_loss, rel_tol=1e-3):
+        fail("train_epoch.loss", want=num(want_loss), got=num(train_loss), n=n)
+    if not math.isclose(train_acc, want_acc, abs_tol=1e-6):
+        fail("train_epoch.accuracy", want=num(want_acc), got=num(train_acc))
+    assert_close(W, W_want, say("train_epoch.weights"), rtol=1e-4, atol=1e-6)
+
+
+def judge_accuracy_bar(record, params, seed, ref):
+    bar, num_epochs = params["bar"], params["num_epochs"]
+    if record["test_acc"] is None:
+        fail("accuracy_bar.none")
+    acc = number_of(record["test_acc"], "accuracy_bar.number")
+    if not 0 <= acc <= 1:
+        fail("accuracy_bar.fraction", got=num(acc))
+    if params["model"]:
+        W, b = record["W"], record["b"]
+        if not (isinstance(W, onp.ndarray) and W.shape == (784, 10) and W.dtype.kind == "f"
+                and isinstance(b, onp.ndarray) and b.shape == (10,) and b.dtype.kind == "f"):
+            fail("accuracy_bar.model", what=record.get("expected_model", "a linear model"),
+                 got=record.get("model_kind"))
+        measured = ref.test_accuracy(W, b)
+        if abs(acc - measured) > 0.002:
+            fail("accuracy_bar.mismatch", got=acc, measured=measured)
+        acc = measured
+    if acc <= bar:
+        fail("accuracy_bar.below", acc=acc, num_epochs=num_epochs, bar=bar)
+
+
+# ---------------------------------------------------------------- lesson 4: concise
+
+def judge_concise_net(record, params, seed, ref):
+    num_inputs, num_outputs, sigma = params["num_inputs"], params["num_outputs"], params["sigma"]
+    if record["uninitialized"]:
+        fail("net.uninitialized")
+    assert_shape(record["out"], (2, num_outputs), say("net.call"))
+    weights = [v for k, v in record["params"].items() if k.endswith("weight")]
+    if len(weights) != 1:
+        fail("net.layers", found=len(weights))
+    assert_shape(weights[0], (num_outputs, num_inputs), say("net.weight"))
+    std = float(array_of(weights[0]).std())
+    if not 0.5 * sigma <= std <= 2 * sigma:
+        fail("net.sigma", sigma=sigma, std=num(std))
+
+
+def judge_loss(record, params, seed, ref):
+    batch, offset = params["batch"], params["offset"]
+    x, y = inputs.logits_and_labels(batch, offset, seed)
+    context = say("logits_around", offset=f"{offset:g}")
+    out = record["out"]
+    assert_shape(out, (batch,), "loss(logits, y)", say("cross_entropy.hint"))
+    assert_finite(out, "output", context)
+    assert_close(out, ref.loss(x, y), f"loss(logits, y) {context} {say('loss.logits')}",
+                 rtol=1e-4, atol=1e-4)
+
+
+def judge_trainer(record, params, seed, ref):
+    if not record["is_trainer"]:
+        fail("trainer.type", got=record["type"])
+    if record["optimizer"] != "SGD":
+        fail("trainer.optimizer", got=record["optimizer"])
+    lr = number_of(record["lr"], "trainer.lr", want=params["lr"])
+    if not math.isclose(lr, params["lr"]):
+        fail("trainer.lr", want=params["lr"], got=num(lr))
+    if not record["same_params"]:
+        fail("trainer.params")
+
+
+# ---------------------------------------------------------------- lesson 5: devices
+
+def _device_list(names):
+    return "[" + ", ".join(names) + "]"
+
+
+def judge_try_gpu(record, params, seed, ref):
+    n = int(record["num_gpus"])
+    if ref.num_gpus is not None and n != ref.num_gpus:
+        fail("num_gpus", got=n)
+    there = say("try_gpu.gpus", n=n, s="s" if n != 1 else "")
+    asked = [i for i, _ in record["try_gpu"]]
+    if asked != [0, 1, n, 100]:
+        fail("grading.bad_record", why="try_gpu")
+    for i, got in record["try_gpu"]:
+        want = f"gpu({i})" if i < n else "cpu(0)"
+        if got != want:
+            fail("try_gpu", i=i, there=there, want=want, got=got)
+    want = [f"gpu({i})" for i in range(n)] or ["cpu(0)"]
+    got = record["all"]
+    if got["type"] != "list" or got["items"] != want:
+        fail("try_all_gpus", n=n, want=_device_list(want), got=got["repr"])
+
+
+def _length(value, name):
+    shape = shape_of(value, name)
+    return shape[0] if shape else 0
+
+
+def judge_split_batch(record, params, seed, ref):
+    devices, batch_size = params["devices"], params["batch_size"]
+    x, y = inputs.small_batch(batch_size, seed)
+    if record["type"] != "tuple" or record["len"] != 2:
+        fail("split.result", got=record["type"])
+    for name, shards, full in (("X", record["X"], x), ("y", record["y"], y)):
+        if len(shards) != len(devices):
+            fail("split.count", want=len(devices), name=name, got=len(shards))
+        sizes = [_length(s["data"], say("split.shard", name=name, k=k))
+                 for k, s in enumerate(shards)]
+        if sum(sizes) != batch_size or max(sizes) - min(sizes) > 1:
+            fail("split.sizes", name=name, sizes=sizes, batch_size=batch_size,
+                 devices=len(devices))
+        for k, (s, d) in enumerate(zip(shards, devices)):
+            if s["ctx"] != d:
+                fail("split.device", name=name, k=k, got=s["ctx"], want=d)
+            assert_shape(s["data"], (sizes[k],) + full.shape[1:], say("split.shard", name=name, k=k))
+        joined = onp.concatenate([array_of(s["data"]) for s in shards])
+        assert_close(joined, full, say("split.joined", name=name), atol=0)
+
+
+def judge_replicas(record, params, seed, ref):
+    devices = params["devices"]
+    for name, p in record["params"].items():
+        if p["ctx"] != devices:
+            fail("replicas.devices", name=name, got=_device_list(p["ctx"]),
+                 want=_device_list(devices))
+        copies = [array_of(c, name) for c in p["copies"]]
+        for k, c in enumerate(copies[1:], 1):
+            if c.shape != copies[0].shape or not onp.allclose(c, copies[0], atol=1e-6):
+                fail("replicas.equal", name=name, other=p["ctx"][k], first=p["ctx"][0])
+
+
+JUDGES = {
+    "shape": judge_shape, "dtype": judge_dtype, "finite": judge_finite,
+    "probabilities": judge_probabilities, "close": judge_close,
+    "softmax": judge_softmax, "keeps_input": judge_keeps_input, "logsumexp": judge_logsumexp,
+    "labels": judge_labels, "to_tensor": judge_to_tensor, "batch": judge_batch,
+    "iterators": judge_iterators, "cross_entropy": judge_cross_entropy,
+    "accuracy": judge_accuracy, "sgd": judge_sgd, "train_epoch": judge_train_epoch,
+    "accuracy_bar": judge_accuracy_bar, "concise_net": judge_concise_net, "loss": judge_loss,
+    "trainer": judge_trainer, "try_gpu": judge_try_gpu, "split_batch": judge_split_batch,
+    "replicas": judge_replicas,
+}
+
+# Checks whose verdict rests on values the student's kernel computed (the expected array of
+# check_close): fine for a student's own use, never for a grade.
+UNGRADABLE = {"close"}

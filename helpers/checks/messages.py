@@ -1,0 +1,149 @@
+"""Every sentence a student reads from the checks and from the grader's feedback, in one place.
+
+A message is a template with named fields, filled in by `say`. Keys name the situation,
+grouped by a prefix (``shape.``, ``softmax.``, ``grading.`` ...). A translation is one
+more dict with the same keys; `say` falls back to English for a key it lacks.
+"""
+
+ENGLISH = {
+    # ---------------------------------------------------------------- generic
+    "none": "{name} is None: did you forget a return statement?",
+    "hint": "; {hint}",
+    "not_array": "{name} should be an array, got {got}",
+    "too_large": "{name} is too large to check ({size} values)",
+    "shape": "{name}: expected shape {expected}, got {got}{why}",
+    "shape.transpose": " (the transpose: are the axes swapped?)",
+    "shape.scalar": " (a single number: did you sum or average over the whole batch?)",
+    "shape.missing_axis": " (an axis is missing: summed without keepdims=True?)",
+    "shape.extra_axis": " (one axis too many)",
+    "dtype": "{name}: expected dtype {expected}, got {got}",
+    "finite": "{kind} in {name}{context}{at}",
+    "finite.cell": " (row {row}, column {column})",
+    "finite.entry": " (entry {entry})",
+    "probabilities.ndim": "{name}: expected a 2-d array (batch, classes), got shape {shape}",
+    "probabilities.negative": ("probabilities must be non-negative; row {row}, column {column} "
+                               "is {value}"),
+    "probabilities.sum": "rows must sum to 1; row {row} sums to {total}",
+    "close.scalar": "{name} is {got}, expected {expected}",
+    "close.row": "{name}: row {index} is {got}, expected {expected}",
+    "close.entry": "{name}: entry {index} is {got}, expected {expected}",
+    # ---------------------------------------------------------------- lesson 1
+    "logits_around": "for logits around {offset}",
+    "keep_dtype": "keep the dtype of X",
+    "keeps_input": ("{name} changed its input X in place (X -= ... rewrites the caller's "
+                    "array); compute a new array instead, e.g. X - m"),
+    # ---------------------------------------------------------------- lesson 2
+    "labels.type": "get_fashion_mnist_labels should return a list, got {got}",
+    "labels.count": ("get_fashion_mnist_labels should return {want} names for {want} labels, "
+                     "got {got}"),
+    "labels.name": "label {label} should be {want}, got {got}",
+    "to_tensor.channels": ("to_tensor(images): expected shape {expected}, got {got}: the "
+                           "channel axis must come first, after the batch axis"),
+    "to_tensor.range": ("to_tensor(images): values must lie in [0, 1]; they range from {low} "
+                        "to {high} (divide by 255)"),
+    "batch.pixels": ("X: pixel values must lie in [0, 1], they range from {low} to {high} "
+                     "(ToTensor scales them)"),
+    "batch.labels": "y: labels must be classes 0..9, got values from {low} to {high}",
+    "iterators.count": ("{name} should have {want} batches of up to {batch_size} ({n} "
+                        "examples, the last batch smaller), got {got}"),
+    "iterators.test_shuffled": ("test_iter must not be shuffled: its first labels should be "
+                                "{want}, got {got}"),
+    "iterators.train_in_order": ("train_iter should be shuffled: its first batch holds the "
+                                 "first {n} training examples in order (shuffle=True)"),
+    # ---------------------------------------------------------------- lesson 3
+    "cross_entropy.hint": "one loss per example",
+    "cross_entropy.sign": ("cross_entropy(y_hat, y) has the wrong sign: it is -log of the "
+                           "probability of the true class, a positive number"),
+    "accuracy.shape": "accuracy(y_hat, y) should be one number, got an array of shape {shape}",
+    "accuracy.number": "accuracy(y_hat, y) should be a number, got {got}",
+    "accuracy.fraction": ("accuracy(y_hat, y) should count the correct predictions: expected "
+                          "{want}, got {got} (a fraction: don't divide by len(y), the caller "
+                          "does)"),
+    "accuracy.count": ("accuracy(y_hat, y) for y_hat as {form} should be {want} ({right} of "
+                       "{n} right), got {got}"),
+    "accuracy.scores": "scores ({n}, {q})",
+    "accuracy.classes": "predicted classes ({n},)",
+    "sgd.returned": ("sgd must update the parameters in place (param[:] = ...); it returned "
+                     "something and left W unchanged"),
+    "sgd.unchanged": ("sgd left the parameters unchanged: update them in place with "
+                      "param[:] = param - lr * param.grad / batch_size"),
+    "sgd.no_division": ("sgd: {name} moved by lr * grad; divide the gradient by batch_size "
+                        "(the loss is summed over the batch)"),
+    "sgd.after": "{name} after sgd(params, lr={lr}, batch_size={batch_size})",
+    "train_epoch.result": "train_epoch should return a tuple (mean loss, accuracy), got {got}",
+    "train_epoch.unchanged": ("train_epoch left the parameters unchanged: call "
+                              "updater(X.shape[0]) after l.backward()"),
+    "train_epoch.fraction": ("train_epoch: the accuracy should be a fraction in [0, 1], got "
+                             "{got} (divide the correct count by the number of examples)"),
+    "train_epoch.loss": ("train_epoch: the mean loss over the epoch should be {want}, got "
+                         "{got} (sum the loss over every example, then divide by the number "
+                         "of examples, {n})"),
+    "train_epoch.accuracy": "train_epoch: the accuracy over the epoch should be {want}, got {got}",
+    "train_epoch.weights": ("the weights after one epoch (is the update done once per batch, "
+                            "with the batch's own size X.shape[0]?)"),
+    "accuracy_bar.none": "test_acc is None: assign the test accuracy to test_acc",
+    "accuracy_bar.number": "test_acc should be a number, got {got}",
+    "accuracy_bar.fraction": "test_acc should be a fraction in [0, 1], got {got}",
+    "accuracy_bar.below": ("test accuracy {acc:.3f} after {num_epochs} epochs is not above the "
+                           "bar {bar}: check the learning rate and train_epoch"),
+    "accuracy_bar.mismatch": ("test_acc is {got:.3f}, but the trained model's accuracy on the "
+                              "test set is {measured:.3f}: assign evaluate_accuracy(net, "
+                              "test_iter) to test_acc after training"),
+    "accuracy_bar.model": "the model to evaluate should be {what}, got {got}",
+    # ---------------------------------------------------------------- lesson 4
+    "net.uninitialized": "net is not initialized: call net.initialize(...) before using it",
+    "net.call": "net(X) for X of shape (2, 1, 28, 28)",
+    "net.layers": ("net should have exactly one layer with weights (a Dense layer), found "
+                   "{found}"),
+    "net.weight": "the Dense layer's weight",
+    "net.sigma": ("the weights should be drawn from a normal distribution with sigma={sigma}: "
+                  "their standard deviation is {std} (init.Normal(sigma={sigma}); training "
+                  "changes the weights, so re-run the cell that builds net before this one)"),
+    "loss.logits": "(it takes logits, not probabilities)",
+    "trainer.type": "trainer should be a gluon.Trainer, got {got}",
+    "trainer.optimizer": "trainer should use the 'sgd' optimizer, got {got!r}",
+    "trainer.lr": "trainer's learning rate should be {want}, got {got}",
+    "trainer.params": ("trainer should update exactly the parameters of net: pass "
+                       "net.collect_params()"),
+    # ---------------------------------------------------------------- lesson 5
+    "try_gpu": "try_gpu({i}) on a machine with {there} should be {want}, got {got}",
+    "try_gpu.gpus": "{n} GPU{s}",
+    "try_all_gpus": "try_all_gpus() on a machine with {n} GPUs should be the list {want}, got {got}",
+    "split.result": "split_batch should return (X_shards, y_shards), got {got}",
+    "split.count": "split_batch: expected {want} {name} shards, one per device, got {got}",
+    "split.sizes": ("split_batch: {name} shards of sizes {sizes} for a batch of {batch_size} on "
+                    "{devices} devices; they should cover the batch, sizes differing by at "
+                    "most one"),
+    "split.device": "split_batch: {name} shard {k} is on {got}, expected {want}",
+    "split.shard": "{name} shard {k}",
+    "split.joined": "split_batch: the {name} shards put back together",
+    "replicas.devices": ("parameter {name} lives on {got}, expected one copy on each of {want} "
+                         "(net.initialize(..., ctx=devices))"),
+    "replicas.equal": ("parameter {name}: the copy on {other} differs from the one on {first}; "
+                       "one Trainer must update all copies"),
+    "num_gpus": "npx.num_gpus() said {got} in the grading kernel, which has no GPU",
+    # ---------------------------------------------------------------- grading (feedback)
+    "grading.passed": "passed",
+    "grading.no_run": "this test did not run to its end{error}",
+    "grading.error": ": {ename}: {evalue}",
+    "grading.not_reached": ("this test did not run: the notebook stopped earlier ({why})"),
+    "grading.timeout": "cell {cell} ran longer than {seconds:g} s",
+    "grading.kernel_died": "the kernel stopped during cell {cell}",
+    "grading.changed_call": ("{check} ran with {param}={got}, but the test asks for {want}: "
+                             "don't change the names the tests use"),
+    "grading.unexpected_call": ("the test ran {got} checks where it has {want}: the test cells "
+                                "must run as written"),
+    "grading.bad_record": "the answer could not be read ({why})",
+    "grading.delegated": ("{task} uses {what}: write it yourself (the kit's and the libraries' "
+                          "own versions earn no points here)"),
+    "grading.manual": "this cell could not be graded automatically; your teacher will grade it",
+}
+
+LANGUAGES = {"en": ENGLISH}
+LANGUAGE = "en"
+
+
+def say(key, **fields):
+    """The message `key` in the current language, its {fields} filled in."""
+    template = LANGUAGES.get(LANGUAGE, ENGLISH).get(key, ENGLISH[key])
+    return template.format(**fields)

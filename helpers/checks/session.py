@@ -1,0 +1,76 @@
+"""Where a check's record goes: to its judge at once, or to a file for the grader.
+
+In a student's notebook each check judges its record on the spot (with the references
+of helpers.checks.reference) and raises the AssertionError the student reads. When the
+grader runs a notebook, it sets SOFTMAX_KIT_GRADING to a folder and SOFTMAX_KIT_SEED to a
+fresh secret, and says which test cell runs (`begin`); each check then draws its inputs
+from a seed derived from the secret, and writes its record to the folder, judging
+nothing: the grader judges, in its own process.
+"""
+import hashlib
+import os
+
+GRADING_DIR = "SOFTMAX_KIT_GRADING"
+GRADING_SEED = "SOFTMAX_KIT_SEED"
+
+_cell = {"id": None, "calls": 0}
+
+
+def grading():
+    """True when the grader runs this kernel."""
+    return bool(os.environ.get(GRADING_DIR))
+
+
+def begin(cell_id):
+    """The grader's notice that test cell `cell_id` runs next (None: no test cell runs)."""
+    _cell["id"], _cell["calls"] = cell_id, 0
+
+
+def derive_seed(secret, cell_id, index, seed):
+    """The seed of the `index`-th check of cell `cell_id` under `secret` (grader and kernel alike)."""
+    text = f"{secret}/{cell_id}/{index}/{seed}".encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:4], "little")
+
+
+def record_name(cell_id, index):
+    """The file name of the `index`-th record of cell `cell_id`."""
+    return f"{cell_id}.{index}.npz"
+
+
+class Run:
+    """One call of a check: its name, parameters and the seed of its inputs."""
+
+    def __init__(self, check, params):
+        self.check, self.params = check, params
+        self.cell, self.index = _cell["id"], _cell["calls"]
+        if grading():
+            _cell["calls"] += 1
+            self.seed = derive_seed(os.environ.get(GRADING_SEED, ""), self.cell, self.index,
+                                    params.get("seed"))
+        else:
+            seed = params.get("seed")
+            self.seed = 0 if seed is None else seed
+
+    def finish(self, record):
+        """Judge `record` now (a student's notebook), or write it for the grader."""
+        __tracebackhide__ = True  # noqa: F841 (IPython hides this frame from students)
+        from helpers.checks import records
+        header = {"check": self.check, "params": self.params}
+        if grading():
+            if self.cell is not None:
+                folder = os.environ[GRADING_DIR]
+                records.write(os.path.join(folder, record_name(self.cell, self.index)), header,
+                              record)
+            return
+        from helpers.checks import reference
+        from helpers.checks.judge import JUDGES
+        _, plain = records.round_trip(header, record)
+        try:
+            JUDGES[self.check](plain, self.params, self.seed, reference)
+        except AssertionError as e:
+            raise AssertionError(str(e)) from None  # the student's message, not our frames
+
+
+def start(check, params):
+    """Begin one call of `check` with `params` (JSON-able values); returns its Run."""
+    return Run(check, params)
