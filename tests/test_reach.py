@@ -7,6 +7,7 @@ test builds a bundle, unpacks it and sets up and runs the lessons in a network n
 with no network at all (``unshare -n``): nothing can be fetched there.
 """
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -252,3 +253,15 @@ def test_a_cuda_build_is_what_kit_mxnet_installs(project, tmp_path):
     for line in item["metadata"]["requires_dist"]:
         req = Requirement(line)
         assert req.name in locked and req.specifier.contains(locked[req.name]), line
+
+
+def test_notebook_05_says_the_cpu_wheel_never_sees_a_gpu_and_how_to_switch(project):
+    import nbformat
+    from tools.setup_env import MXNET_PACKAGES
+    nb = nbformat.read(project / "notebooks" / "05_gpu.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "never sees a GPU" in text
+    switch = re.search(r"KIT_MXNET=(\S+) \./kit setup", text)
+    assert switch and switch.group(1) in MXNET_PACKAGES
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert 'is_enabled("CUDA")' in code

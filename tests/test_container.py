@@ -1,0 +1,112 @@
+"""The container (Dockerfile): built with podman from a Debian bookworm-slim base, then run with
+no network, where `./kit run` passes every lesson and the default command serves JupyterLab.
+
+No container registry is needed: the base image is made here from Debian's packages
+(mmdebstrap, then `podman import` as debian:bookworm-slim). The image is built from an
+unpacked Linux-only classroom bundle, the route a teacher without a fast connection takes,
+so the build needs Debian's mirror and nothing else. Several minutes: `-m "not container"`
+skips it locally; `./kit test` (and so CI) runs it.
+"""
+import json
+import re
+import subprocess
+import sys
+import tarfile
+import time
+import uuid
+
+import pytest
+
+pytestmark = pytest.mark.container
+
+BASE = "docker.io/library/debian:bookworm-slim"
+PODMAN = ["podman", "--storage-driver", "vfs", "--runtime", "runc",
+          "--cgroup-manager", "cgroupfs"]
+LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
+
+
+def podman(*args, timeout=1200, check=True):
+    r = subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout)
+    if check:
+        assert r.returncode == 0, f"podman {' '.join(args[:3])}:\n{r.stdout[-3000:]}{r.stderr[-3000:]}"
+    return r
+
+
+@pytest.fixture(scope="module")
+def base_image(tmp_path_factory):
+    """debian:bookworm-slim, made from Debian's packages when this machine lacks it."""
+    if podman("image", "exists", BASE, check=False).returncode != 0:
+        rootfs = tmp_path_factory.mktemp("base") / "rootfs.tar"
+        r = subprocess.run(["mmdebstrap", "--variant=minbase", "--mode=root", "bookworm",
+                            str(rootfs)], capture_output=True, text=True, timeout=900)
+        assert r.returncode == 0, r.stderr[-3000:]
+        podman("import", str(rootfs), BASE)
+    return BASE
+
+
+@pytest.fixture(scope="module")
+def image(project, base_image, tmp_path_factory):
+    """The kit's image, built from the Dockerfile in an unpacked Linux-only bundle."""
+    out = tmp_path_factory.mktemp("bundle") / "softmax-kit-bundle.tar"
+    r = subprocess.run([sys.executable, "tools/bundle.py", "--platform", "linux-x86_64",
+                        "--out", str(out)], cwd=project, capture_output=True, text=True,
+                       timeout=1200)
+    assert r.returncode == 0, r.stdout + r.stderr
+    context = tmp_path_factory.mktemp("context")
+    with tarfile.open(out) as tar:
+        tar.extractall(context, filter="data")
+    tag = f"localhost/softmax-kit-test-{uuid.uuid4().hex[:8]}"
+    tic = time.perf_counter()
+    podman("build", *LIMITS, "-t", tag, str(context / "softmax-kit"), timeout=1800)
+    print(f"\ncontainer: built in {time.perf_counter() - tic:.0f} s")
+    yield tag
+    podman("rmi", "-f", tag, check=False)
+
+
+def test_kit_run_passes_in_the_container_with_no_network(image):
+    r = podman("run", "--rm", "--network", "none", *LIMITS, image, "./kit", "run",
+               timeout=1800)
+    print(r.stdout[-800:])
+    assert "8 passed, 0 failed" in r.stdout
+    assert "Python 3.11" not in r.stderr  # no refusal: Debian's own python3.11 is used
+
+
+def test_the_default_command_serves_jupyterlab_with_the_lessons(image):
+    name = f"kit-lab-{uuid.uuid4().hex[:8]}"
+    podman("run", "-d", "--network", "none", "--name", name, *LIMITS, image)
+    try:
+        token, logs = None, ""
+        for _ in range(120):
+            logs = podman("logs", name, check=False).stderr
+            m = re.search(r"http://127\.0\.0\.1:8888/lab\?token=(\w+)", logs)
+            if m:
+                token = m.group(1)
+                break
+            time.sleep(1)
+        assert token, f"JupyterLab did not start:\n{logs[-3000:]}"
+        probe = ("import json, urllib.request as u\n"
+                 f"t = '{token}'\n"
+                 "lab = u.urlopen('http://127.0.0.1:8888/lab?token=' + t).read().decode()\n"
+                 "files = json.load(u.urlopen('http://127.0.0.1:8888/api/contents?token=' + t))\n"
+                 "print(json.dumps({'lab': 'JupyterLab' in lab,"
+                 " 'files': sorted(f['name'] for f in files['content'])}))\n")
+        r = podman("exec", name, ".venv/bin/python", "-c", probe)
+        seen = json.loads(r.stdout.strip().splitlines()[-1])
+        assert seen["lab"]
+        assert "01_softmax_operation.ipynb" in seen["files"]
+        assert "08_tuned.ipynb" in seen["files"]
+        user = podman("exec", name, "id", "-un").stdout.strip()
+        assert user == "student"  # not root
+    finally:
+        podman("rm", "-f", name, check=False)
+
+
+def test_the_devcontainer_uses_the_dockerfile(project):
+    config = json.loads((project / ".devcontainer" / "devcontainer.json").read_text())
+    assert (project / ".devcontainer" / config["build"]["dockerfile"]).resolve() == \
+        project / "Dockerfile"
+    assert 8888 in config["forwardPorts"]
+    assert "linux/amd64" in " ".join(config["runArgs"])
+    dockerfile = (project / "Dockerfile").read_text()
+    assert re.search(r"(?m)^FROM debian:bookworm-slim$", dockerfile)
+    assert re.search(r"(?m)^EXPOSE 8888$", dockerfile)
