@@ -32,8 +32,35 @@ prepend("JUPYTER_PATH", str(here / "jupyter"))
 # find it next to the Python running nbgrader, also when .venv is not activated.
 prepend("PATH", str(Path(sys.executable).parent))
 
-# A training cell takes a few seconds; nbgrader's default limit is 30 s per cell.
+# `nbgrader validate` runs a notebook in the caller's own kernel: a student checking their
+# work, a teacher checking source/ and release/. A training cell takes a few seconds.
 c.Execute.timeout = 120
+
+# Grading runs students' code, so never with the teacher's rights: `./kit grade` runs each
+# submission in its own sandbox and judges it outside (README.md here). nbgrader's own
+# autograde would sandbox nothing: the command is refused at once, and formgrader's
+# button stops at each submission; both say what to run instead.
+from nbgrader.preprocessors import NbGraderPreprocessor  # noqa: E402
+
+
+class RefuseUnsandboxed(NbGraderPreprocessor):
+    """Stands in for nbgrader's autograde steps: runs nothing, says to use ./kit grade."""
+
+    def preprocess(self, nb, resources):
+        assignment = resources.get("nbgrader", {}).get("assignment", "<assignment>")
+        raise RuntimeError("nbgrader autograde would run this student's code with your own "
+                           "rights, outside any sandbox: grade with `./kit grade "
+                           f"{assignment}` (course/README.md)")
+
+
+c.Autograde.autograde_preprocessors = [RefuseUnsandboxed]
+if sys.argv[1:2] == ["autograde"] and Path(sys.argv[0]).name in ("nbgrader", "__main__.py"):
+    sys.exit("nbgrader autograde would run students' code with your own rights, outside any "
+             "sandbox: grade with `./kit grade <assignment>` (course/README.md)")
+
+# Feedback pages: `./kit grade` writes inert ones. If nbgrader's generate_feedback is used,
+# it sanitizes the HTML too (no student markup or script survives).
+c.HTMLExporter.sanitize_html = True
 
 # Collecting without a shared server (`nbgrader zip_collect`): put what each student sent
 # back into downloaded/<assignment>/archive/, as <student>.zip or as a folder <student>/;

@@ -20,7 +20,7 @@ import zmq
 
 CONNECTION = "connection.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MAX_MESSAGE_BYTES = 16 * 2**20
+MAX_MESSAGE_BYTES = 64 * 2**20  # a bigger message drops the connection: the cell times out
 
 
 def write_connection(runtime_dir, runtime_inside):

@@ -102,7 +102,8 @@ def page(nb, student, assignment, notebook, scores):
         parts = []
         if cell.cell_type == "markdown":
             if student_cell:
-                parts.append(f'<div class="answer"><pre>{esc(cell.source)}</pre></div>')
+                text = cell.get("metadata", {}).get("grading", {}).get("text", cell.source)
+                parts.append(f'<div class="answer"><pre>{esc(text)}</pre></div>')
             else:
                 parts.append(f'<div class="kit">{md(cell.source)}</div>')
         elif cell.cell_type == "code":

@@ -69,9 +69,11 @@ def timestamp_of(kept):
         return None
 
 
-def _defang(markdown):
-    """Student markdown for formgrader: shown as written, but no tag and no script link works."""
-    return re.sub(r"(?i)javascript:", "javascript&#58;", markdown.replace("<", "&lt;"))
+def defang(markdown):
+    """Student markdown as the course's tools (formgrader, nbgrader's feedback) will render it:
+    every character shows as written, but no tag of it is a tag and no link runs a script."""
+    text = markdown.replace("&", "&amp;").replace("<", "&lt;")
+    return re.sub(r"(?i)(javascript|vbscript|data):", r"\1&#58;", text)
 
 
 def autograded_notebook(cells, runs, verdicts, note=None):
@@ -81,12 +83,13 @@ def autograded_notebook(cells, runs, verdicts, note=None):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     if note:
-        cell = nbformat.v4.new_markdown_cell(f"**Grader's note:** {_defang(note)}")
+        cell = nbformat.v4.new_markdown_cell(f"**Grader's note:** {defang(note)}")
         cell.metadata["grading"] = {"origin": "grader"}
         nb.cells.append(cell)
     for i, c in enumerate(cells):
-        text = c.source if c.kind == "kit" else (_defang(c.source) if c.cell_type == "markdown"
-                                                 else c.source)
+        text = c.source
+        if c.cell_type == "markdown" and c.kind != "kit":
+            text = defang(c.source)  # the text as written is kept in the metadata below
         if c.cell_type == "code":
             cell = nbformat.v4.new_code_cell(text)
             run = runs.get(i)
@@ -103,6 +106,8 @@ def autograded_notebook(cells, runs, verdicts, note=None):
         if c.nbgrader:
             cell.metadata["nbgrader"] = dict(c.nbgrader)
         cell.metadata["grading"] = {"origin": "course" if c.kind == "kit" else "student"}
+        if text != c.source:
+            cell.metadata["grading"]["text"] = c.source
         nb.cells.append(cell)
     return nb
 

@@ -17,7 +17,7 @@ class Limits:
     cell_factor: float = 4.0         # a cell gets this many times the reference run's time
     notebook_seconds: float = 300.0  # all cells together, the retry included
     cpu_seconds: int = 300           # CPU time of each process
-    memory_bytes: int = 6 * GiB      # address space of each process
+    memory_bytes: int = 4 * GiB      # address space of each process
     processes: int = 96              # processes and threads of the sandbox's uid
     file_bytes: int = 64 * MiB       # the largest file a process may write
     scratch_bytes: int = 256 * MiB   # the writable home folder (and /tmp: as much again)

@@ -341,6 +341,18 @@ class Grader:
         return count
 
 
+def as_json(outcomes, problems, seconds):
+    """The run as plain data: one entry per submission (the `--json` file)."""
+    return {"seconds": round(seconds, 3), "problems": problems,
+            "submissions": [{"student": o.job.student, "assignment": o.job.assignment,
+                             "notebook": o.job.notebook, "score": o.score,
+                             "max_score": o.max_score, "attention": o.attention,
+                             "error": o.error, "seconds": round(o.seconds, 3),
+                             "cells": {v.grade_id: [v.score, v.points, v.status, v.message]
+                                       for v in o.verdicts}}
+                            for o in outcomes]}
+
+
 def report(outcomes, problems, seconds, workers):
     """The summary the command prints: problems first, then the class's results."""
     lines = [f"not graded: {p}" for p in problems]

