@@ -1,8 +1,12 @@
-"""The graded exercises in course/: nbgrader's whole workflow, proven on a copy of the course.
+"""The graded exercises in course/: the whole workflow, proven on a copy of the course.
 
 Every source notebook passes its own tests; every student release fails them and holds
 no solution and no hidden test; a fixture class of four submissions of a1_softmax is
-autograded and each score asserted; feedback, grade export and both collect routes work.
+graded by `./kit grade` (tools/grade_class.py) and each score asserted; feedback (rebuilt
+after a manual grade too), grade export and both collect routes work; a source notebook
+that fails its own tests, or an assignment nbgrader does not know, stops grading with a
+message that says what to do. tests/test_grading_adversarial.py grades the students
+who try to fool the grader.
 
 nbgrader runs through its command line (``python -m nbgrader``, the project's Python) in a
 temporary copy of course/, so the repository stays clean. The copy runs with a stray
@@ -17,14 +21,14 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
-COURSE = Path(__file__).resolve().parents[1] / "course"
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"
 SOURCES = sorted(COURSE.glob("source/*/*.ipynb"))
 ASSIGNMENTS = [p.parent.name for p in SOURCES]
 GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
@@ -39,8 +43,8 @@ FAILS = {
     "empty": {"test_softmax", "test_softmax_hidden", "test_logsumexp"},
     "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
 }
+UNANSWERED = "unanswered"  # hands in every release as it was given
 PASSED = "Success! Your notebook passes all the tests."
-FAILED_NONE = "Success! The notebook does not pass any tests."
 SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
 
 
@@ -80,6 +84,16 @@ class Course:
         for name in assignments:
             self.nbgrader("generate_assignment", name, "--force")
 
+    def grade(self, *args, check=True):
+        """Run `./kit grade *args` (tools/grade_class.py) on this course; the CompletedProcess."""
+        proc = subprocess.run([sys.executable, str(ROOT / "tools" / "grade_class.py"),
+                               "--course", str(self.dir), *args], env=self.env,
+                              capture_output=True, text=True, timeout=900)
+        if check:
+            assert proc.returncode == 0, (f"./kit grade {' '.join(args)} exited "
+                                          f"{proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
@@ -91,15 +105,18 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded(course):
-    """The fixture class written into submitted/, autograded, exported; returns seconds per submission."""
+    """The fixture class written into submitted/, graded by ./kit grade, exported; its JSON report."""
     proc = subprocess.run([sys.executable, "fixture_class.py"], cwd=course.dir,
                           env=course.env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    tic = time.perf_counter()
-    course.nbgrader("autograde", FIXTURE[0])
-    seconds = (time.perf_counter() - tic) / len(FAILS)
+    for release in course.dir.glob("release/*/*.ipynb"):  # every release, handed in as is
+        target = course.dir / "submitted" / UNANSWERED / release.parent.name / release.name
+        target.parent.mkdir(parents=True)
+        shutil.copy(release, target)
+    report = course.root / "report.json"
+    course.grade("--all", "--json", str(report))  # every source notebook runs once, too
     course.nbgrader("export")
-    return seconds
+    return json.loads(report.read_text())
 
 
 def _cells(path):
@@ -183,18 +200,21 @@ def test_source_notebook_is_well_formed(path):
 
 # ---------------------------------------------------------------- validate: sources and releases
 
-def test_sources_pass_their_own_tests(course):
-    """Every cell of every source notebook runs without an error or stderr output."""
-    proc = course.nbgrader("validate", "--Validator.validate_all=True",
-                           *[str(p.relative_to(COURSE)) for p in SOURCES])
-    assert proc.stdout.count(PASSED) == len(SOURCES), proc.stdout + proc.stderr
+def test_sources_pass_their_own_tests(graded):
+    """`./kit grade --all` runs every source notebook first, sandboxed; each passed all its tests."""
+    assert graded["problems"] == [], graded["problems"]
+    assert {s["assignment"] for s in graded["submissions"]} == set(ASSIGNMENTS)
 
 
-def test_releases_fail_their_tests(course):
+def test_releases_fail_their_tests(course, graded):
+    """Each release, handed in as it is (student `unanswered`), fails every test: 0 points."""
     releases = sorted(course.dir.glob("release/*/*.ipynb"))
     assert [p.parent.name for p in releases] == ASSIGNMENTS
-    proc = course.nbgrader("validate", "--invert", *[str(p) for p in releases])
-    assert proc.stdout.count(FAILED_NONE) == len(releases), proc.stdout + proc.stderr
+    got = {s["assignment"]: s for s in graded["submissions"] if s["student"] == UNANSWERED}
+    assert sorted(got) == ASSIGNMENTS
+    for name, entry in got.items():
+        assert entry["score"] == 0 and entry["max_score"] > 0, entry
+        assert all(status != "passed" for _, _, status, _ in entry["cells"].values()), entry
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
@@ -238,10 +258,10 @@ def test_fixture_class_scores(course, graded, capsys):
     from nbgrader.api import Gradebook
     assignment, notebook = FIXTURE
     with capsys.disabled():  # the time belongs in the test command's output
-        print(f"\nautograde {assignment}: {graded:.1f} s per submission "
-              f"({len(FAILS)} submissions)")
+        print(f"\n./kit grade {assignment}: {graded['seconds']:.1f} s for "
+              f"{len(FAILS)} submissions, the source notebook's run and two warm workers")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
-            if r["assignment"] == assignment}
+            if r["assignment"] == assignment and r["student_id"] != UNANSWERED}
     assert set(rows) == set(FAILS)
     with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
         for student, fails in FAILS.items():
@@ -262,16 +282,32 @@ def test_fixture_class_scores(course, graded, capsys):
         assert empty.score == 0 and not empty.needs_manual_grade  # unanswered: 0, nothing to read
 
 
+def feedback_page(course, student):
+    return (course.dir / "feedback" / student / FIXTURE[0] / f"{FIXTURE[1]}.html").read_text()
+
+
 def test_student_feedback_names_the_shape(course, graded):
-    course.nbgrader("generate_feedback", FIXTURE[0])
-    html = {s: (course.dir / "feedback" / s / FIXTURE[0] / f"{FIXTURE[1]}.html").read_text()
-            for s in FAILS}
+    html = {s: feedback_page(course, s) for s in FAILS}
     assert SHAPE_MESSAGE in html["wrong_shape"]
     assert "nan in output for logits around 1000" in html["overflow"]
     assert SHAPE_MESSAGE not in html["correct"]
     graded_nb = course.dir / "autograded" / "correct" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
     outputs = [o for c in _cells(graded_nb) if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"]
+
+
+def test_feedback_after_manual_grading(course, graded):
+    """The teacher grades the written answer; `./kit grade --feedback` shows it, and the total."""
+    from nbgrader.api import Gradebook
+    assignment, notebook = FIXTURE
+    assert "? / 2 points, waiting for your teacher" in feedback_page(course, "correct")
+    with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
+        gb.find_grade("answer", notebook, assignment, "correct").manual_score = 2
+        gb.db.commit()
+    proc = course.grade("--feedback", assignment)
+    assert f"wrote {len(FAILS) + 1} feedback pages" in proc.stdout  # and `unanswered`
+    page = feedback_page(course, "correct")
+    assert "answer: 2 / 2 points" in page and "Score: <b>8 / 8</b>" in page
 
 
 def test_students_own_check(course, graded):
@@ -320,8 +356,7 @@ def test_exchange_release_submit_collect(tmp_path):
     c.nbgrader("collect", assignment, exchange)
     student = pwd.getpwuid(os.getuid()).pw_name  # the exchange knows students by login
     assert (c.dir / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()
-    c.nbgrader("autograde", assignment)
-    c.nbgrader("generate_feedback", assignment)
+    c.grade(assignment, check=False)  # the student handed in the copy as fetched: 0 points
     c.nbgrader("release_feedback", assignment, exchange)
     c.nbgrader("fetch_feedback", assignment, "--course=softmax-kit", exchange, cwd=home)
     assert list((home / assignment / "feedback").glob(f"*/{notebook}.html"))
@@ -329,14 +364,41 @@ def test_exchange_release_submit_collect(tmp_path):
 
 # ---------------------------------------------------------------- the README
 
+def test_grade_command_refuses_unclear_requests():
+    sys.path.insert(0, str(ROOT))
+    from tools import grade_class
+    for argv, message in (([], "name an assignment"), (["a1_softmax", "--all"], "not both"),
+                          (["a1_softmax", "--workers", "0"], "must be positive"),
+                          (["a1_softmax", "--course", str(ROOT)], "has no nbgrader_config.py")):
+        with pytest.raises(SystemExit) as stop:
+            grade_class.parse(argv)
+        assert stop.value.code == 2, argv
+
+
+def test_a_source_failing_its_own_tests_stops_grading(tmp_path):
+    """A wrong solution in source/ is the teacher's to fix: nothing is graded, the test is named."""
+    c = Course(tmp_path)
+    source = c.dir / "source" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+    source.write_text(source.read_text().replace(
+        "return X_exp / X_exp.sum(axis=1, keepdims=True)",
+        "return X_exp / X_exp.sum(axis=0, keepdims=True)"))
+    c.generate(FIXTURE[0])
+    proc = c.grade(FIXTURE[0], check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "softmax.ipynb fails its own test test_softmax: rows must sum to 1" in proc.stdout
+    proc = c.grade("a2_data", check=False)
+    assert proc.returncode == 2
+    assert "run `nbgrader generate_assignment a2_data` in the course folder first" in proc.stderr
+
+
 def test_readme_runs_only_tested_commands():
-    """Every nbgrader command course/README.md tells a teacher or student to run is one these tests run."""
-    tested = {"generate_assignment", "validate", "autograde", "export", "generate_feedback",
-              "zip_collect", "release_assignment", "fetch_assignment", "submit", "collect",
-              "release_feedback", "fetch_feedback"}
+    """Every command course/README.md tells a teacher or student to run is one these tests run."""
+    tested = {"generate_assignment", "validate", "export", "zip_collect", "release_assignment",
+              "fetch_assignment", "submit", "collect", "release_feedback", "fetch_feedback"}
     readme = (COURSE / "README.md").read_text()
     used = set(re.findall(r"bin/nbgrader (\w+)", readme))
-    assert {"generate_assignment", "autograde", "export", "generate_feedback"} <= used
+    assert {"generate_assignment", "export", "release_feedback"} <= used
     assert used <= tested, f"README names untested nbgrader commands: {used - tested}"
-    assert "tests/test_grading.py" in readme
-
+    grading = set(re.findall(r"\./kit grade( --\w+)?", readme))
+    assert {"", " --feedback", " --all", " --student", " --json"} <= grading, grading
+    assert "tests/test_grading.py" in readme and "tests/test_grading_adversarial.py" in readme
