@@ -1,0 +1,256 @@
+"""The grader's parts, each on its own, without a sandbox: fast, and each names its failure.
+
+Reading submissions (broken files, odd structures, the course's cells restored), the scan
+for delegated answers and tampering, the verdict's bookkeeping (calls changed, missing,
+unreadable), the kernel's outputs kept within bounds, the feedback page's escaping, the
+sandbox's command line, and the summary a teacher reads.
+"""
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading import feedback, gradebook, report, sandbox, verdict
+from grading.executor import Outputs
+from grading.limits import Limits
+from grading.notebook import (SubmissionError, assemble, read_json, source_cells,
+                              student_cells)
+from grading.scan import scan
+
+ROOT = Path(__file__).resolve().parents[1]
+A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
+A3 = ROOT / "course" / "source" / "a3_scratch" / "softmax_scratch.ipynb"
+
+
+def submission(source, answers=None, extras=()):
+    """The cells a student hands in: `source`'s, `answers` replaced, `extras` after their anchor."""
+    out = []
+    for c in source:
+        text = (answers or {}).get(c.grade_id, c.source)
+        out.append((c.grade_id, c.cell_type, text))
+        out += [(None, "code", e) for anchor, e in extras if anchor == c.grade_id]
+    return out
+
+
+# ---------------------------------------------------------------- reading a submission
+
+def test_read_json_salvages_a_notebook_with_stray_bytes(tmp_path):
+    good = tmp_path / "nb.ipynb"
+    good.write_text(A1.read_text() + "\n\x00garbage}")
+    doc, note = read_json(good)
+    assert doc["cells"] and "ignored" in note
+
+
+@pytest.mark.parametrize("content, message", [
+    ('{"cells": [', r"not valid JSON \(line 1, column 12"),
+    (b"\xff\xfe{}", "not UTF-8"),
+    ('[1, 2]', "not a notebook"),
+    ('{"cells": 7}', "not a notebook"),
+])
+def test_read_json_says_what_is_wrong(tmp_path, content, message):
+    path = tmp_path / "nb.ipynb"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(SubmissionError, match=message):
+        student_cells(read_json(path)[0])
+
+
+def test_read_json_refuses_links(tmp_path):
+    (tmp_path / "nb.ipynb").symlink_to(A1)
+    with pytest.raises(SubmissionError, match="not a regular file"):
+        read_json(tmp_path / "nb.ipynb")
+
+
+def test_student_cells_skip_what_is_not_a_cell():
+    doc = {"cells": [7, {"cell_type": "evil"}, {"cell_type": "code", "source": ["a", 1, "b"],
+                                                "metadata": {"nbgrader": {"grade_id": "../x"}}},
+                     {"cell_type": "markdown", "source": "m",
+                      "metadata": {"nbgrader": {"grade_id": "answer"}}}]}
+    assert student_cells(doc) == [(None, "code", "ab"), ("answer", "markdown", "m")]
+
+
+def test_assemble_restores_the_course_cells_and_keeps_the_students():
+    source = source_cells(A1)
+    handed_in = [(g, t, "# edited!" if g in ("setup", "test_softmax") else text)
+                 for g, t, text in submission(source, {"softmax": "def softmax(X): return X"},
+                                              [("softmax", "print('mine')")])]
+    handed_in = [c for c in handed_in if c[0] != "logsumexp"]  # the student deleted an answer
+    handed_in.append(("softmax", "code", "def softmax(X): return 2 * X"))  # a duplicate id
+    cells = assemble(source, handed_in)
+    by_id = {c.grade_id: c for c in cells if c.grade_id}
+    assert by_id["setup"].source.startswith("# MXNet") and by_id["setup"].kind == "kit"
+    assert "### BEGIN HIDDEN TESTS" not in by_id["test_softmax_hidden"].source
+    assert "check_softmax(softmax, offset=1000)" in by_id["test_softmax_hidden"].source
+    assert by_id["softmax"].source == "def softmax(X): return X"
+    assert by_id["logsumexp"].source == "" and by_id["logsumexp"].kind == "answer"
+    extras = [c.source for c in cells if c.kind == "extra"]
+    assert extras == ["print('mine')", "def softmax(X): return 2 * X"]
+    order = [c.grade_id or c.source for c in cells]
+    assert order.index("print('mine')") == order.index("softmax") + 1
+    assert sum(1 for c in cells if c.cell_type == "markdown" and c.source.startswith("# Assignment")) == 1
+
+
+# ---------------------------------------------------------------- the scan
+
+def scanned(path, answers=None, extras=()):
+    source = source_cells(path)
+    return scan(assemble(source, submission(source, answers, extras)))
+
+
+def test_scan_passes_honest_work():
+    found = scanned(A1, extras=[("setup", "from helpers.checks import check_close\n"
+                                          "import numpy as onp\nprint(onp.pi)")])
+    assert found.delegated == {} and found.tampering == []
+
+
+@pytest.mark.parametrize("answers, extras, task, what", [
+    ({"softmax": "def softmax(X):\n    return npx.softmax(X)"}, (), "softmax", "npx.softmax"),
+    ({"softmax": "from mxnet.npx import softmax as s\ndef softmax(X):\n    return s(X)"}, (),
+     "softmax", "softmax from mxnet.npx"),
+    ({"softmax": "from helpers.numerics import stable_softmax\n"}, (), "softmax",
+     "stable_softmax from helpers.numerics"),
+    ({"softmax": "def softmax(X):\n    return sm(X)"}, [("setup", "sm = getattr(npx, 'softmax')")],
+     "softmax", "softmax (through getattr)"),
+    ({}, [("test_logsumexp", "softmax = helper\nhelper = d2l.softmax")], "softmax", "d2l.softmax"),
+    ({}, [("setup", "import helpers.checks.records")], "logsumexp",
+     "the module helpers.checks.records"),
+])
+def test_scan_finds_delegated_answers(answers, extras, task, what):
+    found = scanned(A1, answers, extras)
+    assert task in found.delegated, found
+    assert what in [f.what for f in found.delegated[task]]
+
+
+def test_scan_keeps_a_delegation_with_its_own_task():
+    """a3's training cell calls train_epoch: if train_epoch is borrowed, only its task pays."""
+    found = scanned(A3, {"train_epoch": "from helpers.train import train_epoch\n"})
+    assert set(found.delegated) == {"train_epoch"}
+
+
+@pytest.mark.parametrize("code, what", [
+    ("import numpy\nnumpy.isclose = lambda *a, **k: True", "changes numpy.isclose"),
+    ("check_softmax = print", "rebinds check_softmax"),
+    ("np = None", "rebinds np"),
+    ("exec('x = 1')", "uses exec"),
+    ("f = getattr(np, 'ex' + 'p')", "getattr with a computed name"),
+    ("import ctypes", "imports ctypes"),
+    ("%load_ext something\n!ls", "uses get_ipython"),
+    ("x = ().__class__.__bases__", "reaches into __class__"),
+    ("get_ipython().ast_transformers.append(None)", "uses get_ipython"),
+])
+def test_scan_flags_tampering(code, what):
+    found = scanned(A1, extras=[("setup", code)])
+    assert any(what in f.what for f in found.tampering), [f.what for f in found.tampering]
+
+
+def test_scan_reports_code_that_does_not_parse():
+    found = scanned(A1, {"softmax": "def softmax(X)\n    return X"})
+    assert found.unparsable and found.delegated == {}
+
+
+# ---------------------------------------------------------------- verdicts
+
+SOFTMAX = {"check": "softmax", "params": {"shape": [3, 5], "dtype": "float32", "offset": 0.0,
+                                          "seed": 0}}
+
+
+def test_judge_cell_checks_the_calls_against_the_manifest():
+    from grading import reference
+    from helpers.checks import inputs
+    from helpers.checks.session import derive_seed
+    x = inputs.logits((3, 5), "float32", 0.0, derive_seed("s", "t", 0, 0))
+    right = (SOFTMAX, {"P": reference.softmax(x).astype("float32")})
+    assert verdict.judge_cell("t", [SOFTMAX], [right], "s", reference) == (None, "passed")
+    changed = (dict(SOFTMAX, params=dict(SOFTMAX["params"], offset=1000)), right[1])
+    message, status = verdict.judge_cell("t", [SOFTMAX], [changed], "s", reference)
+    assert status == "failed" and "check_softmax ran with offset=1000, but the test asks for 0.0" in message
+    assert verdict.judge_cell("t", [SOFTMAX], [], "s", reference)[1] == "missing"
+    message, _ = verdict.judge_cell("t", [SOFTMAX], [right, right], "s", reference)
+    assert "ran 2 checks where it has 1" in message
+    message, _ = verdict.judge_cell("t", [SOFTMAX], ["not a record file"], "s", reference)
+    assert "could not be read (not a record file)" in message
+    message, _ = verdict.judge_cell("t", [SOFTMAX], [(SOFTMAX, {"Q": 1})], "s", reference)
+    assert "could not be read (KeyError)" in message
+
+
+def test_dependencies_follow_the_source_order():
+    deps = verdict.dependencies(source_cells(A3))
+    assert deps["test_cross_entropy"] == ["cross_entropy"]
+    assert deps["test_train"] == ["train"]
+
+
+def test_a_manifest_that_compares_with_the_kernel_is_refused():
+    assert verdict.check_manifest({"test_x": [{"check": "close", "params": {}}]})
+    assert verdict.check_manifest({"test_x": [SOFTMAX]}) == []
+
+
+# ---------------------------------------------------------------- outputs, pages, command lines
+
+def test_outputs_are_capped_and_only_text_and_png_kept():
+    out = Outputs(chars=100, image_bytes=1000)
+    out.add("stream", {"name": "stdout", "text": "x" * 500})
+    out.add("display_data", {"data": {"text/html": "<script>1</script>",
+                                      "application/javascript": "alert(1)",
+                                      "image/png": "bm90IGEgcG5n"}})  # "not a png"
+    out.add("error", {"ename": "E", "evalue": "v" * 5000, "traceback": ["t"] * 1000})
+    text = json.dumps(out.items)
+    assert "script" not in text and "javascript" not in text and "bm90" not in text
+    assert len(text) < 1500 and out.error[0] == "E"
+
+
+def test_feedback_page_escapes_the_student_and_forbids_scripts():
+    nb = nbformat.v4.new_notebook()
+    kit = nbformat.v4.new_markdown_cell("# Title <b>x</b>")
+    kit.metadata["grading"] = {"origin": "course"}
+    answer = nbformat.v4.new_markdown_cell(gradebook.defang("<script>alert(1)</script> & co"))
+    answer.metadata["grading"] = {"origin": "student", "text": "<script>alert(1)</script> & co"}
+    answer.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "answer"}
+    code = nbformat.v4.new_code_cell("print('<img src=x onerror=alert(1)>')")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="<svg onload=alert(1)>")]
+    nb.cells = [kit, answer, code]
+    page = feedback.page(nb, "eve<x>", "a1", "softmax", {"answer": (None, 2.0, True)})
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert "<script" not in page and "<svg" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in page
+    assert "<h1>Title &lt;b&gt;x&lt;/b&gt;</h1>" in page and "eve&lt;x&gt;" in page
+    assert "waiting for your teacher" in page
+
+
+def test_defang_keeps_every_character():
+    text = "<b>a</b> & &lt; javascript:x [l](JavaScript:y) &#58;"
+    out = gradebook.defang(text)
+    assert "<" not in out and "javascript:" not in out.lower()
+    import html
+    assert html.unescape(out) == text
+
+
+def test_sandbox_shows_only_what_a_kernel_needs(tmp_path):
+    args = sandbox.bwrap_args("bwrap", 12345, str(ROOT), "/usr/share/datasets", tmp_path,
+                              tmp_path / "passwd", 2**20)
+    line = " ".join(args)
+    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent"):
+        assert flag in args
+    binds = [args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+    assert str(ROOT / "helpers") in binds
+    assert not [b for b in binds if b.startswith(str(ROOT / "course")) or
+                b.startswith(str(ROOT / "grading")) or b == str(ROOT)]
+    assert f"--bind {tmp_path} /run/kernel" in line  # the only writable host folder
+
+
+def test_limits_apply_to_every_process():
+    import resource
+    got = dict(Limits().rlimits())
+    assert got[resource.RLIMIT_NPROC][0] <= 256 and got[resource.RLIMIT_CORE] == (0, 0)
+    assert got[resource.RLIMIT_AS][0] <= 8 * 2**30
+
+
+def test_summary_lists_who_needs_attention_and_why():
+    from grading.run import Job, Outcome
+    from grading.verdict import Verdict
+    ok = Outcome(Job("a1", "softmax", "ann"), verdicts=[Verdict("t", 2, 2, "passed", "passed")])
+    bad = Outcome(Job("a1", "softmax", "bob"), verdicts=[Verdict("t", 2, 0, "x", "failed")],
+                  attention=["cell 3 ran longer than 10 s"])
+    text = report.summary([ok, bad], 4.0, 2)
+    assert text.splitlines()[0] == "graded 2 submissions in 4.0 s with 2 workers (2.00 s each)"
+    assert "  a1  bob  0/2  cell 3 ran longer than 10 s" in text and "ann" not in text
