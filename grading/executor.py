@@ -118,24 +118,43 @@ class Kernel:
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
         self.context.setsockopt(zmq.LINGER, 0)
+        self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # the kernel binds a moment later
         self.client = BlockingKernelClient(context=self.context)
         self.client.load_connection_info(info)
         self.alive = alive
 
     def connect(self, timeout):
-        """Wait until the kernel answers; False if it died or did not answer in `timeout` s."""
+        """Wait until the kernel answers on both channels; False if it died or `timeout` s passed.
+
+        Asks for kernel_info until its reply arrives and the kernel's status for one of the
+        requests shows on IOPub: then IOPub is subscribed, and nothing is missed.
+        """
         self.client.start_channels(shell=True, iopub=True, stdin=False, hb=False, control=False)
+        poller = zmq.Poller()
+        poller.register(self.client.shell_channel.socket, zmq.POLLIN)
+        poller.register(self.client.iopub_channel.socket, zmq.POLLIN)
         deadline = time.monotonic() + timeout
+        asked, replied, ask_at = set(), False, 0.0
         while time.monotonic() < deadline:
             if not self.alive():
                 return False
+            if time.monotonic() >= ask_at:
+                asked.add(self.client.kernel_info())
+                ask_at = time.monotonic() + 0.25
+            poller.poll(timeout=50)
             try:
-                self.client.wait_for_ready(timeout=min(1.0, deadline - time.monotonic()))
-                return True
-            except RuntimeError:
-                continue
-            except Exception:  # noqa: BLE001 (a hostile or broken kernel)
-                return False
+                while True:
+                    msg = self.client.get_shell_msg(timeout=0)
+                    replied = replied or msg["msg_type"] == "kernel_info_reply"
+            except Exception:  # noqa: BLE001 (queue.Empty, or an unreadable message)
+                pass
+            try:
+                while True:
+                    msg = self.client.get_iopub_msg(timeout=0)
+                    if replied and msg["parent_header"].get("msg_id") in asked:
+                        return True
+            except Exception:  # noqa: BLE001
+                pass
         return False
 
     def run(self, code, timeout, chars=20_000, image_bytes=300_000, silent=False):

@@ -127,6 +127,15 @@ class Book:
         from nbgrader.api import Gradebook
         self.coursedir = coursedir
         self.gb = Gradebook(coursedir.db_url, coursedir.course_id)
+        self._checksums = {}
+
+    def checksums(self, assignment, notebook):
+        """{grade_id: checksum} of the notebook's cells as generate_assignment recorded them."""
+        key = (assignment, notebook)
+        if key not in self._checksums:
+            nb = self.gb.find_notebook(notebook, assignment)
+            self._checksums[key] = {c.name: c.checksum for c in nb.source_cells}
+        return self._checksums[key]
 
     def close(self):
         self.gb.close()
@@ -148,11 +157,12 @@ class Book:
         else:
             gb.update_or_create_submission(assignment, student)
         scores = {v.grade_id: v.score for v in verdicts}
+        checksums = self.checksums(assignment, notebook)
         for c in cells:
             if not c.grade_id or not (c.nbgrader.get("grade") or c.nbgrader.get("solution")):
                 continue
-            source_cell = gb.find_source_cell(c.grade_id, notebook, assignment)
-            unchanged = _unchanged(c, source_cell.checksum) if c.kind == "answer" else False
+            unchanged = (_unchanged(c, checksums.get(c.grade_id)) if c.kind == "answer"
+                         else False)
             if c.nbgrader.get("grade"):
                 grade = gb.find_grade(c.grade_id, notebook, assignment, student)
                 if c.is_test:

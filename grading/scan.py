@@ -61,13 +61,18 @@ class ScanResult:
     unparsable: list = field(default_factory=list)  # cell indices
 
 
-def python_source(text):
-    """A cell's text as Python: IPython's magics and shell escapes become get_ipython() calls."""
+def parse(text):
+    """A cell's text as a Python AST; IPython's magics and shell escapes become get_ipython() calls."""
+    try:
+        return ast.parse(text)
+    except SyntaxError:
+        pass
     try:
         from IPython.core.inputtransformer2 import TransformerManager
-        return TransformerManager().transform_cell(text)
-    except Exception:  # noqa: BLE001 (the parser reports what is wrong)
-        return text
+        text = TransformerManager().transform_cell(text)
+    except Exception:  # noqa: BLE001 (ast.parse says what is wrong)
+        pass
+    return ast.parse(text)
 
 
 def dotted(node):
@@ -109,8 +114,8 @@ class Course:
         self.kit_names = set()    # names the course binds from the kit, and the checks
         for text in kit_sources:
             try:
-                tree = ast.parse(python_source(text))
-            except SyntaxError:
+                tree = parse(text)
+            except (SyntaxError, ValueError, RecursionError):
                 continue
             for stmt in tree.body:
                 if isinstance(stmt, ast.ImportFrom) and stmt.module:
@@ -198,7 +203,7 @@ def scan(cells):
         if c.kind == "kit" or c.cell_type != "code" or not c.source.strip():
             continue
         try:
-            tree = ast.parse(python_source(c.source))
+            tree = parse(c.source)
         except (SyntaxError, ValueError, RecursionError):
             result.unparsable.append(i)
             continue

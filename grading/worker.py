@@ -185,9 +185,10 @@ class Slot:
                     ex.records[cell.grade_id] = found.get(cell.grade_id, [])
                 if run.status in ("timeout", "died"):
                     ex.stopped_at = i
-                    ex.stopped = (say("grading.timeout", cell=i + 1, seconds=round(limit, 1))
+                    name = cell.grade_id or f"{i + 1}"
+                    ex.stopped = (say("grading.timeout", cell=name, seconds=round(limit, 1))
                                   if run.status == "timeout" else
-                                  say("grading.kernel_died", cell=i + 1))
+                                  say("grading.kernel_died", cell=name))
                     break
                 if cell.is_test:
                     kernel.run(BEGIN.format(None), timeout=5, silent=True)
@@ -205,7 +206,8 @@ class Slot:
     def execute_with_retry(self, cells, limits_of, secret):
         """execute(); if a cell timed out or ended the kernel, run again once without it."""
         first = self.execute(cells, limits_of, secret)
-        if first.stopped_at is None or first.stopped_at < 0:
+        if first.stopped_at is None or first.stopped_at < 0 or \
+                first.seconds >= self.limits.notebook_seconds:
             return first
         second = self.execute(cells, limits_of, secret, skip={first.stopped_at})
         second.stopped = first.stopped + (f"; then {second.stopped}" if second.stopped else "")

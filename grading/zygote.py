@@ -24,6 +24,7 @@ import time
 # threads, which a fork would not carry over) and one OpenMP thread.
 os.environ["MXNET_ENGINE_TYPE"] = "NaiveEngine"
 os.environ["OMP_NUM_THREADS"] = "1"
+os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's note about frozen modules
 
 CLONE = {"ipc": 0x08000000, "uts": 0x04000000, "net": 0x40000000, "pid": 0x20000000,
          "mnt": 0x00020000}
@@ -35,8 +36,13 @@ def warm_up():
     """Import and exercise what every kernel needs, once; load the data."""
     import mxnet as mx  # noqa: F401
     from mxnet import autograd, gluon, np, npx
+    import ipykernel.debugger  # noqa: F401 (debugpy: a tenth of a second per kernel)
     import ipykernel.ipkernel  # noqa: F401
     import ipykernel.kernelapp  # noqa: F401
+    import IPython.core.ultratb  # noqa: F401 (a student's first error formats sooner)
+    import pygments.formatters.terminal256  # noqa: F401
+    import pygments.lexers.python  # noqa: F401
+    import stack_data  # noqa: F401
     import helpers.checks.tasks  # noqa: F401
     import helpers.devices  # noqa: F401
     import helpers.fast_data  # noqa: F401

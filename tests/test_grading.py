@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -258,8 +259,9 @@ def test_fixture_class_scores(course, graded, capsys):
     from nbgrader.api import Gradebook
     assignment, notebook = FIXTURE
     with capsys.disabled():  # the time belongs in the test command's output
-        print(f"\n./kit grade {assignment}: {graded['seconds']:.1f} s for "
-              f"{len(FAILS)} submissions, the source notebook's run and two warm workers")
+        print(f"\n./kit grade --all: {graded['seconds']:.1f} s for "
+              f"{len(graded['submissions'])} submissions and the five source notebooks' runs "
+              "(two workers)")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
             if r["assignment"] == assignment and r["student_id"] != UNANSWERED}
     assert set(rows) == set(FAILS)
@@ -399,6 +401,53 @@ def test_readme_runs_only_tested_commands():
     used = set(re.findall(r"bin/nbgrader (\w+)", readme))
     assert {"generate_assignment", "export", "release_feedback"} <= used
     assert used <= tested, f"README names untested nbgrader commands: {used - tested}"
-    grading = set(re.findall(r"\./kit grade( --\w+)?", readme))
-    assert {"", " --feedback", " --all", " --student", " --json"} <= grading, grading
+    lines = re.findall(r"\./kit grade[^\n`]*", readme)
+    options = set(re.findall(r"--[\w-]+", " ".join(lines)))
+    assert {"--all", "--student", "--feedback", "--json", "--cell-timeout"} <= options, options
+    assert "./kit lab ~/a1_softmax" in readme
+    from nbgrader.exchange.default.exchange import Exchange
+    assert f"`{Exchange.class_traits()['root'].default_value}` by default" in readme
     assert "tests/test_grading.py" in readme and "tests/test_grading_adversarial.py" in readme
+
+
+def test_students_jupyterlab_shows_their_copy_and_no_teacher_panels(tmp_path):
+    """JupyterLab as `./kit lab FOLDER` starts it for a student: their folder, no formgrader."""
+    import socket
+    import urllib.request
+    folder = tmp_path / "a1_softmax"
+    folder.mkdir()
+    shutil.copy(next(COURSE.glob("source/a1_softmax/*.ipynb")), folder / "softmax.ipynb")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(COURSE / "student_jupyter"),
+               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    lab = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
+                            f"--notebook-dir={folder}", f"--port={port}", "--allow-root",
+                            "--IdentityProvider.token=t"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(f"{base}{path}?token=t", timeout=5) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, ""
+        except OSError:
+            return None, ""
+    try:
+        for _ in range(120):
+            if get("/api/status")[0] == 200:
+                break
+            time.sleep(0.5)
+        status, listing = get("/api/contents")
+        assert status == 200 and "softmax.ipynb" in listing
+        assert get("/formgrader")[0] == 404  # the teacher's panel is not there
+        page = get("/lab")[1]
+        for plugin in ("formgrader", "course-list", "create-assignment"):
+            assert f'"@jupyter/nbgrader:{plugin}"' in page
+        assert '"@jupyter/nbgrader:validate-assignment"' not in page.split("disabledExtensions")[1][:300]
+    finally:
+        lab.terminate()
+        lab.wait(timeout=30)
