@@ -37,7 +37,7 @@ class Student:
     assignment: str
     deserved: float
     attention: bool
-    rows: tuple                                     # the issue's table rows it covers
+    rows: tuple                                     # the README table's rows it covers
     answers: dict = field(default_factory=dict)     # grade_id -> source (None: the stub)
     extras: list = field(default_factory=list)      # (after grade_id, source)
     unanswered: bool = False                        # every answer left as handed out
@@ -125,7 +125,7 @@ def logsumexp(X):
 GRADEBOOK_EDITOR = '''\
 import os, sqlite3
 found = ["$course/gradebook.db", "../gradebook.db", "../../gradebook.db"]
-for top in ("/", os.path.expanduser("~"), "/tmp", "/home", "/srv", "/root", "/work"):
+for top in ("/", os.path.expanduser("~"), "/tmp", "/home", "/srv", "/opt", "/root"):
     for root, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if d not in ("usr", "proc", "sys", "dev")][:50]
         found += [os.path.join(root, f) for f in files if f.endswith(".db")]
@@ -157,7 +157,7 @@ for path in targets:
 LEAKER = '''\
 import glob
 for pattern in ("$course/source/*/*.ipynb", "$course/release/*/*.ipynb", "$kit/grading/*.py",
-                "$kit/course/source/*/*.ipynb", "../../../source/*/*.ipynb", "/work/*/course/source/*/*.ipynb"):
+                "$kit/course/source/*/*.ipynb", "../../../source/*/*.ipynb", "/home/*/*/course/source/*/*.ipynb"):
     for path in glob.glob(pattern):
         try:
             print(open(path).read())

@@ -71,11 +71,13 @@ class Outputs:
         self.items, self.chars, self.image_bytes, self.error = [], chars, image_bytes, None
 
     def room(self):
+        """Characters of text still to keep."""
         used = sum(len(o.get("text", "")) + len(json.dumps(o.get("data", {})))
                    for o in self.items)
         return max(0, self.chars - used)
 
     def add(self, kind, content):
+        """Keep one IOPub message of `kind` (stream, results, error, clear_output), within bounds."""
         room = self.room()
         if kind == "stream":
             name = content.get("name") if content.get("name") in ("stdout", "stderr") else "stdout"
@@ -202,6 +204,7 @@ class Kernel:
                 return
 
     def close(self):
+        """Stop the channels and the sockets."""
         try:
             self.client.stop_channels()
         finally:

@@ -36,6 +36,7 @@ def _markdown():
 
 
 def esc(text):
+    """`text` as HTML text: escaped, terminal colour codes removed."""
     return html.escape(ANSI.sub("", text or ""), quote=True)
 
 
@@ -48,6 +49,7 @@ def _png(data):
 
 
 def outputs_html(outputs, limit=20_000):
+    """A code cell's outputs as HTML: text escaped, PNGs checked, `limit` characters in all."""
     parts, used = [], 0
     for out in outputs:
         kind = out.get("output_type")
@@ -76,6 +78,7 @@ def outputs_html(outputs, limit=20_000):
 
 
 def score_html(name, score, top, manual, passed=None):
+    """The points box of a graded cell."""
     if score is None:
         return (f'<div class="score manual">{esc(name)}: ? / {top:g} points, waiting for your '
                 "teacher's grade</div>")

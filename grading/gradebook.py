@@ -138,6 +138,7 @@ class Book:
         return self._checksums[key]
 
     def close(self):
+        """Close the connection."""
         self.gb.close()
 
     def notebooks(self, assignment):

@@ -32,6 +32,7 @@ class Cell:
 
     @property
     def points(self):
+        """The cell's points (0 for a cell that is not graded)."""
         return float(self.nbgrader.get("points", 0)) if self.nbgrader.get("grade") else 0.0
 
     @property

@@ -17,6 +17,7 @@ def _rows_max(z):
 
 
 def softmax(x):
+    """Row-wise softmax of logits x (batch, q)."""
     z = onp.asarray(x, dtype=onp.float64)
     z = z - _rows_max(z)
     e = onp.exp(z)
@@ -24,40 +25,48 @@ def softmax(x):
 
 
 def logsumexp(x):
+    """log(sum(exp(x))) of each row of x (batch, q): (batch,)."""
     z = onp.asarray(x, dtype=onp.float64)
     m = _rows_max(z)
     return (m + onp.log(onp.sum(onp.exp(z - m), axis=1, keepdims=True)))[:, 0]
 
 
 def labels(indices):
+    """Fashion-MNIST's text labels of class indices."""
     return [_TEXT[int(i)] for i in indices]
 
 
 def to_tensor(images):
+    """Images (n, 28, 28, 1) 0..255 -> float32 (n, 1, 28, 28) in [0, 1]."""
     x = onp.moveaxis(onp.asarray(images, dtype=onp.float64), -1, 1) / 255.0
     return x.astype(onp.float32)
 
 
 def cross_entropy(y_hat, y):
+    """-log y_hat[i, y[i]] of each example."""
     p = onp.asarray(y_hat, dtype=onp.float64)
     return -onp.log(onp.take_along_axis(p, onp.asarray(y)[:, None], axis=1)[:, 0])
 
 
 def correct_count(scores, y):
+    """How many rows of scores have their largest entry at y."""
     return float(onp.sum(onp.argmax(scores, axis=1) == onp.asarray(y)))
 
 
 def sgd_step(param, grad, lr, batch_size):
+    """param - lr * grad / batch_size."""
     return onp.asarray(param, dtype=onp.float64) - (lr / batch_size) * onp.asarray(grad, onp.float64)
 
 
 def loss(x, y):
+    """Softmax cross-entropy of logits x and labels y, per example."""
     z = onp.asarray(x, dtype=onp.float64)
     true = onp.take_along_axis(z, onp.asarray(y)[:, None], axis=1)[:, 0]
     return logsumexp(z) - true
 
 
 def train_epoch(batches, W, lr):
+    """(mean loss, accuracy, W after) of one epoch of softmax regression with minibatch SGD."""
     W = onp.array(W, dtype=onp.float64)
     b = onp.zeros(W.shape[1])
     loss_sum, right, count = 0.0, 0.0, 0
@@ -86,10 +95,12 @@ def _arrays():
 
 
 def dataset_labels(split):
+    """The labels of the "train" or "test" split, in stored order."""
     return _arrays()[f"{split}_labels"]
 
 
 def test_accuracy(W, b):
+    """Test-set accuracy of the linear model X W + b, W (784, 10)."""
     a = _arrays()
     X = a["test_images"].reshape(a["test_images"].shape[0], 784).astype(onp.float32) / 255
     logits = X @ onp.asarray(W, dtype=onp.float32) + onp.asarray(b, dtype=onp.float32)

@@ -18,6 +18,7 @@ class Progress:
         self.last_tenth = -1
 
     def update(self, outcome):
+        """Count one more graded submission and redraw."""
         self.done += 1
         self.attention += bool(outcome.attention)
         elapsed = time.monotonic() - self.tic

@@ -39,6 +39,8 @@ class GradingError(RuntimeError):
 
 @dataclass
 class Job:
+    """One notebook to grade: whose, of which assignment, where."""
+
     assignment: str
     notebook: str                # the notebook's name, without .ipynb
     student: str = None          # None: the reference run of the source notebook
@@ -58,6 +60,8 @@ class Assignment:
 
 @dataclass
 class Outcome:
+    """What grading one submission gave, for the gradebook, the pages and the summary."""
+
     job: Job
     cells: list = None
     runs: dict = field(default_factory=dict)
@@ -70,10 +74,12 @@ class Outcome:
 
     @property
     def score(self):
+        """Points the autograded tests gave."""
         return sum(v.score for v in self.verdicts)
 
     @property
     def max_score(self):
+        """Points the autograded tests could give."""
         return sum(v.points for v in self.verdicts)
 
 
@@ -180,6 +186,7 @@ class Pool:
             self.results.put(result)
 
     def close(self):
+        """Let every worker finish its job, then stop."""
         for _ in self.threads:
             self.jobs.put(None)
         for t in self.threads:
@@ -312,6 +319,7 @@ class Grader:
         self.write_feedback(book, job.assignment, job.notebook, job.student, nb, kept)
 
     def write_feedback(self, book, assignment, notebook, student, nb, kept):
+        """Write a student's feedback page (and the exchange's files) from the gradebook's scores."""
         folder = Path(self.coursedir.format_path(self.coursedir.feedback_directory, student,
                                                  assignment))
         scores = book.scores(assignment, notebook, student)

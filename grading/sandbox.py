@@ -137,10 +137,6 @@ class Sandbox:
         """The host folder seen inside as /run/kernel (root's: sockets, connection file)."""
         return self.dir / "runtime"
 
-    def inside(self, path):
-        """The host path of `path` inside the running sandbox (through /proc/<pid>/root)."""
-        return Path(f"/proc/{self.pid}/root") / str(path).lstrip("/")
-
     def read_files(self, folder, pattern, max_files=1000, max_bytes=64 * 2**20,
                    max_total=512 * 2**20):
         """{name: bytes} of the regular files in `folder` (inside) whose names match `pattern`.

@@ -51,11 +51,14 @@ class Finding:
     task: str = None  # the answer cell's grade_id, for a delegation
 
     def text(self):
+        """Where and what, for the teacher's summary."""
         return f"cell {self.cell + 1}, line {self.line}: {self.what}"
 
 
 @dataclass
 class ScanResult:
+    """All the scan found in one notebook."""
+
     delegated: dict = field(default_factory=dict)   # answer grade_id -> [Finding]
     tampering: list = field(default_factory=list)   # [Finding]
     unparsable: list = field(default_factory=list)  # cell indices
@@ -102,6 +105,7 @@ def bound_names(stmt):
 
 
 def used_names(stmt):
+    """Names a statement reads."""
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 

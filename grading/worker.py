@@ -104,6 +104,7 @@ class Slot:
             return {"event": "silent"}
 
     def close(self):
+        """Stop the fork server."""
         if self.server is not None and self.server.poll() is None:
             try:
                 self.server.stdin.write('{"op": "quit"}\n')

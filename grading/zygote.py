@@ -189,11 +189,13 @@ def spawn(spec):
 
 
 def send(event):
+    """Write one event for the worker."""
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()
 
 
 def main():
+    """Warm up, say so, then serve spawn requests until told to quit."""
     tic = time.perf_counter()
     warm_up()
     send({"event": "ready", "seconds": round(time.perf_counter() - tic, 3),
