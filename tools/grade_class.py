@@ -68,7 +68,8 @@ def main(argv=None):
         return 2
     print(report(outcomes, problems, seconds, args.workers))
     if args.json:
-        args.json.write_text(json.dumps(as_json(outcomes, problems, seconds), indent=1))
+        args.json.write_text(json.dumps(as_json(outcomes, problems, seconds,
+                                                   grader.fixed_seconds), indent=1))
     if problems and not outcomes:
         return 2
     return 1 if problems or any(o.attention for o in outcomes) else 0

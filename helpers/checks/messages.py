@@ -134,8 +134,8 @@ ENGLISH = {
     "grading.unexpected_call": ("the test ran {got} checks where it has {want}: the test cells "
                                 "must run as written"),
     "grading.bad_record": "the answer could not be read ({why})",
-    "grading.delegated": ("{task} uses {what}: write it yourself (the kit's and the libraries' "
-                          "own versions earn no points here)"),
+    "grading.delegated": ("{task} uses {what} (cell {cell}, line {line}): write it yourself "
+                          "(the kit's and the libraries' own versions earn no points here)"),
     "grading.manual": "this cell could not be graded automatically; your teacher will grade it",
 }
 
