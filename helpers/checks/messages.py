@@ -136,7 +136,6 @@ ENGLISH = {
     "grading.bad_record": "the answer could not be read ({why})",
     "grading.delegated": ("{task} uses {what} (cell {cell}, line {line}): write it yourself "
                           "(the kit's and the libraries' own versions earn no points here)"),
-    "grading.manual": "this cell could not be graded automatically; your teacher will grade it",
 }
 
 LANGUAGES = {"en": ENGLISH}
