@@ -145,3 +145,19 @@ def test_the_library_message_names_debian_packages_and_cuda():
     assert "dnf install" in msg
     msg = library_message(["libcudart.so.11.0"], "mxnet-cu117")
     assert "CUDA 11.7" in msg and "unset KIT_MXNET" in msg
+
+
+@pytest.mark.parametrize("data_dir, says_download", [(None, True), ("given", False)])
+def test_setup_speaks_of_a_download_only_when_the_data_has_no_other_source(
+        tmp_path, monkeypatch, capsys, data_dir, says_download):
+    from tools.setup_env import setup_system
+    monkeypatch.setenv("KIT_SYSTEM_PACKAGES", "no")
+    monkeypatch.setenv("FASHION_MNIST_SYSTEM_DIR", str(tmp_path / "no-such-folder"))
+    if data_dir:
+        monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path))
+    else:
+        monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    setup_system(tmp_path, "run")
+    out = capsys.readouterr().out
+    assert ("will be downloaded" in out) == says_download
+    assert ("dataset-fashion-mnist" in out) == says_download

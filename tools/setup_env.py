@@ -55,7 +55,7 @@ SYSTEM_TOOLS = {
     "grade": (("bwrap", "bubblewrap"),),
 }
 DATA_PACKAGE = "dataset-fashion-mnist"
-DEBIAN_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEBIAN_DATA_DIR = "/usr/share/datasets/fashion-mnist"  # FASHION_MNIST_SYSTEM_DIR overrides it
 
 
 class SetupError(RuntimeError):
@@ -448,7 +448,8 @@ def setup_system(root, command):
     """Install what `command` needs from Debian: the data package unless the data is elsewhere."""
     want = [pkg for tool, pkg in SYSTEM_TOOLS.get(command, ()) if shutil.which(tool) is None]
     data_elsewhere = bool(os.environ.get("FASHION_MNIST_DIR")) or bundle_data(root) is not None
-    if not data_elsewhere and not DEBIAN_DATA_DIR.is_dir():
+    system_data = Path(os.environ.get("FASHION_MNIST_SYSTEM_DIR") or DEBIAN_DATA_DIR)
+    if not data_elsewhere and not system_data.is_dir():
         want.insert(0, DATA_PACKAGE)
     if not want:
         return
