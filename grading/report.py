@@ -7,6 +7,11 @@ needs attention with the reason, and gives the time per submission.
 import time
 
 
+def shown(text):
+    """`text` safe for a terminal: control characters (escape sequences) as '?'."""
+    return "".join(ch if ch.isprintable() else "?" for ch in str(text))
+
+
 class Progress:
     """A progress bar over `total` submissions, drawn on `stream`."""
 
@@ -50,8 +55,8 @@ def summary(outcomes, seconds, workers):
                      "(flagged in the gradebook):")
         for o in sorted(attention, key=lambda o: (o.job.assignment, o.job.student)):
             score = f"{o.score:g}/{o.max_score:g}" if o.max_score else "-"
-            lines.append(f"  {o.job.assignment}  {o.job.student}  {score}  "
-                         + "; ".join(o.attention))
+            lines.append(f"  {o.job.assignment}  {shown(o.job.student)}  {score}  "
+                         + shown("; ".join(o.attention)))
     else:
         lines.append("none needs attention")
     return "\n".join(lines)

@@ -251,6 +251,8 @@ def test_summary_lists_who_needs_attention_and_why():
     ok = Outcome(Job("a1", "softmax", "ann"), verdicts=[Verdict("t", 2, 2, "passed", "passed")])
     bad = Outcome(Job("a1", "softmax", "bob"), verdicts=[Verdict("t", 2, 0, "x", "failed")],
                   attention=["cell 3 ran longer than 10 s"])
-    text = report.summary([ok, bad], 4.0, 2)
-    assert text.splitlines()[0] == "graded 2 submissions in 4.0 s with 2 workers (2.00 s each)"
+    evil = Outcome(Job("a1", "softmax", "eve\x1b]0;owned\x07"), attention=["x\x1b[2J"])
+    text = report.summary([ok, bad, evil], 6.0, 2)
+    assert text.splitlines()[0] == "graded 3 submissions in 6.0 s with 2 workers (2.00 s each)"
     assert "  a1  bob  0/2  cell 3 ran longer than 10 s" in text and "ann" not in text
+    assert "\x1b" not in text and "eve?]0;owned?" in text  # a zip's name cannot drive the terminal
