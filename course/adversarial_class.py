@@ -215,13 +215,14 @@ except OSError as e:
 '''
 
 MEMORY_HOG = '''\
+import numpy
 blocks = []
 try:
     while True:
-        blocks.append(bytearray(512 * 2**20))
+        blocks.append(numpy.zeros(2**30, dtype="uint8"))  # a gigabyte at a time
 except MemoryError:
+    print("no more memory after", len(blocks), "GB")
     blocks = None
-    print("no more memory")
 '''
 
 DISK_FILLER = '''\

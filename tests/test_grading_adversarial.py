@@ -330,3 +330,13 @@ def test_nbgrader_autograde_is_refused(graded):
     assert proc.returncode != 0
     assert "grade with `./kit grade <assignment>`" in proc.stderr
     assert (graded["course"] / "autograded" / "correct" / "a1_softmax" / "softmax.ipynb").is_file()
+
+
+def test_memory_disk_and_processes_are_limited(graded):
+    def graded_text(student):
+        return (graded["course"] / "autograded" / student / "a1_softmax" / "softmax.ipynb").read_text()
+    gigabytes = int(re.search(r"no more memory after (\d+) GB", graded_text("memory_hog"))[1])
+    assert gigabytes < 5  # 4 GB of address space per process
+    assert "stopped filling . OSError" in graded_text("disk_filler")   # the home folder is full
+    assert "stopped filling /tmp OSError" in graded_text("disk_filler")
+    assert "fork failed: [Errno 11]" in graded_text("fork_bomb")       # the process limit
