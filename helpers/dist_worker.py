@@ -29,9 +29,6 @@ from helpers.data import load_arrays
 from helpers.fast_data import ArrayLoader, to_tensor
 from helpers.train import correct_count, evaluate_accuracy
 
-STEPS_KEY = 999  # a kvstore key the Trainer does not use (it numbers the parameters 0, 1, ...)
-
-
 def shard_range(n, num_workers, rank):
     """The examples [start, stop) of worker `rank` among `num_workers` (notebook 09_distributed).
 
@@ -45,18 +42,20 @@ def shard_range(n, num_workers, rank):
     return start, start + size + (rank < extra)
 
 
-def check_equal_steps(kv, steps):
+def check_equal_steps(kv, steps, key=999):
     """Refuse to train unless every worker takes the same number of steps (notebook 09_distributed).
 
     kv: a dist_sync kvstore before training (no optimizer set yet); steps: this worker's
-    steps per epoch. Each worker pushes a (num_workers,) vector holding its count at its
-    rank; the servers sum the pushes, so every worker pulls all the counts. Returns them.
+    steps per epoch; key: a kvstore key the Trainer does not use (it numbers the
+    parameters 0, 1, ...). Each worker pushes a (num_workers,) vector holding its count
+    at its rank; the servers sum the pushes, so every worker pulls all the counts.
+    Returns the counts, by rank.
     """
     counts = np.zeros(kv.num_workers)
     counts[kv.rank] = steps
-    kv.init(STEPS_KEY, np.zeros(kv.num_workers))
-    kv.push(STEPS_KEY, counts)
-    kv.pull(STEPS_KEY, out=counts)
+    kv.init(key, np.zeros(kv.num_workers))
+    kv.push(key, counts)
+    kv.pull(key, out=counts)
     counts = [int(c) for c in counts.asnumpy()]
     if len(set(counts)) > 1:
         raise ValueError(
@@ -111,7 +110,7 @@ def softmax_net():
     return net
 
 
-def run(args):
+def run_worker(args):
     """One worker: join the kvstore, train on the shard, write the results; return 0."""
     npx.set_np()
     kv = mx.kv.create(args.kvstore)  # waits until the whole job has joined
@@ -171,7 +170,7 @@ def run(args):
     return 0
 
 
-def main(argv=None):
+def worker_main(argv=None):
     """``python -m helpers.dist_worker``: the worker's command line (run inside a job)."""
     parser = argparse.ArgumentParser(prog="python -m helpers.dist_worker",
                                      description=__doc__.splitlines()[0])
@@ -189,7 +188,7 @@ def main(argv=None):
         parser.error("run me as the command of a ps-lite job: python -m helpers.distributed "
                      "-n 2 -s 1 -- python -m helpers.dist_worker")
     try:
-        return run(args)
+        return run_worker(args)
     except Exception:  # noqa: BLE001 - any error: say it, then leave at once
         traceback.print_exc()
         sys.stdout.flush()
@@ -199,4 +198,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(worker_main())

@@ -394,7 +394,7 @@ def _address_port(text):
     return address, int(port)
 
 
-def main(argv=None):
+def launcher_main(argv=None):
     """``python -m helpers.distributed [options] -- command ...``: run or plan a ps-lite job."""
     parser = argparse.ArgumentParser(
         prog="python -m helpers.distributed",
@@ -456,4 +456,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(launcher_main())

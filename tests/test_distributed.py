@@ -207,6 +207,61 @@ def test_a_real_job_listens_on_loopback_only_and_its_workers_agree(tmp_path):
     assert result["steps_per_epoch"] == 12800 // 2 // 128 and result["test_acc"] > 0.6
 
 
+# A network namespace with a second interface, as on a machine on a LAN: without the
+# launcher's settings ps-lite binds to that interface's address.
+NAMESPACE = """set -e
+ip link set lo up
+ip link add kit0 type veth peer name kit1
+ip addr add 10.99.0.1/24 dev kit0
+ip link set kit0 up
+ip link set kit1 up
+exec "$@"
+"""
+IN_NAMESPACE = """
+import json, os, subprocess, sys, time
+from helpers.distributed import LOOPBACK, Job, free_port, listening_sockets
+seen = set()
+job = Job([sys.executable, "-m", "helpers.dist_worker", "--epochs", "1",
+           "--num-examples", "2560"], timeout=120,
+          echo=lambda line: seen.update(listening_sockets(job.pids.values())))
+job.wait()
+# The same roles started by hand, without DMLC_NODE_HOST and DMLC_INTERFACE.
+env = {k: v for k, v in os.environ.items() if k not in ("DMLC_NODE_HOST", "DMLC_INTERFACE")}
+env.update(DMLC_PS_ROOT_URI=LOOPBACK, DMLC_PS_ROOT_PORT=str(free_port()),
+           DMLC_NUM_WORKER="1", DMLC_NUM_SERVER="1")
+server = None
+roles = [subprocess.Popen([sys.executable, "-c", "import mxnet"], env=dict(env, DMLC_ROLE=r))
+         for r in ("scheduler", "server")]
+try:
+    for _ in range(300):
+        bare = listening_sockets([roles[1].pid])
+        if bare:
+            break
+        time.sleep(0.1)
+finally:
+    for p in roles:
+        p.kill()
+        p.wait()
+print(json.dumps({"job": sorted(seen), "bare": bare}))
+"""
+
+
+def test_on_a_machine_with_a_lan_address_the_job_still_listens_on_loopback_only(tmp_path):
+    unshare = ["unshare", "-n"] if os.geteuid() == 0 else ["unshare", "-rn"]
+    probe = subprocess.run(unshare + ["sh", "-c", NAMESPACE, "sh", "true"],
+                           capture_output=True, text=True)
+    if probe.returncode:
+        pytest.skip("cannot make a network namespace with a veth pair here "
+                    f"({probe.stderr.strip()}); the test above checks this machine's own")
+    r = subprocess.run(unshare + ["sh", "-c", NAMESPACE, "sh", sys.executable, "-c",
+                                  IN_NAMESPACE], capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    found = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {address for _, address, _ in found["bare"]} == {"10.99.0.1"}, found  # the hazard
+    assert len({pid for pid, _, _ in found["job"]}) == 4, found
+    assert {address for _, address, _ in found["job"]} == {LOOPBACK}, found
+
+
 def test_a_worker_killed_mid_training_stops_the_job(tmp_path):
     killed = {}
 
