@@ -22,7 +22,7 @@ from grading import reference
 from grading.feedback import page
 from grading.gradebook import (Book, atomic_write, autograded_notebook, course_settings,
                                kept_files, timestamp_of, write_autograded)
-from grading.limits import Limits, slot_uid
+from grading.limits import Limits, claim_uids
 from grading.notebook import SubmissionError, assemble, read_json, source_cells, student_cells
 from grading.report import Progress, summary
 from grading.sandbox import kill_users_processes, require_bwrap
@@ -214,7 +214,7 @@ class Grader:
     """Grades assignments of a course; keeps its slots warm between assignments."""
 
     def __init__(self, course_dir, workers=2, limits=Limits(), stream=None):
-        self.fixed_seconds = 0.0
+        self.fixed_seconds, self.uids = 0.0, []
         self.course_dir = Path(course_dir).resolve()
         self.coursedir = course_settings(self.course_dir)
         self.workers, self.limits, self.stream = workers, limits, stream
@@ -250,10 +250,11 @@ class Grader:
         tic = time.monotonic()
         book = Book(self.coursedir)
         run_dir = tempfile.mkdtemp(prefix="kit-grade-")
-        slots = [Slot(k, run_dir, str(KIT), self.data_dir, self.limits, self.bwrap,
-                      slot_uid(k)) for k in range(self.workers)]
+        self.uids, locks = claim_uids(self.workers)
+        slots = [Slot(k, run_dir, str(KIT), self.data_dir, self.limits, self.bwrap, uid)
+                 for k, uid in enumerate(self.uids)]
         for s in slots:
-            kill_users_processes(s.uid)
+            kill_users_processes(s.uid)  # a crashed run's leftovers: its lock is gone
         pool = None
         outcomes, problems = [], []
         try:
@@ -293,6 +294,8 @@ class Grader:
             for s in slots:
                 s.close()
                 kill_users_processes(s.uid)
+            for lock in locks:
+                lock.close()
             book.close()
             shutil.rmtree(run_dir, ignore_errors=True)
         return outcomes, problems, time.monotonic() - tic
@@ -351,10 +354,10 @@ class Grader:
         return count
 
 
-def as_json(outcomes, problems, seconds, fixed_seconds=0.0):
+def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=()):
     """The run as plain data: one entry per submission (the `--json` file)."""
     return {"seconds": round(seconds, 3), "fixed_seconds": round(fixed_seconds, 3),
-            "problems": problems,
+            "uids": list(uids), "problems": problems,
             "submissions": [{"student": o.job.student, "assignment": o.job.assignment,
                              "notebook": o.job.notebook, "score": o.score,
                              "max_score": o.max_score, "attention": o.attention,

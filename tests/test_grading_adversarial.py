@@ -99,8 +99,8 @@ def grade(course, *args):
                           capture_output=True, text=True, timeout=1200)
 
 
-def slot_processes():
-    return [p for uid in range(UID_BASE, UID_BASE + WORKERS) for p in users_processes(uid)]
+def slot_processes(uids):
+    return [p for uid in uids for p in users_processes(uid)]
 
 
 def sleepers():
@@ -211,7 +211,9 @@ def test_no_other_students_grade_changed(graded):
 
 
 def test_no_process_outlived_grading(graded):
-    assert slot_processes() == []
+    uids = graded["report"]["uids"]
+    assert len(uids) == WORKERS and all(uid >= UID_BASE for uid in uids)
+    assert slot_processes(uids) == []
     assert sleepers() == []
 
 

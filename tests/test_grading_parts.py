@@ -256,3 +256,18 @@ def test_summary_lists_who_needs_attention_and_why():
     assert text.splitlines()[0] == "graded 3 submissions in 6.0 s with 2 workers (2.00 s each)"
     assert "  a1  bob  0/2  cell 3 ran longer than 10 s" in text and "ann" not in text
     assert "\x1b" not in text and "eve?]0;owned?" in text  # a zip's name cannot drive the terminal
+
+
+def test_grading_runs_never_share_a_uid():
+    from grading.limits import claim_uids
+    first, held = claim_uids(2)
+    second, also = claim_uids(2)
+    try:
+        assert not set(first) & set(second) and len(set(first + second)) == 4
+    finally:
+        for lock in held + also:
+            lock.close()
+    again, locks = claim_uids(2)  # released: claimed anew
+    for lock in locks:
+        lock.close()
+    assert len(again) == 2
