@@ -26,6 +26,38 @@ def fashion_mnist_dir():
     return find_data_dir()
 
 
+@pytest.fixture(scope="session")
+def executed_lessons(tmp_path_factory):
+    """Every lesson executed once per test run, shared by all test workers.
+
+    Returns {stem: {"ok", "seconds", "error", "path"}} in lesson order; "path" is the
+    executed copy. The first worker that asks executes them (as ./kit run does); the others
+    wait on a lock and read its results, so the lessons run once, whoever needs them.
+    """
+    import fcntl
+    import json
+    import os
+    from tools.run_notebooks import execute, notebook_paths
+    if os.environ.get("PYTEST_XDIST_TESTRUNUID"):  # one folder for all workers of this run
+        shared = tmp_path_factory.getbasetemp().parent / "executed-lessons"
+    else:
+        shared = tmp_path_factory.getbasetemp() / "executed-lessons"
+    shared.mkdir(exist_ok=True)
+    results = shared / "results.json"
+    with open(shared / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not results.exists():
+            found = {}
+            for path in notebook_paths():
+                ok, seconds, _, error = execute(path, shared / "notebooks")
+                found[path.stem] = {"ok": ok, "seconds": round(seconds, 1), "error": error,
+                                    "path": str(shared / "notebooks" / path.name)}
+            tmp = results.with_suffix(".tmp")
+            tmp.write_text(json.dumps(found, indent=1))
+            tmp.replace(results)
+    return json.loads(results.read_text())
+
+
 @pytest.fixture
 def no_data_env(monkeypatch):
     """No FASHION_MNIST_* variable set: the loader uses only what a test passes it."""

@@ -88,7 +88,7 @@ def test_data_can_live_on_another_device():
     assert X.ctx == mx.cpu(1) and y.ctx == mx.cpu(1)
 
 
-def train_concise(train_iter, test_iter):
+def train_concise(train_iter, test_iter, num_epochs=1):
     onp.random.seed(0)
     mx.random.seed(0)
     net = nn.HybridSequential()
@@ -96,14 +96,25 @@ def train_concise(train_iter, test_iter):
     net.initialize(init.Normal(sigma=0.01))
     net.hybridize()
     trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1})
-    return train(net, train_iter, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(), 10, trainer)
+    history = train(net, train_iter, test_iter, gluon.loss.SoftmaxCrossEntropyLoss(),
+                    num_epochs, trainer)
+    return net, history
 
 
-def test_both_paths_reach_the_lessons_accuracy_bar_and_agree(fashion_mnist_dir):
-    fast = train_concise(*load_data_in_memory(256, root=fashion_mnist_dir))
-    classic = train_concise(*load_data_fashion_mnist(256, root=fashion_mnist_dir))
-    for history in (fast, classic):
-        assert history["train_loss"][-1] < 0.5
-        assert 0.7 < history["train_acc"][-1] <= 1
-        assert 0.82 <= history["test_acc"][-1] <= 1
-    assert abs(fast["test_acc"][-1] - classic["test_acc"][-1]) <= 0.01
+def test_both_paths_train_the_same_model_from_the_same_batches(fashion_mnist_dir):
+    """Unshuffled, both paths feed bit-identical batches: one epoch gives the same weights
+    and the same accuracy on either path (the lessons' bars are checked by the lessons)."""
+    from helpers.data import load_arrays
+    a = load_arrays(fashion_mnist_dir)
+    fast = (ArrayLoader(to_tensor(a["train_images"]), a["train_labels"], 256),
+            ArrayLoader(to_tensor(a["test_images"]), a["test_labels"], 256))
+    classic = (classic_loader(a["train_images"], a["train_labels"], 256, shuffle=False),
+               classic_loader(a["test_images"], a["test_labels"], 256, shuffle=False))
+    net_fast, h_fast = train_concise(*fast)
+    net_classic, h_classic = train_concise(*classic)
+    for p_fast, p_classic in zip(net_fast.collect_params().values(),
+                                 net_classic.collect_params().values()):
+        assert onp.allclose(p_fast.data().asnumpy(), p_classic.data().asnumpy(),
+                            rtol=0, atol=1e-6)
+    assert h_fast["test_acc"] == h_classic["test_acc"]
+    assert 0.75 < h_fast["test_acc"][-1] <= 1  # one epoch already learns

@@ -1,7 +1,7 @@
 """The lesson notebooks: stored clean, built on the d2l skeleton, in step with helpers/,
 and with assertions that fail when the model does not learn.
 
-nbval re-runs every notebook (see pyproject.toml); these tests check the rest.
+tests/test_lessons.py runs every notebook; these tests check the rest.
 """
 import ast
 import importlib

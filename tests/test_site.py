@@ -204,20 +204,14 @@ def demo_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def lesson_site(tmp_path_factory):
-    """The kit's lessons, executed once here and rendered to a tmp folder (like ./kit run)."""
+def lesson_site(tmp_path_factory, executed_lessons):
+    """The kit's lessons, as executed once for the whole test run, rendered to a tmp folder."""
     tmp = tmp_path_factory.mktemp("lessons")
-    tic, failed, paths = time.perf_counter(), [], []
-    for path in run_notebooks.notebook_paths():
-        ok, seconds, _, error = run_notebooks.execute(path, tmp / "notebooks")
-        print(f"executed {path.name} in {seconds:.1f} s" + ("" if ok else f": {error}"))
-        paths.append(tmp / "notebooks" / path.name)
-        if not ok:
-            failed.append(f"{path.name}: {error}")
-    executed = time.perf_counter() - tic
+    tic = time.perf_counter()
+    paths = [Path(r["path"]) for r in executed_lessons.values()]
+    failed = [f"{stem}: {r['error']}" for stem, r in executed_lessons.items() if not r["ok"]]
     pages = site.build_site(paths, tmp / "site", log=print)
-    print(f"lessons executed in {executed:.0f} s, site built in "
-          f"{time.perf_counter() - tic - executed:.1f} s")
+    print(f"site built in {time.perf_counter() - tic:.1f} s")
     return tmp / "site", pages, failed
 
 

@@ -1,0 +1,30 @@
+"""Every lesson runs from top to bottom in a fresh kernel of the project's Python, as
+`./kit run` runs it; the lessons' own assertions (the accuracy bars among them) do the
+checking. Each lesson is executed once per test run (`executed_lessons`, tests/conftest.py)
+and its executed copy also feeds the site's tests.
+"""
+import nbformat
+import pytest
+
+from tools.run_notebooks import notebook_paths, reported_accuracies
+
+LESSONS = [p.stem for p in notebook_paths()]
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_the_lesson_runs(executed_lessons, stem):
+    result = executed_lessons[stem]
+    print(f"{stem}: {result['seconds']} s")
+    assert result["ok"], f"{stem} failed: {result['error']}"
+
+
+@pytest.mark.parametrize("stem", [s for s in LESSONS if s[:2] in ("03", "04", "05", "07", "08")])
+def test_the_training_lessons_report_their_accuracy(executed_lessons, stem):
+    nb = nbformat.read(executed_lessons[stem]["path"], as_version=4)
+    accuracies = reported_accuracies(nb)
+    assert accuracies, f"{stem} printed no 'final ... accuracy: x' line"
+    assert all(0.80 < a < 0.90 for a in accuracies.values()), accuracies
+
+
+def test_every_lesson_was_executed(executed_lessons):
+    assert list(executed_lessons) == LESSONS
