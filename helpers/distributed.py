@@ -57,17 +57,37 @@ def free_port(host=LOOPBACK):
         return s.getsockname()[1]
 
 
-def check_address(host, what="--host"):
-    """Refuse a wildcard address: ps-lite announces the address it binds to."""
+def check_address(host, what="--host", resolve=True):
+    """Return `host` if it is an address (or a name of one) a node can bind and announce.
+
+    Refuses a wildcard such as 0.0.0.0: ps-lite would listen on every interface and
+    announce an address that other machines cannot connect to. With `resolve`, a name
+    must resolve here (not so for a plan made for other machines).
+    """
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        return host  # a name: ps-lite resolves it
+        if not resolve:
+            return host
+        try:
+            address = ipaddress.ip_address(socket.gethostbyname(host))
+        except (OSError, UnicodeError) as e:
+            raise ValueError(f"{what} {host!r} does not resolve to an address ({e}); give "
+                             "an IP address, or a name this machine resolves") from None
     if address.is_unspecified:
-        raise ValueError(f"{what} {host} is a wildcard, not an address other nodes can "
-                         "connect to: ps-lite binds to the address it announces. Give this "
-                         f"machine's address on the private network (or {LOOPBACK}).")
+        raise ValueError(f"{what} {host} is a wildcard: ps-lite would listen on every "
+                         "interface of this machine and announce an address other machines "
+                         "cannot connect to. Give this machine's address on the private "
+                         f"network (or {LOOPBACK}).")
     return host
+
+
+def is_loopback(host):
+    """Whether `host` (an address, or a name this machine resolves) is a loopback address."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
 
 
 def role_env(role, scheduler, num_workers, num_servers, host=LOOPBACK, base=None):
@@ -85,7 +105,7 @@ def role_env(role, scheduler, num_workers, num_servers, host=LOOPBACK, base=None
         "DMLC_NUM_SERVER": str(num_servers),
         "DMLC_NODE_HOST": str(host),  # else ps-lite guesses an interface, the LAN one
     })
-    if ipaddress.ip_address(socket.gethostbyname(host)).is_loopback and sys.platform == "linux":
+    if is_loopback(host) and sys.platform == "linux":
         env["DMLC_INTERFACE"] = "lo"
     # Several roles share the cores: one compute thread each, unless the caller chose.
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -117,6 +137,24 @@ class _Role:
     reader: threading.Thread = None
     tail: deque = field(default_factory=lambda: deque(maxlen=12))
     lines: list = field(default_factory=list)
+    reaped: bool = False
+
+    def exit_code(self):
+        """The role's exit code (-N: killed by signal N), or None while it runs.
+
+        Looks without reaping the process: until stop() reaps it, its pid, which is also
+        its process group's id, cannot be given to another process, so signalling the
+        group never reaches anyone else's.
+        """
+        if self.reaped:
+            return self.process.returncode
+        try:
+            info = os.waitid(os.P_PID, self.process.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:  # reaped elsewhere
+            return self.process.returncode
+        if info is None:
+            return None
+        return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
 class Job:
@@ -228,10 +266,10 @@ class Job:
             while True:
                 self._drain(block_for=0.05)
                 for entry in self._roles:
-                    code = entry.process.poll()
+                    code = entry.exit_code()
                     if code not in (None, 0):
                         self._fail(entry, code)
-                if all(r.process.poll() is not None for r in self._roles):
+                if all(r.exit_code() is not None for r in self._roles):
                     break
                 if time.monotonic() > deadline:
                     self._fail(None, None)
@@ -250,7 +288,7 @@ class Job:
         if entry is not None:  # the dead role's last lines
             entry.reader.join(timeout=1.0)
         self._drain()
-        running = [r.label for r in self._roles if r.process.poll() is None]
+        running = [r.label for r in self._roles if r.exit_code() is None]
         self.stop()
         self._drain()
         if entry is None:
@@ -269,20 +307,21 @@ class Job:
 
     # ------------------------------------------------------------------ stopping
     def stop(self, grace=3.0):
-        """Stop every role still running: SIGTERM to its process group, SIGKILL after `grace` s."""
-        for entry in self._roles:
-            if entry.process.poll() is None:
+        """Stop every role: SIGTERM to each process group, SIGKILL after `grace` s, then reap.
+
+        A role that exited may have left children in its group: they are stopped too.
+        """
+        live = [entry for entry in self._roles if not entry.reaped]
+        for entry in live:
+            if entry.exit_code() is None:
                 _signal_group(entry.process.pid, signal.SIGTERM)
         end = time.monotonic() + grace
-        for entry in self._roles:
-            try:
-                entry.process.wait(timeout=max(0.0, end - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
-        for entry in self._roles:
-            # The leader may be gone while its children live on: the group still exists.
-            _signal_group(entry.process.pid, signal.SIGKILL)
+        while any(entry.exit_code() is None for entry in live) and time.monotonic() < end:
+            time.sleep(0.02)
+        for entry in live:
+            _signal_group(entry.process.pid, signal.SIGKILL)  # the leader is not reaped yet
             entry.process.wait()
+            entry.reaped = True
         _RUNNING.discard(self)
 
     def __enter__(self):
@@ -363,7 +402,7 @@ def plan(hosts, num_workers, num_servers, port):
     if len(set(hosts)) != len(hosts):
         raise ValueError(f"hosts {hosts} repeat: name each machine once")
     for host in hosts:
-        check_address(host, "host")
+        check_address(host, "host", resolve=False)
     if not 0 < int(port) < 65536:
         raise ValueError(f"port {port} is not a TCP port (1-65535)")
     assigned = {host: [] for host in hosts}
@@ -437,7 +476,7 @@ def launcher_main(argv=None):
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if not ipaddress.ip_address(socket.gethostbyname(job.host)).is_loopback:
+    if not is_loopback(job.host):
         print(f"warning: binding to {job.host}. {SECURITY_WARNING}", file=sys.stderr)
     print(f"scheduler at {job.scheduler[0]}:{job.scheduler[1]}; starting "
           f"{', '.join(job.roles)}", flush=True)

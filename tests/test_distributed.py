@@ -72,6 +72,8 @@ def test_each_role_is_told_its_part_and_to_bind_loopback():
     assert env["DMLC_NODE_HOST"] == LOOPBACK and env["DMLC_INTERFACE"] == "lo"
     remote = role_env("worker", ("10.0.0.1", 9091), 2, 1, host="10.0.0.2", base={})
     assert remote["DMLC_NODE_HOST"] == "10.0.0.2" and "DMLC_INTERFACE" not in remote
+    named = role_env("worker", ("localhost", 9091), 2, 1, host="localhost", base={})
+    assert named["DMLC_INTERFACE"] == "lo"  # a name of the loopback address counts too
 
 
 @pytest.mark.parametrize("kwargs, message", [
