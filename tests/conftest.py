@@ -37,7 +37,8 @@ def executed_lessons(tmp_path_factory):
     import fcntl
     import json
     import os
-    from tools.run_notebooks import execute, notebook_paths
+    from tools.lessons import notebook_paths
+    from tools.run_notebooks import execute
     if os.environ.get("PYTEST_XDIST_TESTRUNUID"):  # one folder for all workers of this run
         shared = tmp_path_factory.getbasetemp().parent / "executed-lessons"
     else:

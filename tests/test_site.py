@@ -28,10 +28,11 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import build_site as site
 from tools import run_notebooks
+from tools.lessons import notebook_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
-LESSONS = [p.stem for p in run_notebooks.notebook_paths()]
+LESSONS = [p.stem for p in notebook_paths()]
 
 
 # --------------------------------------------------------------------------- fast checks
@@ -473,6 +474,9 @@ def test_the_lessons_show_charts_and_explorers(lesson_site):
 # --------------------------------------------------------------------------- the main job
 
 def test_the_main_job_renders_the_site_after_the_notebooks(tmp_path, capsys):
+    # A stale executed copy of another lesson from an earlier run: not part of this run.
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / f"{LESSONS[1]}.ipynb", tmp_path / "notebooks")
     code = run_notebooks.main([LESSONS[0][:2], "--build", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -482,4 +486,5 @@ def test_the_main_job_renders_the_site_after_the_notebooks(tmp_path, capsys):
     assert out.rstrip().splitlines()[-1].startswith("1 passed, 0 failed")
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / f"{LESSONS[0]}.html").is_file()
+    assert not (tmp_path / "site" / f"{LESSONS[1]}.html").exists()  # renders only what ran
     assert (tmp_path / "site" / "vendor" / "mathjax" / "tex-svg-full.js").is_file()

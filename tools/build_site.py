@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
     sys.path.insert(0, str(ROOT))
+from tools.lessons import notebook_paths, reported_accuracies  # noqa: E402
 
 SITE_SRC = ROOT / "site"
 TEMPLATES = SITE_SRC / "templates"
@@ -468,7 +469,6 @@ def build_site(notebooks, out_dir, failed=(), log=say):
     another host or a vendored file does not match its recorded hash.
     """
     import nbformat
-    from tools.run_notebooks import reported_accuracies
 
     tic = time.perf_counter()
     problems = verify_vendor()
@@ -551,7 +551,6 @@ def _uses_plotly(nb):
 
 def executed_notebooks(build=BUILD):
     """The executed copies in build/notebooks/ of the notebooks the kit has now, in order."""
-    from tools.run_notebooks import notebook_paths
     executed = Path(build) / "notebooks"
     return [executed / p.name for p in notebook_paths() if (executed / p.name).is_file()]
 

@@ -7,7 +7,6 @@ as its working directory. Executed copies go to build/notebooks/. One line per n
 lines they print as ``final test accuracy: 0.8312``. Exits non-zero if any notebook fails.
 """
 import argparse
-import re
 import subprocess
 import sys
 import time
@@ -18,10 +17,13 @@ from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+if __package__ in (None, ""):  # run as a script: make tools.* importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tools.build_site import build_site  # noqa: E402
+from tools.lessons import notebook_paths, reported_accuracies  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
-FINAL = re.compile(r"final (\w[\w -]*?) accuracy: ([0-9.]+)")
 KERNEL = "softmax-kit-current-env"
 
 
@@ -33,24 +35,6 @@ class CurrentEnvKernelSpecManager(KernelSpecManager):
             from ipykernel.kernelspec import RESOURCES, get_kernel_dict
             return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
         return super().get_kernel_spec(kernel_name)
-
-
-def notebook_paths(selected=()):
-    paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-    if selected:
-        paths = [p for p in paths if any(s in p.stem for s in selected)]
-    return paths
-
-
-def reported_accuracies(nb):
-    """The 'final ... accuracy: x' lines a notebook printed, as {label: value}."""
-    found = {}
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            text = out.get("text", "") if out.get("output_type") == "stream" else ""
-            for label, value in FINAL.findall(text):
-                found[label] = float(value)
-    return found
 
 
 def make_client(nb, folder, timeout=900):
@@ -122,11 +106,11 @@ def main(argv=None):
 
     site_failed = False
     if not args.no_site:
-        # The executed copies as a static offline site (tools/build_site.py).
-        from tools.build_site import build_site, executed_notebooks
+        # What this run executed, and nothing else, as a static offline site.
         print(f"\nRendering the site to {args.build / 'site'} ...", flush=True)
         try:
-            build_site(executed_notebooks(args.build), args.build / "site",
+            build_site([args.build / "notebooks" / p.name for p, _, _, _ in results],
+                       args.build / "site",
                        failed=[p.stem for p, ok, _, _ in results if not ok])
         except Exception as e:  # the notebooks' own results still print below
             site_failed = True
