@@ -202,12 +202,14 @@ def worker_main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="folder for worker-<rank>.npz and .json")
     args = parser.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1 or args.num_examples < 0:
+        parser.error("--epochs and --batch-size must be at least 1, --num-examples at least 0")
     if os.environ.get("DMLC_ROLE") != "worker":
-        parser.error("run me as the command of a ps-lite job: python -m helpers.distributed "
-                     "-n 2 -s 1 -- python -m helpers.dist_worker")
+        parser.error("this program runs inside a ps-lite job; start one with: python -m "
+                     "helpers.distributed -n 2 -s 1 -- python -m helpers.dist_worker")
     try:
         return run_worker(args)
-    except Exception:  # noqa: BLE001 - any error: say it, then leave at once
+    except Exception:  # any error: say what it was, then leave at once
         traceback.print_exc()
         sys.stdout.flush()
         sys.stderr.flush()

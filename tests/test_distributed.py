@@ -163,6 +163,13 @@ def test_the_command_line_reports_a_failure_without_the_environment(marked_env):
     assert MARKER not in r.stdout + r.stderr
 
 
+def test_the_worker_program_outside_a_job_says_how_to_start_one():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DMLC_")}
+    r = subprocess.run(WORKER, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "runs inside a ps-lite job" in r.stderr, r.stderr
+    assert "python -m helpers.distributed -n 2 -s 1 --" in r.stderr
+
+
 def test_the_socket_check_sees_a_non_loopback_listener():
     # The check used below must be able to fail: a process listening on every address.
     listener = subprocess.Popen(
