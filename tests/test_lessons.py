@@ -18,7 +18,7 @@ def test_the_lesson_runs(executed_lessons, stem):
     assert result["ok"], f"{stem} failed: {result['error']}"
 
 
-@pytest.mark.parametrize("stem", [s for s in LESSONS if s[:2] in ("03", "04", "05", "07", "08")])
+@pytest.mark.parametrize("stem", [s for s in LESSONS if s[:2] in ("03", "04", "05", "07", "08", "09")])
 def test_the_training_lessons_report_their_accuracy(executed_lessons, stem):
     nb = nbformat.read(executed_lessons[stem]["path"], as_version=4)
     accuracies = reported_accuracies(nb)

@@ -137,3 +137,9 @@ def test_the_classic_data_switch_runs_the_hybridized_model():
     path = ROOT / "notebooks" / "04_softmax_concise.ipynb"
     error = run_notebook_with(path, "FAST_DATA = False\nbatch_size, lr, num_epochs = 256, 0.1, 1")
     assert error is not None and error.ename == "AssertionError", error and str(error)[-800:]
+
+
+def test_the_readme_lists_every_lesson():
+    readme = (ROOT / "README.md").read_text()
+    missing = [p.name for p in NOTEBOOKS if f"(notebooks/{p.name})" not in readme]
+    assert not missing, f"README.md's lesson table lacks {missing}"
