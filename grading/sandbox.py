@@ -104,7 +104,11 @@ def bwrap_args(bwrap, uid, kit, data_dir, runtime_dir, passwd, scratch_bytes):
     for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/localtime"):
         if os.path.exists(f):
             args += ["--ro-bind", f, f]
-    made = {"/", "/usr", "/etc", "/home", "/run", "/tmp", "/proc", "/dev"}
+    # The writable scratch first: a kit kept under /tmp or /home is bound on top of it below.
+    args += ["--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", "/tmp",
+             "--perms", "0755", "--dir", "/home",
+             "--perms", "0700", "--size", str(scratch_bytes), "--tmpfs", HOME]
+    made = {"/", "/usr", "/etc", "/home", "/run", "/tmp", "/proc", "/dev", HOME}
     for path in _visible_paths(kit, data_dir):
         for parent in reversed(Path(path).parents):
             if str(parent) not in made:  # bwrap would make them 0700: readable for all
@@ -114,10 +118,7 @@ def bwrap_args(bwrap, uid, kit, data_dir, runtime_dir, passwd, scratch_bytes):
     args += ["--ro-bind", str(passwd), "/etc/passwd",
              "--ro-bind", str(passwd.with_name("group")), "/etc/group",
              "--proc", "/proc", "--dev", "/dev",
-             "--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", "/tmp",
              "--perms", "1777", "--size", str(scratch_bytes // 4), "--tmpfs", "/dev/shm",
-             "--perms", "0755", "--dir", "/home",
-             "--perms", "0700", "--size", str(scratch_bytes), "--tmpfs", HOME,
              "--perms", "0755", "--dir", "/run",
              "--bind", str(runtime_dir), RUNTIME,
              "--chdir", "/"]

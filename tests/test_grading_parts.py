@@ -238,6 +238,18 @@ def test_sandbox_shows_only_what_a_kernel_needs(tmp_path):
     assert f"--bind {tmp_path} /run/kernel" in line  # the only writable host folder
 
 
+@pytest.mark.parametrize("kit", ["/tmp/class/softmax-kit", "/home/teacher/softmax-kit"])
+def test_a_kit_under_tmp_or_home_stays_visible_in_the_sandbox(tmp_path, kit):
+    """The sandbox's own /tmp and /home are mounted first, the kit's folders on top."""
+    args = sandbox.bwrap_args("bwrap", 12345, kit, None, tmp_path, tmp_path / "passwd", 2**20)
+    helpers = args.index(f"{kit}/helpers")
+    assert args[helpers - 1] == "--ro-bind"
+    above = [i for i, a in enumerate(args) if a == "--tmpfs"
+             and (kit + "/").startswith(args[i + 1].rstrip("/") + "/")]
+    assert kit.startswith("/home") or above, "the sandbox has its own /tmp"
+    assert all(i < helpers for i in above), "a tmpfs mounted after the kit would hide it"
+
+
 def test_limits_apply_to_every_process():
     import resource
     got = dict(Limits().rlimits())
