@@ -36,14 +36,9 @@ def executed_lessons(tmp_path_factory):
     """
     import fcntl
     import json
-    import os
     from tools.lessons import notebook_paths
     from tools.run_notebooks import execute
-    if os.environ.get("PYTEST_XDIST_TESTRUNUID"):  # one folder for all workers of this run
-        shared = tmp_path_factory.getbasetemp().parent / "executed-lessons"
-    else:
-        shared = tmp_path_factory.getbasetemp() / "executed-lessons"
-    shared.mkdir(exist_ok=True)
+    shared = shared_dir(tmp_path_factory, "executed-lessons")
     results = shared / "results.json"
     with open(shared / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -57,6 +52,34 @@ def executed_lessons(tmp_path_factory):
             tmp.write_text(json.dumps(found, indent=1))
             tmp.replace(results)
     return json.loads(results.read_text())
+
+
+def shared_dir(tmp_path_factory, name):
+    """A folder all test workers of this run share (the run's own one without xdist)."""
+    import os
+    if os.environ.get("PYTEST_XDIST_TESTRUNUID"):
+        folder = tmp_path_factory.getbasetemp().parent / name
+    else:
+        folder = tmp_path_factory.getbasetemp() / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def classroom_bundle(tmp_path_factory):
+    """`./kit bundle` (both platforms) built once per test run, whichever worker asks first."""
+    import fcntl
+    import subprocess
+    import sys
+    folder = shared_dir(tmp_path_factory, "classroom-bundle")
+    out = folder / "softmax-kit-bundle.tar"
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not out.exists():
+            r = subprocess.run([sys.executable, "tools/bundle.py", "--out", str(out)],
+                               cwd=ROOT, capture_output=True, text=True, timeout=1200)
+            assert r.returncode == 0, r.stdout + r.stderr
+    return out
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ skips it locally; `./kit test` (and so CI) runs it.
 import json
 import re
 import subprocess
-import sys
 import tarfile
 import time
 import uuid
@@ -47,60 +46,59 @@ def base_image(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def image(project, base_image, tmp_path_factory):
-    """The kit's image, built from the Dockerfile in an unpacked Linux-only bundle."""
-    out = tmp_path_factory.mktemp("bundle") / "softmax-kit-bundle.tar"
-    r = subprocess.run([sys.executable, "tools/bundle.py", "--platform", "linux-x86_64",
-                        "--out", str(out)], cwd=project, capture_output=True, text=True,
-                       timeout=1200)
-    assert r.returncode == 0, r.stdout + r.stderr
+def image(base_image, classroom_bundle, tmp_path_factory):
+    """The kit's image, built from the Dockerfile in an unpacked classroom bundle."""
     context = tmp_path_factory.mktemp("context")
-    with tarfile.open(out) as tar:
+    with tarfile.open(classroom_bundle) as tar:
         tar.extractall(context, filter="data")
     tag = f"localhost/softmax-kit-test-{uuid.uuid4().hex[:8]}"
     tic = time.perf_counter()
-    podman("build", *LIMITS, "-t", tag, str(context / "softmax-kit"), timeout=1800)
+    # --layers=false: one working container for all steps (vfs copies every layer in full).
+    podman("build", "--layers=false", *LIMITS, "-t", tag, str(context / "softmax-kit"),
+           timeout=1800)
     print(f"\ncontainer: built in {time.perf_counter() - tic:.0f} s")
     yield tag
     podman("rmi", "-f", tag, check=False)
 
 
-def test_kit_run_passes_in_the_container_with_no_network(image):
-    r = podman("run", "--rm", "--network", "none", *LIMITS, image, "./kit", "run",
-               timeout=1800)
+@pytest.fixture(scope="module")
+def container(image):
+    """One container of the image, started with its default command and no network."""
+    name = f"kit-lab-{uuid.uuid4().hex[:8]}"
+    podman("run", "-d", "--network", "none", "--name", name, *LIMITS, image)
+    yield name
+    podman("rm", "-f", name, check=False)
+
+
+def test_the_default_command_serves_jupyterlab_with_the_lessons(container):
+    token, logs = None, ""
+    for _ in range(120):
+        logs = podman("logs", container, check=False).stderr
+        m = re.search(r"http://127\.0\.0\.1:8888/lab\?token=(\w+)", logs)
+        if m:
+            token = m.group(1)
+            break
+        time.sleep(1)
+    assert token, f"JupyterLab did not start:\n{logs[-3000:]}"
+    probe = ("import json, urllib.request as u\n"
+             f"t = '{token}'\n"
+             "lab = u.urlopen('http://127.0.0.1:8888/lab?token=' + t).read().decode()\n"
+             "files = json.load(u.urlopen('http://127.0.0.1:8888/api/contents?token=' + t))\n"
+             "print(json.dumps({'lab': 'JupyterLab' in lab,"
+             " 'files': sorted(f['name'] for f in files['content'])}))\n")
+    r = podman("exec", container, ".venv/bin/python", "-c", probe)
+    seen = json.loads(r.stdout.strip().splitlines()[-1])
+    assert seen["lab"]
+    assert [p.name for p in notebook_paths()] == [f for f in seen["files"] if f.endswith(".ipynb")]
+    user = podman("exec", container, "id", "-un").stdout.strip()
+    assert user == "student"  # not root
+
+
+def test_kit_run_passes_in_the_container_with_no_network(container):
+    r = podman("exec", container, "./kit", "run", timeout=1800)
     print(r.stdout[-800:])
     assert f"{len(notebook_paths())} passed, 0 failed" in r.stdout
     assert "Python 3.11" not in r.stderr  # no refusal: Debian's own python3.11 is used
-
-
-def test_the_default_command_serves_jupyterlab_with_the_lessons(image):
-    name = f"kit-lab-{uuid.uuid4().hex[:8]}"
-    podman("run", "-d", "--network", "none", "--name", name, *LIMITS, image)
-    try:
-        token, logs = None, ""
-        for _ in range(120):
-            logs = podman("logs", name, check=False).stderr
-            m = re.search(r"http://127\.0\.0\.1:8888/lab\?token=(\w+)", logs)
-            if m:
-                token = m.group(1)
-                break
-            time.sleep(1)
-        assert token, f"JupyterLab did not start:\n{logs[-3000:]}"
-        probe = ("import json, urllib.request as u\n"
-                 f"t = '{token}'\n"
-                 "lab = u.urlopen('http://127.0.0.1:8888/lab?token=' + t).read().decode()\n"
-                 "files = json.load(u.urlopen('http://127.0.0.1:8888/api/contents?token=' + t))\n"
-                 "print(json.dumps({'lab': 'JupyterLab' in lab,"
-                 " 'files': sorted(f['name'] for f in files['content'])}))\n")
-        r = podman("exec", name, ".venv/bin/python", "-c", probe)
-        seen = json.loads(r.stdout.strip().splitlines()[-1])
-        assert seen["lab"]
-        assert "01_softmax_operation.ipynb" in seen["files"]
-        assert "08_tuned.ipynb" in seen["files"]
-        user = podman("exec", name, "id", "-un").stdout.strip()
-        assert user == "student"  # not root
-    finally:
-        podman("rm", "-f", name, check=False)
 
 
 def test_the_devcontainer_uses_the_dockerfile(project):
