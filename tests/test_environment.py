@@ -13,20 +13,20 @@ import yaml
 PIN_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml")  # the kit's pins_digest
 
 
-def canonical(name):
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def pins(lines):
     """[(canonical name, version)] of `name==version` lines; comments, blanks, -c/-e skipped."""
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
     out = []
     for line in lines:
         line = line.split("#", 1)[0].strip()
         if not line or line.startswith("-"):
             continue
-        m = re.fullmatch(r"([A-Za-z0-9._-]+)==([^\s=;]+)", line)
-        assert m, f"not an exact pin: {line!r}"
-        out.append((canonical(m[1]), m[2]))
+        req = Requirement(line)
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==" and not req.marker, \
+            f"not an exact pin: {line!r}"
+        out.append((canonicalize_name(req.name), specs[0].version))
     return out
 
 
@@ -103,6 +103,7 @@ def test_the_lock_is_complete(project):
     """Every requirement of every locked package (on Linux) is locked too: set-up installs
     the lock with --no-deps, so a missing one would only show in pip check."""
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
     locked = dict(read_pins(project, "constraints.txt"))
     env = {"extra": ""}
     missing = []
@@ -111,7 +112,7 @@ def test_the_lock_is_complete(project):
             req = Requirement(line)
             if req.marker is not None and not req.marker.evaluate(env):
                 continue
-            if canonical(req.name) not in locked:
+            if canonicalize_name(req.name) not in locked:
                 missing.append(f"{name} -> {req.name}")
     assert not missing, f"unlocked requirements: {missing}"
 
