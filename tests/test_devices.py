@@ -9,7 +9,6 @@ from helpers.devices import train_epoch_multi, try_all_gpus, try_gpu
 from helpers.fast_data import ArrayLoader
 from helpers.train import evaluate_accuracy, train_epoch
 
-npx.set_np()
 
 
 def test_without_gpus_the_cpu_is_the_device(monkeypatch):

@@ -9,7 +9,6 @@ from helpers.data import load_data_fashion_mnist
 from helpers.fast_data import ArrayLoader, load_data_in_memory, to_tensor
 from helpers.train import train
 
-npx.set_np()
 
 
 def indexed_images(n):

@@ -9,7 +9,6 @@ from helpers.fast_data import ArrayLoader
 from helpers.train import (accuracy, correct_count, cross_entropy, evaluate_accuracy, sgd,
                            softmax, train, train_epoch)
 
-npx.set_np()
 
 
 @pytest.mark.parametrize("shape", [(1, 3), (7, 10), (256, 10)])
