@@ -1,7 +1,7 @@
 """Device choice and data parallelism, on CPU contexts standing in for GPUs."""
 import numpy as onp
 import mxnet as mx
-from mxnet import gluon, init, np, npx
+from mxnet import gluon, init, np
 from mxnet.gluon import nn
 
 import helpers.devices as devices_module

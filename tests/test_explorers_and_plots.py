@@ -5,7 +5,7 @@ import plotly.io as pio
 import pytest
 
 from helpers.explorers import (PredictionBrowser, SoftmaxExplorer, prediction_figure,
-                               softmax_figure, softmax_probabilities)
+                               softmax_probabilities)
 from helpers.plot import (ProgressChart, confusion_figure, figure_bundle, plot_history,
                           reliability_figure, show_images, use_offline_plotly)
 

@@ -2,7 +2,7 @@
 import numpy as onp
 import pytest
 import mxnet as mx
-from mxnet import gluon, init, np, npx
+from mxnet import gluon, init, np
 from mxnet.gluon import nn
 
 from helpers.data import load_data_fashion_mnist

@@ -45,7 +45,9 @@ def test_numerical_gradient_of_known_functions():
 
 def test_check_gradient_accepts_the_right_gradient_and_names_a_wrong_entry():
     x = onp.array([1.0, 2.0, 3.0])
-    f = lambda v: (v ** 3).sum()
+    def f(v):
+        return (v ** 3).sum()
+
     assert check_gradient(f, x, 3 * x ** 2) < 1e-5
     wrong = 3 * x ** 2
     wrong[1] += 0.5
@@ -64,5 +66,7 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     l.backward()
     expected = stable_softmax(o) - npx.one_hot(t, 6).astype("float64")
     assert onp.allclose(o.grad.asnumpy(), expected.asnumpy(), atol=1e-12)
-    f = lambda v: float(stable_cross_entropy(np.array(v, dtype="float64"), t).sum())
+    def f(v):
+        return float(stable_cross_entropy(np.array(v, dtype="float64"), t).sum())
+
     check_gradient(f, o.asnumpy(), o.grad.asnumpy())

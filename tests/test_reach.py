@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 
-from tools.setup_env import site_packages, venv_record
+from tools.setup_env import venv_record
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 KIT_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml",

@@ -58,7 +58,9 @@ def test_evaluate_accuracy_of_an_untrained_net_is_near_chance(fashion_mnist_dir)
 def test_evaluate_accuracy_counts_every_example_once():
     X = np.array(onp.eye(10, dtype="float32").reshape(10, 1, 1, 10))
     y = np.array([0, 1, 2, 3, 4, 5, 6, 7, 0, 0], dtype="int32")
-    identity = lambda X: X.reshape((-1, 10))  # predicts class i for image i
+    def identity(X):  # predicts class i for image i
+        return X.reshape((-1, 10))
+
     assert evaluate_accuracy(identity, ArrayLoader(X, y, batch_size=3)) == 0.8
 
 
@@ -86,8 +88,12 @@ def test_train_epoch_learns_with_a_custom_updater():
     b = np.zeros(3)
     W.attach_grad()
     b.attach_grad()
-    net = lambda X: softmax(np.dot(X.reshape((-1, 4)), W) + b)
-    updater = lambda batch_size: sgd([W, b], 0.5, batch_size)
+    def net(X):
+        return softmax(np.dot(X.reshape((-1, 4)), W) + b)
+
+    def updater(batch_size):
+        return sgd([W, b], 0.5, batch_size)
+
     first_loss, _ = train_epoch(net, train_iter, cross_entropy, updater)
     for _ in range(3):
         last_loss, last_acc = train_epoch(net, train_iter, cross_entropy, updater)
