@@ -161,3 +161,11 @@ def test_setup_speaks_of_a_download_only_when_the_data_has_no_other_source(
     out = capsys.readouterr().out
     assert ("will be downloaded" in out) == says_download
     assert ("dataset-fashion-mnist" in out) == says_download
+
+
+def test_system_tools_are_commands_or_paths():
+    from tools.setup_env import SYSTEM_TOOLS, present
+    assert present("sh") and not present("no-such-command-here")
+    assert present("/") and not present("/no/such/path")
+    packages = [pkg for tool, pkg in SYSTEM_TOOLS["test"]]
+    assert {"chromium", "bubblewrap", "podman", "fonts-noto-cjk", "postgresql"} <= set(packages)

@@ -48,12 +48,20 @@ OTHER_DISTROS = ("Fedora/RHEL: sudo dnf install libgomp libquadmath\n"
                  "       Arch: sudo pacman -S gcc-libs\n"
                  "       Alpine has no glibc: use the container (README, 'Every platform')")
 
-# What each command needs from the system besides the data: (command on PATH, Debian package).
+# What each command needs from the system besides the data: (a command on PATH, or a path
+# when it starts with "/"; the Debian package that provides it).
 SYSTEM_TOOLS = {
     "test": (("chromium", "chromium"), ("bwrap", "bubblewrap"), ("podman", "podman"),
-             ("mmdebstrap", "mmdebstrap"), ("runc", "runc")),
+             ("mmdebstrap", "mmdebstrap"), ("runc", "runc"),
+             ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
+             ("/usr/share/postgresql-common/pg_wrapper", "postgresql")),
     "grade": (("bwrap", "bubblewrap"),),
 }
+
+
+def present(tool):
+    """True if `tool` (a command, or a path starting with "/") is on this machine."""
+    return os.path.exists(tool) if tool.startswith("/") else shutil.which(tool) is not None
 DATA_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_DATA_DIR = "/usr/share/datasets/fashion-mnist"  # FASHION_MNIST_SYSTEM_DIR overrides it
 
@@ -446,7 +454,7 @@ def bundle_data(root):
 
 def setup_system(root, command):
     """Install what `command` needs from Debian: the data package unless the data is elsewhere."""
-    want = [pkg for tool, pkg in SYSTEM_TOOLS.get(command, ()) if shutil.which(tool) is None]
+    want = [pkg for tool, pkg in SYSTEM_TOOLS.get(command, ()) if not present(tool)]
     data_elsewhere = bool(os.environ.get("FASHION_MNIST_DIR")) or bundle_data(root) is not None
     system_data = Path(os.environ.get("FASHION_MNIST_SYSTEM_DIR") or DEBIAN_DATA_DIR)
     if not data_elsewhere and not system_data.is_dir():
