@@ -4,6 +4,7 @@ One choice for the whole kit: images are drawn with matplotlib, charts with plot
 Nothing here sets a renderer or a backend; notebooks call `use_offline_plotly()` once.
 """
 import json
+import math
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -65,7 +66,8 @@ def show_images(imgs, num_rows, num_cols, titles=None, scale=1.5):
     """
     import matplotlib.pyplot as plt
     figsize = (num_cols * scale, num_rows * scale)
-    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize)
+    # Constrained layout leaves room for each title, however many lines it has.
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, layout="constrained")
     axes = axes.flatten()
     for i, (ax, img) in enumerate(zip(axes, imgs)):
         img = img.asnumpy() if hasattr(img, "asnumpy") else img
@@ -82,15 +84,26 @@ def plot_history(history, title="Training", num_epochs=None):
 
     history: dict of per-epoch lists (train_loss, train_acc, test_acc).
     num_epochs fixes the x range, so a chart that grows epoch by epoch does not jump.
+    The y axis runs from 0 to 1, or higher when a loss is above 1 (a small learning
+    rate's first epochs); values that are not finite (a diverging run's nan) are gaps,
+    and the title names the first epoch that has one.
     """
     fig = go.Figure()
+    finite, broken = [1.0], []
     for key, (label, colour, symbol) in CURVES.items():
-        values = history.get(key, [])
-        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)), y=values, name=label,
-                                 mode="lines+markers",
+        values = [float(v) for v in history.get(key, [])]
+        finite += [v for v in values if math.isfinite(v)]
+        broken += [i + 1 for i, v in enumerate(values) if not math.isfinite(v)]
+        fig.add_trace(go.Scatter(x=list(range(1, len(values) + 1)),
+                                 y=[v if math.isfinite(v) else None for v in values],
+                                 name=label, mode="lines+markers",
                                  line=dict(color=colour), marker=dict(symbol=symbol, size=8)))
+    if broken:
+        title = f"{title} (not finite from epoch {min(broken)})"
+    top = max(finite)
     fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss / accuracy",
-                      yaxis_range=[0, 1], height=380, template="plotly_white")
+                      yaxis_range=[0, 1 if top <= 1 else 1.05 * top], height=380,
+                      template="plotly_white")
     if num_epochs:
         fig.update_xaxes(range=[0.5, num_epochs + 0.5])
     return fig
