@@ -15,8 +15,10 @@ screenshot that is not blank. The screenshots of the last run stay in build/scre
 import functools
 import http.server
 import json
+import os
 import re
 import shutil
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tools import build_site as site
+from tools import site_facts, site_outputs, site_vendor
 from tools import run_notebooks
 from tools.lessons import notebook_paths
 
@@ -38,19 +41,19 @@ LESSONS = [p.stem for p in notebook_paths()]
 # --------------------------------------------------------------------------- fast checks
 
 def test_vendored_files_match_their_recorded_hashes():
-    assert site.verify_vendor() == []
+    assert site_vendor.verify_vendor() == []
 
 
 def test_every_vendored_package_has_version_licence_and_hashes():
-    manifest = site.read_manifest()
+    manifest = site_vendor.read_manifest()
     packages = {p["package"]: p for p in manifest["packages"]}
-    assert set(packages) == set(site.NPM_ASSETS)
-    for name, spec in site.NPM_ASSETS.items():
+    assert set(packages) == set(site_vendor.NPM_ASSETS)
+    for name, spec in site_vendor.NPM_ASSETS.items():
         assert packages[name]["version"] == spec["version"]
-        assert (site.VENDOR / packages[name]["license_file"]).is_file(), name
+        assert (site_vendor.VENDOR / packages[name]["license_file"]).is_file(), name
         assert packages[name]["integrity"].startswith("sha512-")
     listed = {e["path"] for e in manifest["files"]}
-    on_disk = {str(p.relative_to(site.VENDOR)) for p in site.VENDOR.rglob("*")
+    on_disk = {str(p.relative_to(site_vendor.VENDOR)) for p in site_vendor.VENDOR.rglob("*")
                if p.is_file() and p.name != "MANIFEST.json"}
     assert listed == on_disk, "site/vendor/ and MANIFEST.json list different files"
     for entry in manifest["files"]:
@@ -59,11 +62,11 @@ def test_every_vendored_package_has_version_licence_and_hashes():
 
 def test_a_changed_vendored_file_is_caught(tmp_path):
     copy = tmp_path / "vendor"
-    shutil.copytree(site.VENDOR, copy)
+    shutil.copytree(site_vendor.VENDOR, copy)
     target = copy / "mathjax" / "tex-svg-full.js"
     target.write_bytes(target.read_bytes() + b"\n")
     (copy / "html-manager" / "embed.js").unlink()
-    problems = site.verify_vendor(copy)
+    problems = site_vendor.verify_vendor(copy)
     assert any("tex-svg-full.js" in p and "SHA-256" in p for p in problems), problems
     assert any("missing" in p and "embed.js" in p for p in problems), problems
 
@@ -81,28 +84,29 @@ def test_outputs_are_rewritten_to_need_no_cdn():
     cdn = ('<div><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/'
            'tex-svg.min.js"></script><div id="x" class="plotly-graph-div"></div></div>')
     figure = {"output_type": "display_data", "metadata": {},
-              "data": {site.PLOTLY_MIME: _figure(), "text/html": cdn}}
+              "data": {site_outputs.PLOTLY_MIME: _figure(), "text/html": cdn}}
     mimetype_only = {"output_type": "execute_result", "metadata": {}, "execution_count": 1,
-                     "data": {site.PLOTLY_MIME: _figure(), "text/plain": "Figure"}}
+                     "data": {site_outputs.PLOTLY_MIME: _figure(), "text/plain": "Figure"}}
     cdn_only = {"output_type": "display_data", "metadata": {},
                 "data": {"text/html": cdn}}
     nb = new_notebook(cells=[new_code_cell("x", outputs=[init, figure]),
                              new_code_cell("y", outputs=[mimetype_only, cdn_only])])
-    nb.metadata["widgets"] = {site.WIDGET_STATE_MIME: {"state": {"m1": {
+    nb.metadata["widgets"] = {site_outputs.WIDGET_STATE_MIME: {"state": {"m1": {
         "model_name": "OutputModel", "state": {"outputs": [dict(init), dict(figure)]}}}}}
-    fix = site.OfflineOutputs("t")
-    nb = fix.notebook(nbformat.from_dict(json.loads(json.dumps(nb))))
+    nb, resources = site_outputs.OfflineOutputs().preprocess(
+        nbformat.from_dict(json.loads(json.dumps(nb))), {"offline_slug": "t"})
 
-    assert fix.dropped_plotlyjs == 2 and fix.figures == 3 and fix.dropped_cdn == 1
+    assert resources["offline"] == {"figures": 3, "dropped_plotlyjs": 2, "dropped_cdn": 1,
+                                    "plotly": True}
     first, second = nb.cells[0].outputs, nb.cells[1].outputs
     assert len(first) == 1, "the output holding only plotly.js must go"
     for out in (first[0], second[0]):
         html = out["data"]["text/html"]
         assert "Plotly.newPlot" in html and "plotly-graph-div" in html
-        assert site.PLOTLY_MIME not in out["data"]
+        assert site_outputs.PLOTLY_MIME not in out["data"]
     assert "plotly.js v" not in json.dumps(nb)
     assert not re.search(r'src=\\?["\']https?://', json.dumps(nb)), "a CDN script is left"
-    widget_outs = nb.metadata.widgets[site.WIDGET_STATE_MIME]["state"]["m1"]["state"]["outputs"]
+    widget_outs = nb.metadata.widgets[site_outputs.WIDGET_STATE_MIME]["state"]["m1"]["state"]["outputs"]
     assert len(widget_outs) == 1 and "Plotly.newPlot" in widget_outs[0]["data"]["text/html"]
 
 
@@ -111,7 +115,7 @@ def test_external_references_are_found():
             '<link rel="stylesheet" href="//fonts.example.com/a.css">'
             '<img src="data:image/png;base64,AAAA"><script src="assets/plotly.min.js"></script>'
             '<a href="https://example.org/read-more">a link is not a fetch</a>')
-    assert site.external_references(page) == ["//fonts.example.com/a.css",
+    assert site_outputs.external_references(page) == ["//fonts.example.com/a.css",
                                               "https://cdn.example.org/x.js"]
 
 
@@ -123,15 +127,15 @@ def test_title_line_number_and_accuracy_come_from_the_notebook():
                           "a second sentence.\n\nSecond paragraph."),
         new_code_cell("print()", outputs=[{"output_type": "stream", "name": "stdout",
                                            "text": "final test accuracy: 0.8312\n"}])])
-    assert site.notebook_title(nb, "fallback") == "Softmax *from* Scratch"
-    assert site.plain_text(site.notebook_title(nb, "")) == "Softmax from Scratch"
-    summary = site.notebook_summary(nb)
+    assert site_facts.notebook_title(nb, "fallback") == "Softmax *from* Scratch"
+    assert site_facts.plain_text(site_facts.notebook_title(nb, "")) == "Softmax from Scratch"
+    summary = site_facts.notebook_summary(nb)
     assert summary.startswith("We build $\\hat{y}$ by hand. It takes a while")
     assert "Second paragraph" not in summary
-    assert site.lesson_number("07_more", 2) == 7 and site.lesson_number("intro", 2) == 2
-    assert site.notebook_title(new_notebook(cells=[]), "x y") == "x y"
+    assert site_facts.lesson_number("07_more", 2) == 7 and site_facts.lesson_number("intro", 2) == 2
+    assert site_facts.notebook_title(new_notebook(cells=[]), "x y") == "x y"
     long = new_notebook(cells=[new_markdown_cell("# T\n\n" + "word $a+b$ " * 60)])
-    cut = site.notebook_summary(long)
+    cut = site_facts.notebook_summary(long)
     assert len(cut) <= 202 and cut.endswith(" …") and cut.count("$") % 2 == 0
 
 
@@ -200,20 +204,21 @@ def demo_site(tmp_path_factory):
         ok, seconds, _, error = run_notebooks.execute(tmp / name, tmp / "executed", timeout=120)
         assert ok, f"demo notebook {name} failed: {error}"
         paths.append(tmp / "executed" / name)
-    pages = site.build_site(paths, tmp / "site", log=lambda m: None)
+    pages = site.build_site(paths, tmp / "site", log=lambda m: None)[0].pages
     return tmp / "site", pages
 
 
 @pytest.fixture(scope="module")
 def lesson_site(tmp_path_factory, executed_lessons):
-    """The kit's lessons, as executed once for the whole test run, rendered to a tmp folder."""
+    """The kit's lessons, as executed once for the whole test run, rendered to a tmp folder
+    in both editions: (site folder, English pages, Chinese pages, lessons that failed)."""
     tmp = tmp_path_factory.mktemp("lessons")
     tic = time.perf_counter()
     paths = [Path(r["path"]) for r in executed_lessons.values()]
     failed = [f"{stem}: {r['error']}" for stem, r in executed_lessons.items() if not r["ok"]]
-    pages = site.build_site(paths, tmp / "site", log=print)
+    editions = {e.key: e.pages for e in site.build_site(paths, tmp / "site", log=print)}
     print(f"site built in {time.perf_counter() - tic:.1f} s")
-    return tmp / "site", pages, failed
+    return tmp / "site", editions["en"], editions.get("zh", []), failed
 
 
 # --------------------------------------------------------------------------- browser
@@ -264,6 +269,11 @@ def lesson_shots():
     return fresh_dir(SHOTS / "site")
 
 
+@pytest.fixture(scope="module")
+def chinese_shots():
+    return fresh_dir(SHOTS / "site-zh")
+
+
 FACTS = r"""() => {
   const views = Array.from(document.querySelectorAll(
       'script[type="application/vnd.jupyter.widget-view+json"]'));
@@ -296,6 +306,9 @@ FACTS = r"""() => {
       prev: (document.querySelector('a.course-prev') || {}).href || null,
       next: (document.querySelector('a.course-next') || {}).href || null,
       home: (document.querySelector('a.course-home') || {}).href || null,
+      language: (document.querySelector('a.course-language') || {}).href || null,
+      lang: document.documentElement.lang,
+      title: (document.querySelector('h1') || {}).textContent || '',
       lessons: Array.from(document.querySelectorAll('a.course-lesson-title')).map(a => a.href),
   };
 }"""
@@ -329,8 +342,72 @@ def not_blank(png, min_colours=12):
             f"{len(colours)} colours, spread {spread:.1f}")
 
 
-def check_page(browser, base_url, name, shots, wait=45.0):
-    """Open one page; return what was seen. Asserts nothing: the tests do."""
+# Elements whose own text holds Chinese characters (up to 12, in document order), marked
+# for DevTools, with the number of Chinese characters in each.
+CHINESE_TEXT = r"""() => {
+  const han = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
+  const counts = [];
+  for (const el of document.querySelectorAll('h1, h2, h3, p, li, a, span, td')) {
+      const own = Array.from(el.childNodes).filter(n => n.nodeType === 3)
+                       .map(n => n.textContent).join('');
+      const n = (own.match(han) || []).length;
+      if (n > 0) { el.setAttribute('data-han-probe', ''); counts.push(n); }
+      if (counts.length >= 12) break;
+  }
+  return counts;
+}"""
+
+
+def fonts_of_chinese_text(context, page):
+    """[(Chinese characters, [fonts that drew the text])] of elements with Chinese text:
+    what Chromium itself reports (DevTools' CSS.getPlatformFontsForNode)."""
+    counts = page.evaluate(CHINESE_TEXT)
+    cdp = context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root,
+                                              "selector": "[data-han-probe]"})["nodeIds"]
+    fonts = [cdp.send("CSS.getPlatformFontsForNode", {"nodeId": n})["fonts"] for n in nodes]
+    cdp.detach()
+    return list(zip(counts, fonts))
+
+
+@functools.lru_cache(maxsize=1)
+def chinese_font_families():
+    """The font families this machine has for Simplified Chinese (fontconfig's fc-list)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        pytest.fail("fc-list (Debian's fontconfig, which chromium depends on) is missing",
+                    pytrace=False)
+    out = subprocess.run([fc_list, ":lang=zh-cn", "family"], capture_output=True,
+                         text=True, check=True).stdout
+    return {name.strip() for line in out.splitlines() for name in line.split(",")
+            if name.strip()}
+
+
+def assert_chinese_drawn(facts, name, families=None):
+    """Every Chinese character of the page's sampled elements drawn with a Chinese font."""
+    families = chinese_font_families() if families is None else families
+    if not families:
+        pytest.fail("no font on this machine draws Chinese, so Chinese pages show empty "
+                    "boxes: install Debian's fonts-noto-cjk (the set-up of ./kit test does)",
+                    pytrace=False)
+    assert facts["cjk"], f"{name}: no Chinese text found on the page"
+    for count, fonts in facts["cjk"]:
+        drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
+        used = ", ".join(f"{f['familyName']} ({f['glyphCount']})" for f in fonts)
+        assert drawn >= count, (f"{name}: {count} Chinese characters in an element, only "
+                                f"{drawn} glyphs drawn with a Chinese font (fonts used: {used}); "
+                                "the rest are boxes")
+
+
+def check_page(browser, base_url, name, shots=None, wait=45.0, fonts=False):
+    """Open one page; return what was seen. Asserts nothing: the tests do.
+
+    shots: the folder for screenshots of the page and of each chart (None: take none).
+    fonts: also record, for the elements with Chinese text, the fonts that drew it.
+    """
     context = browser.new_context(viewport={"width": 1200, "height": 900},
                                   service_workers="block")
     page = context.new_page()
@@ -361,16 +438,18 @@ def check_page(browser, base_url, name, shots, wait=45.0):
             if ready or time.monotonic() > deadline:
                 break
             page.wait_for_timeout(250)
+        facts.update(outside=outside, errors=errors, shot=None, chart_shots=[],
+                     cjk=fonts_of_chinese_text(context, page) if fonts else None)
+        if shots is None:
+            return facts
         page.wait_for_timeout(300)  # let the last transitions settle for the picture
-        shot = shots / f"{Path(name).stem}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        chart_shots = []
+        facts["shot"] = shots / f"{Path(name).stem}.png"
+        page.screenshot(path=str(facts["shot"]), full_page=True)
         for i, chart in enumerate(page.locator(".plotly-graph-div").all()):
             chart.scroll_into_view_if_needed()
             path = shots / f"{Path(name).stem}.chart{i + 1}.png"
             chart.screenshot(path=str(path))
-            chart_shots.append(path)
-        facts.update(outside=outside, errors=errors, shot=shot, chart_shots=chart_shots)
+            facts["chart_shots"].append(path)
         return facts
     finally:
         context.close()
@@ -388,6 +467,8 @@ def assert_page_ok(facts, page_html, name):
         f"{name}: {expected} formulas in the markdown, {facts['math']} typeset"
     assert not facts["leftovers"], f"{name}: raw TeX left: {facts['leftovers']}"
     assert facts["mathErrors"] == 0, f"{name}: {facts['mathErrors']} MathJax errors"
+    if facts["shot"] is None:
+        return
     ok, why = not_blank(facts["shot"], min_colours=40)
     assert ok, f"{name}: the screenshot looks blank ({why}): {facts['shot']}"
     for chart in facts["chart_shots"]:
@@ -432,37 +513,102 @@ def test_demo_pages_share_one_plotly_js_and_inline_none(demo_site):
         assert "plotly.js v" not in text, f"{p.file} still inlines plotly.js"
         assert text.count('src="assets/plotly.min.js"') == 1
         assert p.bytes < 300_000, f"{p.file} is {p.bytes} bytes"
-        assert not site.external_references(text)
+        assert not site_outputs.external_references(text)
         assert "require.js" not in text and "mermaid" not in text
 
 
 # --------------------------------------------------------------------------- the lessons
 
 def test_the_lessons_executed_for_the_site(lesson_site):
-    site_dir, pages, failed = lesson_site
+    site_dir, pages, chinese, failed = lesson_site
     assert not failed, f"lessons failed to execute: {failed}"
     assert [p.stem for p in pages] == LESSONS
+    assert [p.stem for p in chinese] == LESSONS, "every lesson has its Chinese page"
+    for en, zh in zip(pages, chinese):  # one run, two editions: the same outputs
+        assert (zh.plotly_figures, zh.widgets, zh.accuracies) == \
+            (en.plotly_figures, en.widgets, en.accuracies), zh.file
 
 
 @pytest.mark.parametrize("name", ["index"] + LESSONS)
 def test_lesson_page_in_chromium(chromium, lesson_site, lesson_server, lesson_shots, name):
-    site_dir, pages, _ = lesson_site
+    site_dir, pages, _, _ = lesson_site
     facts = check_page(chromium, lesson_server, f"{name}.html", lesson_shots)
     assert_page_ok(facts, (site_dir / f"{name}.html").read_text(), name)
+    assert facts["lang"] == "en"
+    assert facts["language"] == f"{lesson_server}zh/{name}.html", "the switch to Chinese"
+    assert_navigation(facts, pages, name, lesson_server)
+
+
+def assert_navigation(facts, pages, name, base):
+    """The index lists the pages; a page links the index, its neighbours (same edition)."""
     files = [p.file for p in pages]
     if name == "index":
         assert [u.rsplit("/", 1)[1] for u in facts["lessons"]] == files
         return
     i = files.index(f"{name}.html")
-    link = lambda url: url.rsplit("/", 1)[-1] if url else None  # noqa: E731
+    folder = base + ("zh/" if facts["lang"] == "zh-CN" else "")
+    link = lambda url: url.removeprefix(folder) if url else None  # noqa: E731
     assert link(facts["prev"]) == (files[i - 1] if i > 0 else None)
     assert link(facts["next"]) == (files[i + 1] if i + 1 < len(files) else None)
     assert link(facts["home"]) == "index.html"
 
 
+# Chinese pages checked in full (screenshots too): the widgets' explorer and math (01),
+# a training chart (03), charts and the prediction browser (07); the others without pictures.
+CHINESE_FULL = ["index", "01_softmax_operation", "03_softmax_scratch", "07_calibration"]
+
+
+@pytest.mark.parametrize("name", CHINESE_FULL)
+def test_chinese_page_in_chromium(chromium, lesson_site, lesson_server, chinese_shots, name):
+    site_dir, _, chinese, _ = lesson_site
+    facts = check_page(chromium, lesson_server, f"zh/{name}.html", chinese_shots, fonts=True)
+    assert_chinese_page(facts, site_dir, chinese, name, lesson_server)
+
+
+def test_the_other_chinese_pages_in_chromium(chromium, lesson_site, lesson_server):
+    site_dir, _, chinese, _ = lesson_site
+    others = [p.stem for p in chinese if p.stem not in CHINESE_FULL]
+    assert others, "the Chinese edition has more lessons than those checked in full"
+    for name in others:
+        facts = check_page(chromium, lesson_server, f"zh/{name}.html", fonts=True)
+        assert_chinese_page(facts, site_dir, chinese, name, lesson_server)
+    facts = check_page(chromium, lesson_server, "zh/glossary.html", fonts=True)
+    assert not facts["outside"] and not facts["errors"], facts
+    assert facts["lang"] == "zh-CN" and facts["home"] == f"{lesson_server}zh/index.html"
+    assert_chinese_drawn(facts, "zh/glossary")
+
+
+def assert_chinese_page(facts, site_dir, chinese, name, base):
+    """A Chinese page: typeset, drawn, offline, in Chinese fonts, linked to its English twin."""
+    assert_page_ok(facts, (site_dir / "zh" / f"{name}.html").read_text(), f"zh/{name}")
+    assert facts["lang"] == "zh-CN"
+    assert_chinese_drawn(facts, f"zh/{name}")
+    assert re.search(r"[\u4e00-\u9fff]", facts["title"]), f"zh/{name}: {facts['title']!r}"
+    assert facts["language"] == f"{base}{name}.html", "the switch back to English"
+    assert_navigation(facts, chinese, name, base)
+
+
+def test_the_font_check_sees_boxes(chromium, lesson_site, lesson_server, tmp_path):
+    """A Chromium that has no Chinese font draws boxes, and the font check says so."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">'
+                    "<fontconfig><dir>/usr/share/fonts/truetype/dejavu</dir>"
+                    f"<cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    bare = chromium.browser_type.launch(
+        executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox", "--disable-gpu"],
+        env={**os.environ, "FONTCONFIG_FILE": str(conf)})
+    try:
+        facts = check_page(bare, lesson_server, "zh/index.html", fonts=True)
+    finally:
+        bare.close()
+    assert facts["cjk"], "the page has Chinese text"
+    with pytest.raises(AssertionError, match="the rest are boxes"):
+        assert_chinese_drawn(facts, "zh/index")
+
+
 def test_the_lessons_show_charts_and_explorers(lesson_site):
     """Across the course there are plotly charts and saved widget explorers to show."""
-    site_dir, pages, _ = lesson_site
+    site_dir, pages, _, _ = lesson_site
     assert sum(p.plotly_figures for p in pages) >= 1
     assert any(p.widgets for p in pages)
     total = site.site_size(site_dir)

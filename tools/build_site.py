@@ -1,358 +1,67 @@
-"""Render the executed notebooks as a small static site that works offline.
+"""Render the executed notebooks as a small static site that works offline, in two editions.
 
 Part of the main job (``./kit run`` calls ``build_site`` once the notebooks have run);
 also runnable alone: ``python tools/build_site.py`` renders build/notebooks/ into build/site/.
 
 The site: ``index.html`` (lesson number, title, one line, final accuracy) and one page
-per notebook with previous/next links, titles and lines taken from the notebooks'
-own first heading and first paragraph. Nothing on a page asks any other host for anything:
+per notebook with previous/next links, titles and lines taken from the notebooks' own
+first heading and first paragraph (tools/site_facts.py). Each lesson with a Chinese twin
+(notebooks/zh/, tools/lessons.py) has a Chinese page too, in ``zh/`` with its own index
+and the glossary: the twin's prose around the outputs of the very same English run (the
+code cells are identical, so nothing runs twice). Every page links to itself in the other
+edition. Nothing on a page asks any other host for anything:
 
-- plotly: one shared ``assets/plotly.min.js`` (the copy inside the plotly package). The
-  notebook renderer's inlined 4.8 MB copy of plotly.js is dropped from every page, and each
-  figure's HTML is rebuilt from its JSON without the CDN MathJax tag plotly adds to it (the
-  same for figures inside widget outputs, and for figures that have only the mimetype).
+- plotly: one shared ``assets/plotly.min.js`` (the copy inside the plotly package); each
+  figure is rebuilt without CDN tags (tools/site_outputs.py).
 - widgets: the saved widget state is rendered by the standalone ``embed.js`` bundle of
-  @jupyter-widgets/html-manager, vendored in site/vendor/; that bundle has no module
-  loader, so it never asks a CDN for widget code.
+  @jupyter-widgets/html-manager, vendored in site/vendor/ (tools/site_vendor.py); that
+  bundle has no module loader, so it never asks a CDN for widget code.
 - math: MathJax 3 (``tex-svg-full.js``, vendored; SVG output needs no font files).
+- fonts: the system's own; Chinese pages name the usual CJK fonts of each platform.
 - no require.js (nothing on the pages needs it) and no mermaid loader.
-
-The vendored files are recorded in site/vendor/MANIFEST.json (package, version, licence,
-SHA-256); a build refuses files whose hash differs. ``--refresh-vendor`` fetches them again
-with ``npm pack`` (the npm registry) and rewrites the manifest.
 """
 import argparse
-import copy
-import hashlib
-import html
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nbformat
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
     sys.path.insert(0, str(ROOT))
-from tools.lessons import notebook_paths, reported_accuracies  # noqa: E402
+from tools.lessons import (CHINESE, NOTEBOOKS, borrow_outputs, notebook_paths,  # noqa: E402
+                           reported_accuracies, twin_path)
+from tools.site_facts import (has_math, inline_markdown, lesson_number,  # noqa: E402
+                              notebook_summary, notebook_title, plain_text)
+from tools.site_outputs import (WIDGET_STATE_MIME, OfflineOutputs,  # noqa: E402
+                                external_references)
+from tools.site_vendor import copy_vendor, refresh_vendor, verify_vendor  # noqa: E402
 
-SITE_SRC = ROOT / "site"
-TEMPLATES = SITE_SRC / "templates"
-VENDOR = SITE_SRC / "vendor"
-MANIFEST = VENDOR / "MANIFEST.json"
+TEMPLATES = ROOT / "site" / "templates"
+STRINGS = TEMPLATES / "strings.json"
+GLOSSARY = NOTEBOOKS / CHINESE / "glossary.md"
 BUILD = ROOT / "build"
 MARKER = ".course-site"  # marks a folder this builder made (and may wipe)
 
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
-WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
-WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-# What site/vendor/ holds: npm package -> version, folder, {file in package: file in folder}.
-NPM_ASSETS = {
-    "@jupyter-widgets/html-manager": {
-        "version": "1.0.15",
-        "dir": "html-manager",
-        "license": "BSD-3-Clause",
-        "files": {
-            "dist/embed.js": "embed.js",
-            "dist/embed.js.LICENSE.txt": "embed.js.LICENSE.txt",
-            # Font Awesome (icons of buttons and the like), fetched next to embed.js.
-            "dist/1551f4f60c37af51121f.woff2": "1551f4f60c37af51121f.woff2",
-            "dist/7a3337626410ca2f4071.woff2": "7a3337626410ca2f4071.woff2",
-            "dist/d878b0a6a1144760244f.woff2": "d878b0a6a1144760244f.woff2",
-        },
-    },
-    "mathjax": {
-        "version": "3.2.2",
-        "dir": "mathjax",
-        "license": "Apache-2.0",
-        "files": {"es5/tex-svg-full.js": "tex-svg-full.js", "LICENSE": "LICENSE"},
-    },
-    # Only for its licence: the Font Awesome fonts above come from this release (OFL-1.1 fonts).
-    "@fortawesome/fontawesome-free": {
-        "version": "5.15.4",
-        "dir": "fontawesome",
-        "license": "OFL-1.1 AND MIT AND CC-BY-4.0",
-        "files": {"LICENSE.txt": "LICENSE"},
-    },
-}
-# The html-manager package ships no licence file; its licence is ipywidgets' (same repository).
-HTML_MANAGER_LICENSE_FROM = "ipywidgets"
+@dataclass
+class Edition:
+    """One language of the site: its folder in the site, its words, its pages."""
 
-# Script tags a notebook output may carry that would reach a CDN: plotly's per-figure
-# MathJax tag, and plotly.js itself when the 'notebook_connected' renderer was used.
-CDN_SCRIPT = re.compile(
-    r"""<script\b[^>]*\bsrc\s*=\s*["']https?://[^"']*(?:mathjax|plotly)[^"']*["'][^>]*>\s*</script>"""
-    r"""|<script\b[^>]*type\s*=\s*["']module["'][^>]*>\s*import\s+["']https?://[^"']*plotly[^"']*["'];?\s*</script>""",
-    re.IGNORECASE)
-# plotly.js inlined by the 'notebook' renderer (its first display in a kernel).
-INLINE_PLOTLYJS = re.compile(r"<script\b[^>]*>\s*/\*\*?\s*\*?\s*plotly\.js v[^<]*?.*?</script>",
-                             re.DOTALL)
-# src/href attributes that would make the browser fetch from another host.
-EXTERNAL_REF = re.compile(
-    r"""<(?:script|link|img|iframe|audio|video|source|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']((?:https?:)?//[^"']+)["']""",
-    re.IGNORECASE)
+    key: str            # "en", "zh": the key of its words in strings.json
+    folder: str         # "" or "zh/": where its pages go, relative to the site
+    ui: dict            # its words (strings.json)
+    pages: list = field(default_factory=list)
 
+    @property
+    def root(self):
+        """From a page of this edition back to the site's top folder."""
+        return "../" * self.folder.count("/")
 
-# --------------------------------------------------------------------------- vendored files
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def read_manifest(manifest=MANIFEST):
-    return json.loads(Path(manifest).read_text())
-
-
-def verify_vendor(vendor=VENDOR):
-    """Problems with the vendored files (missing, or hash differs from MANIFEST.json); [] if fine."""
-    vendor = Path(vendor)
-    problems = []
-    try:
-        manifest = read_manifest(vendor / "MANIFEST.json")
-    except (OSError, ValueError) as e:
-        return [f"cannot read {vendor / 'MANIFEST.json'}: {e}"]
-    for entry in manifest["files"]:
-        path = vendor / entry["path"]
-        if not path.is_file():
-            problems.append(f"missing {path}")
-        elif sha256(path) != entry["sha256"]:
-            problems.append(f"{path}: SHA-256 differs from MANIFEST.json")
-    return problems
-
-
-def refresh_vendor(vendor=VENDOR, log=print):
-    """Fetch NPM_ASSETS with `npm pack` and rewrite site/vendor/ and its MANIFEST.json."""
-    from importlib import metadata
-    vendor = Path(vendor)
-    files, packages = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        for name, spec in NPM_ASSETS.items():
-            ref = f"{name}@{spec['version']}"
-            log(f"npm pack {ref}")
-            out = subprocess.run(["npm", "pack", ref, "--json"], cwd=tmp, check=True,
-                                 capture_output=True, text=True).stdout
-            info = json.loads(out)[0]
-            with tarfile.open(tmp / info["filename"]) as tar:
-                tar.extractall(tmp / spec["dir"], filter="data")
-            src, dst = tmp / spec["dir"] / "package", vendor / spec["dir"]
-            if dst.exists():
-                shutil.rmtree(dst)
-            dst.mkdir(parents=True)
-            for inner, target in spec["files"].items():
-                shutil.copyfile(src / inner, dst / target)
-                files.append({"path": f"{spec['dir']}/{target}", "package": name,
-                              "version": spec["version"], "from": f"npm:{ref}/{inner}"})
-            license_file = f"{spec['dir']}/LICENSE"
-            if not (dst / "LICENSE").exists():  # html-manager: take ipywidgets' licence
-                dist = metadata.distribution(HTML_MANAGER_LICENSE_FROM)
-                lic = next(f for f in dist.files if f.name.upper().startswith("LICENSE"))
-                shutil.copyfile(dist.locate_file(lic), dst / "LICENSE")
-                files.append({"path": license_file, "package": name, "version": spec["version"],
-                              "from": f"pypi:{HTML_MANAGER_LICENSE_FROM}=={dist.version}/{lic}"})
-            packages.append({"package": name, "version": spec["version"],
-                             "license": spec["license"], "license_file": license_file,
-                             "tarball": info["filename"], "integrity": info["integrity"]})
-    for entry in files:
-        entry["sha256"] = sha256(vendor / entry["path"])
-    manifest = {"about": "Files vendored for the offline site (tools/build_site.py). "
-                         "Refresh with: .venv/bin/python tools/build_site.py --refresh-vendor",
-                "packages": packages, "files": files}
-    (vendor / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
-    log(f"wrote {vendor / 'MANIFEST.json'} ({len(files)} files)")
-    return manifest
-
-
-# --------------------------------------------------------------------------- notebook facts
-
-H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
-HTML_H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
-MATH_HINT = re.compile(r"\$|\\\(|\\\[")
-SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
-NOT_PROSE = re.compile(r"^\s*(#|>|[-*+]\s|\d+[.)]\s|```|~~~|\$\$|\||!\[|<|\\\[|---|===)")
-
-
-def _markdown_lines(nb):
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            yield from cell.source.splitlines()
-            yield ""  # a cell boundary ends a paragraph
-
-
-def notebook_title(nb, fallback):
-    """The notebook's first level-1 heading (markdown text), else `fallback`."""
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            m = H1.match(line)
-            if m:
-                return m.group(1)
-        m = HTML_H1.search(cell.source)
-        if m:
-            return re.sub(r"<[^>]+>", "", m.group(1)).strip()
-    return fallback
-
-
-def notebook_summary(nb, short=80, limit=200):
-    """One line: the first sentences (at least `short` characters) of the first paragraph
-    after the first heading, cut at a word to `limit` characters."""
-    lines, seen_heading, para = list(_markdown_lines(nb)), False, []
-    for line in lines:
-        if not seen_heading:
-            seen_heading = bool(H1.match(line) or HTML_H1.search(line))
-            continue
-        if not line.strip():
-            if para:
-                break
-            continue
-        if NOT_PROSE.match(line):
-            if para:
-                break
-            continue
-        para.append(line.strip())
-    text = ""
-    for sentence in SENTENCE_END.split(" ".join(para)):
-        text = f"{text} {sentence}".strip()
-        if len(text) >= short:
-            break
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    if cut.count("$") % 2:  # never cut inside inline math
-        cut = cut[:cut.rfind("$")].rstrip()
-    return cut.rstrip(",;:") + " …"
-
-
-CODE = re.compile(r"(^[ \t]*(```|~~~).*?^[ \t]*\2[^\n]*$|(`+).+?\3)", re.MULTILINE | re.DOTALL)
-PAREN_MATH = re.compile(r"\\\((.+?)\\\)", re.DOTALL)
-BRACKET_MATH = re.compile(r"\\\[(.+?)\\\]", re.DOTALL)
-
-
-def dollar_math(markdown):
-    """\\( \\) and \\[ \\] math as $ and $$ math, outside code.
-
-    JupyterLab typesets both kinds; nbconvert's markdown step keeps $ math intact but
-    reads \\( and \\[ as escaped brackets, leaving raw TeX on the page.
-    """
-    out, last = [], 0
-    for m in CODE.finditer(markdown):
-        out.append(_dollars(markdown[last:m.start()]))
-        out.append(m.group(0))
-        last = m.end()
-    out.append(_dollars(markdown[last:]))
-    return "".join(out)
-
-
-def _dollars(text):
-    text = BRACKET_MATH.sub(lambda m: f"$${m.group(1)}$$", text)
-    return PAREN_MATH.sub(lambda m: f"${m.group(1).strip()}$", text)
-
-
-def lesson_number(stem, position):
-    m = re.match(r"(\d+)", stem)
-    return int(m.group(1)) if m else position
-
-
-def inline_markdown(text):
-    """Markdown of one line as inline HTML (math left as $...$ for MathJax)."""
-    from nbconvert.filters.markdown_mistune import markdown2html_mistune
-    out = markdown2html_mistune(dollar_math(text)).strip()
-    if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
-        out = out[3:-4]
-    return out
-
-
-def plain_text(markdown):
-    text = re.sub(r"<[^>]+>", "", inline_markdown(markdown))
-    return html.unescape(text).strip()
-
-
-# --------------------------------------------------------------------------- offline outputs
-
-class OfflineOutputs:
-    """Rewrites a notebook's outputs (and its widgets' outputs) so that they need no CDN."""
-
-    def __init__(self, slug):
-        self.slug = slug
-        self.figures = 0         # plotly figures written as HTML
-        self.dropped_plotlyjs = 0  # inlined copies of plotly.js removed
-        self.dropped_cdn = 0     # CDN script tags removed
-
-    def figure_html(self, fig):
-        import plotly.io as pio
-        fig = dict(fig)
-        config = fig.pop("config", None) or {}
-        self.figures += 1
-        return pio.to_html(fig, config=config, include_plotlyjs=False, include_mathjax=False,
-                           full_html=False, default_width="100%", default_height=525,
-                           validate=False, div_id=f"plotly-{self.slug}-{self.figures}")
-
-    def clean_html(self, text):
-        text, n = INLINE_PLOTLYJS.subn("", text)
-        self.dropped_plotlyjs += n
-        text, n = CDN_SCRIPT.subn("", text)
-        self.dropped_cdn += n
-        return text
-
-    def output(self, out):
-        """The output rewritten, or None when nothing visible is left (plotly.js alone)."""
-        data = out.get("data")
-        if not data:
-            return out
-        if PLOTLY_MIME in data:
-            data["text/html"] = self.figure_html(data.pop(PLOTLY_MIME))
-            return out
-        if "text/html" in data:
-            raw = data["text/html"]
-            raw = "".join(raw) if isinstance(raw, list) else raw
-            cleaned = self.clean_html(raw)
-            if cleaned != raw:
-                visible = re.sub(r"<script\b.*?</script>", "", cleaned, flags=re.DOTALL).strip()
-                if not visible and set(data) <= {"text/html", "text/plain"}:
-                    return None
-                data["text/html"] = cleaned
-        return out
-
-    def outputs(self, outputs):
-        kept = []
-        for out in outputs:
-            new = self.output(out)
-            if new is not None:
-                kept.append(new)
-        return kept
-
-    def notebook(self, nb):
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = self.outputs(cell.outputs)
-            elif cell.cell_type == "markdown":
-                cell.source = dollar_math(cell.source)
-        state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
-        for model in state.values():
-            outs = model.get("state", {}).get("outputs")
-            if isinstance(outs, list):
-                model["state"]["outputs"] = self.outputs(outs)
-        return nb
-
-
-def external_references(page_html):
-    """URLs on other hosts that a page's tags would fetch (src/href of script, link, img...)."""
-    return sorted(set(EXTERNAL_REF.findall(page_html)))
-
-
-# --------------------------------------------------------------------------- rendering
 
 @dataclass
 class Page:
@@ -367,29 +76,86 @@ class Page:
     seconds: float = 0.0
     plotly_figures: int = 0
     widgets: bool = False
+    lang: str = "en"
+    other: str = ""     # this lesson in the other edition (a link from this page), or ""
     title_text: str = field(default="", repr=False)
+    nb: object = field(default=None, repr=False)  # the notebook to render
 
-    @property
-    def accuracy_line(self):
+    def accuracy_line(self, ui):
+        """'final test accuracy 0.8312' in the edition's words ("" if nothing reported)."""
         if not self.accuracies:
             return ""
         label = "test" if "test" in self.accuracies else next(iter(self.accuracies))
-        return f"final {label} accuracy {self.accuracies[label]:.4f}"
+        value = f"{self.accuracies[label]:.4f}"
+        if label in ui["labels"]:  # a label the edition has words for
+            return ui["accuracy"].format(label=ui["labels"][label], value=value)
+        return ui["accuracy_other"].format(label=label, value=value)
 
 
-def _exporter():
+def say(message):
+    print(message, flush=True)
+
+
+def strings():
+    """The site's own words per edition (site/templates/strings.json)."""
+    return json.loads(STRINGS.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- reading
+
+def read_pages(notebooks, failed, twins):
+    """The two editions' pages: every executed notebook in English; in Chinese, each one
+    whose twin `twins(path)` names an existing file, with the English run's outputs."""
+    words = strings()
+    english, chinese = Edition("en", "", words["en"]), Edition(CHINESE, f"{CHINESE}/", words["zh"])
+    for position, path in enumerate(notebooks, 1):
+        executed = nbformat.read(path, as_version=4)
+        accuracies, ok = reported_accuracies(executed), path.stem not in failed
+        english.pages.append(_page(executed, path.stem, position, accuracies, ok, "en"))
+        twin = twins(path)
+        if twin is not None and Path(twin).is_file():
+            source = nbformat.read(twin, as_version=4)
+            nb = borrow_outputs(source, executed, name=str(twin))
+            chinese.pages.append(_page(nb, path.stem, position, accuracies, ok, "zh-CN"))
+    chinese_stems = {p.stem for p in chinese.pages}
+    for page in english.pages:
+        if page.stem in chinese_stems:
+            page.other = f"{chinese.folder}{page.file}"
+    for page in chinese.pages:
+        page.other = f"{chinese.root}{page.file}"
+    return [e for e in (english, chinese) if e.pages or e is english]
+
+
+def _page(nb, stem, position, accuracies, ok, lang):
+    title = notebook_title(nb, stem.replace("_", " "))
+    return Page(number=lesson_number(stem, position), stem=stem, title=title,
+                summary=notebook_summary(nb), accuracies=accuracies, ok=ok,
+                file=f"{stem}.html", lang=lang, title_text=plain_text(title), nb=nb)
+
+
+def default_twins(path):
+    """The Chinese twin of an executed lesson: notebooks/zh/ under the same name."""
+    return twin_path(path)
+
+
+# --------------------------------------------------------------------------- rendering
+
+def _exporter(language_code):
     from nbconvert import HTMLExporter
     from traitlets.config import Config
     c = Config()
     c.HTMLExporter.template_name = "course"
     c.HTMLExporter.extra_template_basedirs = [str(TEMPLATES)]
     c.HTMLExporter.theme = "light"
+    c.HTMLExporter.language_code = language_code
     # Belt and braces: no URL nbconvert knows of points off the site.
     c.HTMLExporter.require_js_url = ""
     c.HTMLExporter.mathjax_url = "vendor/mathjax/tex-svg-full.js"
     c.HTMLExporter.widget_renderer_url = "vendor/html-manager/embed.js"
     c.HTMLExporter.jupyter_widgets_base_url = ""
-    return HTMLExporter(config=c)
+    exporter = HTMLExporter(config=c)
+    exporter.register_preprocessor(OfflineOutputs(), enabled=True)
+    return exporter
 
 
 def _jinja():
@@ -398,13 +164,99 @@ def _jinja():
                               autoescape=jinja2.select_autoescape(["html", "j2"]))
 
 
-def _nav(pages, i):
+def _nav(edition, i):
+    pages = edition.pages
     prev = pages[i - 1] if i > 0 else None
     nxt = pages[i + 1] if i + 1 < len(pages) else None
     link = lambda p: p and {"href": p.file, "number": p.number,  # noqa: E731
                             "title": inline_markdown(p.title)}
     return {"index": "index.html", "prev": link(prev), "next": link(nxt),
             "position": i + 1, "count": len(pages)}
+
+
+def _switch(edition, editions, target):
+    """The link to `target` in the other edition, in that edition's words (None if none)."""
+    others = [e for e in editions if e is not edition]
+    if not others or not target:
+        return None
+    other = others[0]
+    return {"href": target, "label": other.ui["switch"], "lang": other.ui["lang"],
+            "title": other.ui["switch_title"]}
+
+
+def render_lessons(edition, editions, out_dir, log):
+    """Write the pages of one edition into its folder of `out_dir`."""
+    # nbconvert takes only ISO 639-1 codes ("zh"); the page says which Chinese ("zh-CN"),
+    # which also picks the simplified glyphs of a CJK font.
+    code = edition.ui["lang"].split("-")[0]
+    exporter = _exporter(code)
+    folder = out_dir / edition.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, page in enumerate(edition.pages):
+        t0 = time.perf_counter()
+        nb = page.nb
+        page.widgets = WIDGET_STATE_MIME in nb.metadata.get("widgets", {})
+        nb.metadata["title"] = page.title_text
+        resources = {"metadata": {"name": page.title_text},
+                     "offline_slug": page.stem,
+                     "course": {"nav": _nav(edition, i), "widgets": page.widgets, "page": page,
+                                "root": edition.root, "ui": edition.ui,
+                                "switch": _switch(edition, editions, page.other)}}
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
+        body = body.replace(f'<html lang="{code}">', f'<html lang="{edition.ui["lang"]}">', 1)
+        bad = external_references(body)
+        if bad:
+            raise RuntimeError(f"{edition.folder}{page.file} would fetch from other hosts: {bad}")
+        target = folder / page.file
+        target.write_text(body, encoding="utf-8")
+        page.nb = None  # rendered: let it go
+        page.bytes = target.stat().st_size
+        page.plotly_figures = body.count('class="plotly-graph-div"')
+        page.seconds = time.perf_counter() - t0
+        log(f"  [{i + 1}/{len(edition.pages)}] {edition.folder + page.file:<35} "
+            f"{page.seconds:5.1f} s {page.bytes / 1e3:8.0f} kB")
+
+
+def render_index(edition, editions, out_dir, versions, glossary=None):
+    """Write the index of one edition (and link its glossary page, if it has one)."""
+    ui = edition.ui
+    pages = edition.pages
+    intro = (ui["intro_one"] if len(pages) == 1 else ui["intro"]).format(
+        count=len(pages), built=time.strftime("%Y-%m-%d"))
+    index = _jinja().get_template("site_index.html.j2").render(
+        pages=pages, versions=versions, inline_markdown=inline_markdown, ui=ui, intro=intro,
+        course_title=ui["course_title"] or course_title(), glossary=glossary,
+        course={"root": edition.root,
+                "switch": _switch(edition, editions, _other_index(edition, editions))},
+        credits=ui["credits"].format(plotly=versions["plotly.js"]),
+        math=any(has_math(p.title + "\n\n" + p.summary) for p in pages))
+    _write_page(out_dir / edition.folder / "index.html", index)
+
+
+def _other_index(edition, editions):
+    others = [e for e in editions if e is not edition]
+    return f"{edition.root}{others[0].folder}index.html" if others else None
+
+
+def render_glossary(edition, out_dir, source=GLOSSARY):
+    """The glossary (markdown) as a page of the edition; returns its file name."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+    text = Path(source).read_text(encoding="utf-8")
+    title = plain_text(next((line[2:] for line in text.splitlines() if line.startswith("# ")),
+                            source.stem))
+    page = _jinja().get_template("site_page.html.j2").render(
+        title=title, body=markdown2html_mistune(text), ui=edition.ui,
+        course={"root": edition.root, "switch": None})
+    _write_page(out_dir / edition.folder / "glossary.html", page)
+    return "glossary.html"
+
+
+def _write_page(target, text):
+    bad = external_references(text)
+    if bad:
+        raise RuntimeError(f"{target.name} would fetch from other hosts: {bad}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
 
 
 def lab_static_dir():
@@ -428,11 +280,7 @@ def _write_assets(out_dir):
     css = "\n".join((lab / name).read_text() for name in ("index.css", "theme-light.css"))
     (assets / "jupyterlab.css").write_text(css)
     shutil.copyfile(TEMPLATES / "site.css", assets / "site.css")
-    for entry in read_manifest()["files"]:
-        target = out_dir / "vendor" / entry["path"]
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(VENDOR / entry["path"], target)
-    shutil.copyfile(MANIFEST, out_dir / "vendor" / "MANIFEST.json")
+    copy_vendor(out_dir / "vendor")
     from importlib import metadata
     dist = metadata.distribution("plotly")
     lic = next((f for f in dist.files if f.name.upper().startswith("LICENSE")), None)
@@ -457,75 +305,34 @@ def site_size(out_dir):
     return sum(p.stat().st_size for p in Path(out_dir).rglob("*") if p.is_file())
 
 
-def say(message):
-    print(message, flush=True)
-
-
-def build_site(notebooks, out_dir, failed=(), log=say):
-    """Render executed notebooks (paths, in lesson order) and an index into `out_dir`.
+def build_site(notebooks, out_dir, failed=(), log=say, twins=default_twins):
+    """Render executed notebooks (paths, in lesson order) and an index into `out_dir`, and
+    the Chinese edition of those with a twin into `out_dir`/zh/.
 
     failed: names of notebooks whose execution failed (marked on the index).
-    Returns the list of Page records (sizes, timings); raises if a page would fetch from
-    another host or a vendored file does not match its recorded hash.
+    twins: path of an executed notebook -> its Chinese twin's source (None: no twin).
+    Returns the editions (English first), each with its Page records (sizes, timings).
+    Raises if a page would fetch from another host, a vendored file does not match its
+    recorded hash, or a twin's code cells differ from its English lesson's.
     """
-    import nbformat
-
     tic = time.perf_counter()
     problems = verify_vendor()
     if problems:
         raise RuntimeError("vendored site assets do not match site/vendor/MANIFEST.json:\n  "
                            + "\n  ".join(problems))
+    editions = read_pages([Path(p) for p in notebooks], {Path(f).stem for f in failed}, twins)
     out_dir = _prepare_out_dir(out_dir)
     versions = _write_assets(out_dir)
-    failed = {Path(f).stem for f in failed}
-
-    notebooks = [Path(p) for p in notebooks]
-    loaded, pages = [], []
-    for position, path in enumerate(notebooks, 1):
-        nb = nbformat.read(path, as_version=4)
-        title = notebook_title(nb, path.stem.replace("_", " "))
-        page = Page(number=lesson_number(path.stem, position), stem=path.stem, title=title,
-                    summary=notebook_summary(nb), accuracies=reported_accuracies(nb),
-                    ok=path.stem not in failed, file=f"{path.stem}.html",
-                    title_text=plain_text(title))
-        loaded.append(nb)
-        pages.append(page)
-
-    exporter = _exporter()
-    for i, (page, nb) in enumerate(zip(pages, loaded)):
-        t0 = time.perf_counter()
-        fix = OfflineOutputs(page.stem)
-        nb = fix.notebook(copy.deepcopy(nb))
-        uses_plotly = fix.figures > 0 or _uses_plotly(nb)
-        page.widgets = WIDGET_STATE_MIME in nb.metadata.get("widgets", {})
-        nb.metadata["title"] = page.title_text
-        resources = {"metadata": {"name": page.title_text},
-                     "course": {"nav": _nav(pages, i), "plotly": uses_plotly,
-                                "widgets": page.widgets, "page": page}}
-        body, _ = exporter.from_notebook_node(nb, resources=resources)
-        bad = external_references(body)
-        if bad:
-            raise RuntimeError(f"{page.file} would fetch from other hosts: {bad}")
-        target = out_dir / page.file
-        target.write_text(body, encoding="utf-8")
-        page.bytes = target.stat().st_size
-        page.plotly_figures = body.count('class="plotly-graph-div"')
-        page.seconds = time.perf_counter() - t0
-        log(f"  [{i + 1}/{len(pages)}] {page.file:<32} {page.seconds:5.1f} s "
-            f"{page.bytes / 1e3:8.0f} kB")
-
-    index = _jinja().get_template("site_index.html.j2").render(
-        pages=pages, versions=versions, inline_markdown=inline_markdown,
-        course_title=course_title(), built=time.strftime("%Y-%m-%d"),
-        math=any(MATH_HINT.search(p.title + p.summary) for p in pages))
-    bad = external_references(index)
-    if bad:
-        raise RuntimeError(f"index.html would fetch from other hosts: {bad}")
-    (out_dir / "index.html").write_text(index, encoding="utf-8")
+    for edition in editions:
+        render_lessons(edition, editions, out_dir, log)
+        glossary = render_glossary(edition, out_dir) \
+            if edition.key == CHINESE and GLOSSARY.is_file() else None
+        render_index(edition, editions, out_dir, versions, glossary)
     total = site_size(out_dir)
-    log(f"  site: {len(pages)} pages + index, {total / 1e6:.1f} MB in {out_dir} "
+    counts = " + ".join(f"{len(e.pages)} {e.key}" for e in editions)
+    log(f"  site: {counts} pages + indexes, {total / 1e6:.1f} MB in {out_dir} "
         f"({time.perf_counter() - tic:.1f} s); open {out_dir / 'index.html'}")
-    return pages
+    return editions
 
 
 def course_title():
@@ -536,17 +343,6 @@ def course_title():
     except (OSError, KeyError, ValueError):
         return "The course"
     return desc.split(":")[0].strip().rstrip(".")
-
-
-def _uses_plotly(nb):
-    blob = json.dumps(nb.metadata.get("widgets", {}))
-    if "plotly-graph-div" in blob:
-        return True
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if "plotly-graph-div" in str(out.get("data", {}).get("text/html", "")):
-                return True
-    return False
 
 
 def executed_notebooks(build=BUILD):
