@@ -57,7 +57,7 @@ def to_device(X, y, device=None):
         device = mx.cpu()
     if device is None:
         return X, y
-    return X.as_in_context(device), y.as_in_context(device)
+    return X.as_in_ctx(device), y.as_in_ctx(device)
 
 
 def evaluate_accuracy(net, data_iter, device=None):
