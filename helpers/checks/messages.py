@@ -138,8 +138,29 @@ ENGLISH = {
                           "(the kit's and the libraries' own versions earn no points here)"),
 }
 
-LANGUAGES = {"en": ENGLISH}
-LANGUAGE = "en"
+# ---------------------------------------------------------------- the language
+# KIT_LANG chooses the language of the messages: en (the default) or zh (简体中文; zh-CN,
+# zh_CN.UTF-8 and the like also name it). Only the words change, never a verdict.
+import os  # noqa: E402
+
+from helpers.checks.messages_zh import CHINESE  # noqa: E402
+
+LANGUAGES = {"en": ENGLISH, "zh": CHINESE}
+LANGUAGE_ENV = "KIT_LANG"
+
+
+def language_from(value):
+    """The language a KIT_LANG value names ("en" when unset); ValueError if none of ours."""
+    tag = (value or "en").split(".")[0].replace("_", "-").lower()
+    lang = tag.split("-")[0]
+    if lang not in LANGUAGES:
+        raise ValueError(f"{LANGUAGE_ENV}={value!r}: the kit's messages are in "
+                         f"{', '.join(sorted(LANGUAGES))} (zh: 简体中文); unset "
+                         f"{LANGUAGE_ENV} for English")
+    return lang
+
+
+LANGUAGE = language_from(os.environ.get(LANGUAGE_ENV))
 
 
 def say(key, **fields):
