@@ -33,7 +33,7 @@ from tools.lessons import notebook_paths, twin_path  # noqa: E402
 COURSE = ROOT / "course"
 STAMP = "translated_from"
 # Sections every lesson has, and their names in the Chinese edition (d2l-zh's).
-SECTIONS = {"Summary": "总结", "Exercises": "练习"}
+SECTIONS = {"Summary": "总结", "Exercises": "练习", "References": "参考文献"}
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # What is not prose in a markdown cell: math, code, and the answer placeholder of nbgrader.
 NOT_PROSE = re.compile(r"\$\$.+?\$\$|\$[^$]+\$|```.*?```|`[^`]*`|YOUR ANSWER HERE", re.DOTALL)
