@@ -105,3 +105,75 @@ def test_accuracy(W, b):
     X = a["test_images"].reshape(a["test_images"].shape[0], 784).astype(onp.float32) / 255
     logits = X @ onp.asarray(W, dtype=onp.float32) + onp.asarray(b, dtype=onp.float32)
     return float(onp.mean(logits.argmax(axis=1) == a["test_labels"]))
+
+
+def softmax_ce_gradient(x, y):
+    """softmax(x) - one_hot(y): the gradient of the summed cross-entropy w.r.t. the logits."""
+    p = softmax(x)
+    return p - onp.eye(p.shape[1])[onp.asarray(y)]
+
+
+def smooth_gradient(c, d, x):
+    """d/dx of sum(c * sin(x) + d * x**2 / 2)."""
+    return onp.asarray(c) * onp.cos(x) + onp.asarray(d) * onp.asarray(x)
+
+
+def regression_gradients(X, y, W, b):
+    """Gradients (dW, db) of the mean softmax cross-entropy of X W + b."""
+    X = onp.asarray(X, dtype=onp.float64)
+    n = X.shape[0]
+    delta = softmax_ce_gradient(X @ onp.asarray(W) + onp.asarray(b), y)
+    return X.T @ delta / n, onp.sum(delta, axis=0) / n
+
+
+def ece(confidence, correct, num_bins):
+    """sum over equal-width bins of (share of examples) * |accuracy - mean confidence|."""
+    conf = onp.asarray(confidence, dtype=onp.float64)
+    hit = onp.asarray(correct, dtype=onp.float64)
+    edges = onp.linspace(0.0, 1.0, num_bins + 1)
+    bins = onp.clip(onp.searchsorted(edges, conf, side="right") - 1, 0, num_bins - 1)
+    n = conf.shape[0]
+    out = 0.0
+    for k in onp.unique(bins):
+        sel = bins == k
+        out += sel.sum() / n * abs(hit[sel].mean() - conf[sel].mean())
+    return float(out)
+
+
+def nll(logits, y, T):
+    """Mean of -log softmax(logits / T)[i, y[i]]."""
+    z = onp.asarray(logits, dtype=onp.float64) / T
+    true = onp.take_along_axis(z, onp.asarray(y)[:, None], axis=1)[:, 0]
+    return float(onp.mean(logsumexp(z) - true))
+
+
+def best_temperature(logits, y):
+    """argmin over T in [0.05, 20] of nll(logits, y, T), by golden-section search on log T."""
+    lo, hi = onp.log(0.05), onp.log(20.0)
+    ratio = (onp.sqrt(5.0) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = nll(logits, y, onp.exp(a)), nll(logits, y, onp.exp(b))
+    while hi - lo > 1e-9:
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = nll(logits, y, onp.exp(a))
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = nll(logits, y, onp.exp(b))
+    return float(onp.exp((lo + hi) / 2))
+
+
+def validation_count(count, val_fraction):
+    """The validation share of a class of `count` examples."""
+    return int(round(count * val_fraction))
+
+
+def best_setting(results):
+    """Position of the best validation accuracy in `results`, the first one on ties."""
+    best = 0
+    for i, r in enumerate(results):
+        if r["val_acc"] > results[best]["val_acc"]:
+            best = i
+    return best

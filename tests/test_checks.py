@@ -431,6 +431,218 @@ def test_check_replicas():
         checks.check_replicas(net, two)
 
 
+
+# ---------------------------------------------------------------- lesson 6
+
+def ce_grad(O, y):
+    return stable_softmax(O) - npx.one_hot(y, O.shape[1]).astype(O.dtype)
+
+
+def test_check_softmax_ce_gradient():
+    checks.check_softmax_ce_gradient(ce_grad)
+    checks.check_softmax_ce_gradient(ce_grad, offset=1000)
+    checks.check_softmax_ce_gradient(ce_grad, shape=(1, 10), dtype="float64", offset=-1000)
+    with pytest.raises(AssertionError, match="is softmax\\(O\\) alone: subtract the one-hot"):
+        checks.check_softmax_ce_gradient(lambda O, y: stable_softmax(O))
+    with pytest.raises(AssertionError, match="has the wrong sign"):
+        checks.check_softmax_ce_gradient(lambda O, y: -ce_grad(O, y))
+    with pytest.raises(AssertionError, match="divided by the batch size"):
+        checks.check_softmax_ce_gradient(lambda O, y: ce_grad(O, y) / len(y))
+    naive = lambda O, y: naive_softmax(O) - npx.one_hot(y, O.shape[1])  # noqa: E731
+    checks.check_softmax_ce_gradient(naive)
+    with pytest.raises(AssertionError, match="^nan in output for logits around 1000"):
+        checks.check_softmax_ce_gradient(naive, offset=1000)
+
+
+def central(f, x, eps=1e-6):
+    grad = onp.zeros_like(x)
+    for i in onp.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        up = f(x)
+        x[i] = old - eps
+        down = f(x)
+        x[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+def one_sided(f, x, eps=1e-6):
+    grad, here = onp.zeros_like(x), f(x)
+    for i in onp.ndindex(x.shape):
+        step = x.copy()
+        step[i] += eps
+        grad[i] = (f(step) - here) / eps
+    return grad
+
+
+def test_check_numerical_gradient():
+    checks.check_numerical_gradient(central)
+    checks.check_numerical_gradient(central, shape=(7,), eps=1e-3)
+    checks.check_numerical_gradient(one_sided)  # at eps = 1e-6 its error hides
+    with pytest.raises(AssertionError, match="looks one-sided"):
+        checks.check_numerical_gradient(one_sided, shape=(7,), eps=1e-3)
+
+    def nudges_x(f, x, eps=1e-6):
+        x += eps
+        return central(f, x.copy(), eps)
+    with pytest.raises(AssertionError, match="changed its argument x"):
+        checks.check_numerical_gradient(nudges_x)
+
+
+def regression_gradients(X, y, W, b):
+    G = ce_grad(np.dot(X, W) + b, y) / len(y)
+    return np.dot(X.T, G), G.sum(axis=0)
+
+
+def test_check_regression_gradients():
+    checks.check_regression_gradients(regression_gradients)
+    checks.check_regression_gradients(regression_gradients, n=1, d=4, q=2)
+    with pytest.raises(AssertionError, match="^dW is the gradient of the summed loss: .* "
+                                             "divide by 8"):
+        checks.check_regression_gradients(lambda *a: tuple(8 * g for g in
+                                                           regression_gradients(*a)))
+    with pytest.raises(AssertionError, match=r"expected shape \(5, 3\), got \(3, 5\) "
+                                             r"\(the transpose"):
+        checks.check_regression_gradients(lambda *a: (regression_gradients(*a)[0].T,
+                                                      regression_gradients(*a)[1]))
+    with pytest.raises(AssertionError, match=r"should return a tuple \(dW, db\), got ndarray"):
+        checks.check_regression_gradients(lambda *a: regression_gradients(*a)[0])
+
+
+# ---------------------------------------------------------------- lesson 7
+
+def ece(confidence, correct, num_bins=15, clip=True):
+    which = (confidence * num_bins).astype(int)
+    if clip:
+        which = onp.minimum(which, num_bins - 1)
+    total = 0.0
+    for k in range(num_bins):
+        inside = which == k
+        if inside.any():
+            total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return total
+
+
+def test_check_ece():
+    checks.check_ece(ece)
+    checks.check_ece(ece, num_bins=5, edge=True)
+    with pytest.raises(AssertionError, match=r"with 15 bins is 0\.\d+, expected 0\.\d+ "
+                                             r"\(equal-width bins"):
+        checks.check_ece(lambda c, r, b: ece(c, r, b, clip=False), edge=True)  # drops 1.0
+
+    def unweighted(confidence, correct, num_bins):
+        which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
+        return onp.mean([abs(correct[which == k].mean() - confidence[which == k].mean())
+                         for k in range(num_bins) if (which == k).any()])
+    with pytest.raises(AssertionError, match="weigh each bin's gap by its share"):
+        checks.check_ece(unweighted)
+
+
+def temperature_nll(logits, y, T):
+    z = logits / T
+    m = z.max(axis=1, keepdims=True)
+    return float((m[:, 0] + onp.log(onp.exp(z - m).sum(axis=1)) - z[onp.arange(len(y)), y]).mean())
+
+
+def fit_by_grid(logits, y):
+    grid = onp.exp(onp.linspace(onp.log(0.05), onp.log(20), 2000))
+    return float(min(grid, key=lambda T: temperature_nll(logits, y, T)))
+
+
+def test_check_temperature_nll():
+    checks.check_temperature_nll(temperature_nll)
+    checks.check_temperature_nll(temperature_nll, offset=-1000, n=1)
+
+    def naive(logits, y, T):
+        with onp.errstate(all="ignore"):  # the overflow is the point
+            P = onp.exp(logits / T)
+            P /= P.sum(axis=1, keepdims=True)
+            return float(-onp.log(P[onp.arange(len(y)), y]).mean())
+    checks.check_temperature_nll(naive)
+    with pytest.raises(AssertionError, match=r"^nan in nll\(logits, y, T=1\) for logits around 1000"):
+        checks.check_temperature_nll(naive, offset=1000)
+    with pytest.raises(AssertionError, match="the sum over the examples; it should be the mean"):
+        checks.check_temperature_nll(lambda l, y, T: len(y) * temperature_nll(l, y, T))
+    with pytest.raises(AssertionError, match="T=0.5.*divide the logits by T"):
+        checks.check_temperature_nll(lambda l, y, T: temperature_nll(l, y, 1.0))
+
+
+def test_check_fit_temperature():
+    checks.check_fit_temperature(fit_by_grid)
+    checks.check_fit_temperature(fit_by_grid, scale=0.5)
+    with pytest.raises(AssertionError, match=r"returned T = 1, whose NLL .* above the best"):
+        checks.check_fit_temperature(lambda logits, y: 1.0)
+    with pytest.raises(AssertionError, match="should return a positive number, got -2"):
+        checks.check_fit_temperature(lambda logits, y: -2.0)
+
+
+def report(val_logits, val_y, test_logits, test_y, fit_on="val", measure_on="test"):
+    T = fit_by_grid(*((val_logits, val_y) if fit_on == "val" else (test_logits, test_y)))
+    logits, y = (test_logits, test_y) if measure_on == "test" else (val_logits, val_y)
+    eces = []
+    for temperature in (1.0, T):
+        from helpers.checks.reference import softmax
+        P = softmax(logits / temperature)
+        eces.append(ece(P.max(axis=1), P.argmax(axis=1) == y))
+    return (T, *eces)
+
+
+def test_check_calibration_report():
+    checks.check_calibration_report(report)
+    with pytest.raises(AssertionError, match=r"minimizes the NLL of the \*test\* set"):
+        checks.check_calibration_report(lambda *a: report(*a, fit_on="test"))
+    with pytest.raises(AssertionError, match="^ece_before is the ECE of the validation split"):
+        checks.check_calibration_report(lambda *a: report(*a, measure_on="val"))
+    with pytest.raises(AssertionError, match=r"should return a tuple \(T, ece_before, ece_after\)"):
+        checks.check_calibration_report(lambda *a: report(*a)[:2])
+
+
+# ---------------------------------------------------------------- lesson 8
+
+def stratified(y, val_fraction, seed, shuffle=True):
+    rng = onp.random.RandomState(seed)
+    train_idx, val_idx = [], []
+    for label in onp.unique(y):
+        positions = onp.flatnonzero(y == label)
+        if shuffle:
+            rng.shuffle(positions)
+        k = int(round(val_fraction * len(positions)))
+        val_idx.append(positions[:k])
+        train_idx.append(positions[k:])
+    return onp.concatenate(train_idx), onp.concatenate(val_idx)
+
+
+def test_check_stratified_split():
+    checks.check_stratified_split(stratified)
+    checks.check_stratified_split(stratified, counts=[30, 90, 13, 7, 50], val_fraction=0.3)
+    with pytest.raises(AssertionError, match="holds the first examples of each class"):
+        checks.check_stratified_split(lambda y, f, s: stratified(y, f, s, shuffle=False))
+    with pytest.raises(AssertionError, match=r"class \d has 60 examples: validation should "
+                                             r"get round\(0.2 \* 60\) = 12 of them"):
+        checks.check_stratified_split(lambda y, f, s: (lambda p: (p[120:], p[:120]))(
+            onp.random.RandomState(s).permutation(len(y))))
+    with pytest.raises(AssertionError, match="seeds 7 and 8 gave the same split"):
+        checks.check_stratified_split(lambda y, f, s: stratified(y, f, 0))
+    with pytest.raises(AssertionError, match="the same seed gave two different splits"):
+        checks.check_stratified_split(lambda y, f, s: stratified(y, f, onp.random.randint(10**6)))
+    with pytest.raises(AssertionError, match="share 1 indices, e.g. "):
+        checks.check_stratified_split(lambda y, f, s: (lambda t, v: (onp.append(t, v[0]), v))(
+            *stratified(y, f, s)))
+
+
+def test_check_select_setting():
+    by_val = lambda results: max(results, key=lambda r: r["val_acc"])  # noqa: E731
+    checks.check_select_setting(by_val)
+    checks.check_select_setting(by_val, with_test=False)
+    with pytest.raises(AssertionError, match=r"the best \*test\* accuracy: the test set must "
+                                             r"choose nothing"):
+        checks.check_select_setting(lambda results: max(results, key=lambda r: r["test_acc"]))
+    with pytest.raises(AssertionError, match="the best validation accuracy is that of"):
+        checks.check_select_setting(lambda results: results[0])
+    with pytest.raises(AssertionError, match="should return one of the dicts in results, got int"):
+        checks.check_select_setting(lambda results: 3)
+
 # ---------------------------------------------------------------- plain data and grading mode
 
 from helpers.checks import records, session  # noqa: E402
@@ -539,6 +751,29 @@ def test_the_two_references_agree():
         assert onp.allclose(a, b, rtol=1e-10)
     W, b = rng.normal(0, 0.01, (784, 10)), rng.normal(0, 0.01, 10)
     assert student_reference.test_accuracy(W, b) == grader_reference.test_accuracy(W, b)
+    X, W, b = rng.normal(size=(7, 4)), rng.normal(size=(4, 10)), rng.normal(size=10)
+    for a, b_ in ((student_reference.softmax_ce_gradient(x, y),
+                   grader_reference.softmax_ce_gradient(x, y)),
+                  (student_reference.smooth_gradient(x, p, x), grader_reference.smooth_gradient(x, p, x)),
+                  *zip(student_reference.regression_gradients(X, y, W, b),
+                       grader_reference.regression_gradients(X, y, W, b))):
+        assert a.shape == b_.shape and onp.allclose(a, b_, rtol=1e-10, atol=1e-12)
+    confidence = onp.concatenate([rng.uniform(0.1, 1, 500), onp.ones(20)])
+    correct = rng.uniform(size=520) < 0.7
+    for bins in (5, 15, 50):
+        assert onp.isclose(student_reference.ece(confidence, correct, bins),
+                           grader_reference.ece(confidence, correct, bins), rtol=1e-12)
+    for T in (0.3, 1.0, 4.0):
+        assert onp.isclose(student_reference.nll(x, y, T), grader_reference.nll(x, y, T),
+                           rtol=1e-12)
+    logits, labels = 2.5 * rng.normal(size=(300, 10)), rng.randint(0, 10, 300)
+    T1, T2 = student_reference.best_temperature(logits, labels), grader_reference.best_temperature(logits, labels)
+    assert abs(student_reference.nll(logits, labels, T1) - student_reference.nll(logits, labels, T2)) < 1e-9
+    for count, fraction in ((60, 0.2), (13, 0.3), (7, 1 / 6)):
+        assert student_reference.validation_count(count, fraction) == \
+            grader_reference.validation_count(count, fraction)
+    results = [{"val_acc": v} for v in (0.8, 0.85, 0.85, 0.82)]
+    assert student_reference.best_setting(results) == grader_reference.best_setting(results) == 1
     assert onp.array_equal(student_reference.dataset_labels("test"),
                            grader_reference.dataset_labels("test"))
 

@@ -164,7 +164,9 @@ HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 # ---------------------------------------------------------------- the sources, as committed
 
 def test_every_lesson_has_an_assignment():
-    assert len(SOURCES) >= 5, f"expected an assignment per lesson (5), found {SOURCES}"
+    """An assignment for each of the lessons 01 to 08, numbered as they are."""
+    numbers = [int(name[1:name.index("_")]) for name in ASSIGNMENTS]
+    assert numbers == list(range(1, 9)), f"expected assignments a1 to a8, found {ASSIGNMENTS}"
     assert ASSIGNMENTS == sorted(ASSIGNMENTS) and len(set(ASSIGNMENTS)) == len(SOURCES)
 
 
@@ -250,6 +252,17 @@ def test_release_holds_no_solution_and_no_hidden_test(course, name):
         if meta.get("solution"):
             stub = "raise NotImplementedError()" if cell.cell_type == "code" else "YOUR ANSWER HERE"
             assert stub in by_id[meta["grade_id"]].source
+
+
+def test_later_assignments_validate_as_teachers_check_them(course):
+    """`nbgrader validate` (course/README.md, step 1): a6 to a8's sources pass, their releases fail."""
+    later = [p for p in SOURCES if int(p.parent.name[1:p.parent.name.index("_")]) >= 6]
+    assert len(later) == 3, later
+    out = course.nbgrader("validate", *map(str, later)).stdout
+    assert out.count(PASSED) == len(later), out
+    releases = [course.dir / "release" / p.parent.name / p.name for p in later]
+    out = course.nbgrader("validate", "--invert", *map(str, releases)).stdout
+    assert out.count("Success! The notebook does not pass any tests.") == len(later), out
 
 
 # ---------------------------------------------------------------- autograde the fixture class

@@ -22,6 +22,9 @@ from grading.scan import scan
 ROOT = Path(__file__).resolve().parents[1]
 A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
 A3 = ROOT / "course" / "source" / "a3_scratch" / "softmax_scratch.ipynb"
+A6 = ROOT / "course" / "source" / "a6_gradient" / "gradient.ipynb"
+A7 = ROOT / "course" / "source" / "a7_calibration" / "calibration.ipynb"
+A8 = ROOT / "course" / "source" / "a8_tuning" / "tuning.ipynb"
 
 
 def submission(source, answers=None, extras=()):
@@ -120,6 +123,37 @@ def test_scan_finds_delegated_answers(answers, extras, task, what):
     found = scanned(A1, answers, extras)
     assert task in found.delegated, found
     assert what in [f.what for f in found.delegated[task]]
+
+
+@pytest.mark.parametrize("path, answers, task, what", [
+    (A6, {"cross_entropy_grad": "def cross_entropy_grad(O, y):\n    O.attach_grad()\n"
+                                "    with autograd.record():\n        l = loss(O, y)\n"
+                                "    l.backward()\n    return O.grad"},
+     "cross_entropy_grad", "O.attach_grad"),
+    (A6, {"numerical_gradient": "from helpers.gradcheck import numerical_gradient\n"},
+     "numerical_gradient", "numerical_gradient from helpers.gradcheck"),
+    (A6, {"numerical_gradient": "from scipy.optimize import approx_fprime\n"
+                                "def numerical_gradient(f, x, eps=1e-6):\n"
+                                "    return approx_fprime(x, f, eps)"},
+     "numerical_gradient", "approx_fprime from scipy.optimize"),
+    (A6, {"gradients": "from mxnet import autograd\n"}, "gradients", "autograd from mxnet"),
+    (A7, {"ece": "from helpers.metrics import expected_calibration_error\n"}, "ece",
+     "expected_calibration_error from helpers.metrics"),
+    (A7, {"fit_temperature": "import helpers.metrics\n"
+                             "fit_temperature = helpers.metrics.fit_temperature"},
+     "fit_temperature", "the module helpers.metrics"),
+    (A7, {"nll": "def nll(logits, y, T):\n    return float(-special.log_softmax(logits / T)"
+                 "[range(len(y)), y].mean())"}, "nll", "special.log_softmax"),
+    (A8, {"stratified_split": "from sklearn.model_selection import train_test_split\n"},
+     "stratified_split", "train_test_split from sklearn.model_selection"),
+    (A8, {"stratified_split": "from helpers.metrics import stratified_split\n"},
+     "stratified_split", "stratified_split from helpers.metrics"),
+])
+def test_scan_finds_delegated_answers_in_the_later_assignments(path, answers, task, what):
+    """a6 to a8: autograd, the kit's own gradcheck and metrics, a library's split earn nothing."""
+    found = scanned(path, answers)
+    assert task in found.delegated, found
+    assert what in [f.what for f in found.delegated[task]], found.delegated[task]
 
 
 def test_scan_keeps_a_delegation_with_its_own_task():

@@ -82,3 +82,73 @@ def small_batch(batch_size, seed):
 def input_matrix(seed):
     """Logits X (2, 3) float32 for check_keeps_input."""
     return rng(seed).normal(0, 3, size=(2, 3)).astype("float32")
+
+
+# ---------------------------------------------------------------- lessons 6 to 8
+
+def logits_and_integer_labels(shape, dtype, offset, seed):
+    """Logits of `shape` (batch, q) around `offset` as `dtype`, and labels (batch,) int32."""
+    x = logits(shape, dtype, offset, seed)
+    return x, rng(seed + 1).randint(0, shape[1], size=shape[0]).astype("int32")
+
+
+def smooth_function(shape, seed):
+    """(c, d, x): f(x) = sum(c * sin(x)) + sum(d * x**2) / 2, whose gradient is c cos x + d x,
+    and a point x of `shape`, all float64."""
+    r = rng(seed)
+    c, d = r.normal(0, 1, size=shape), r.uniform(0.5, 2, size=shape)
+    return c, d, r.uniform(-2, 2, size=shape)
+
+
+def regression_problem(n, d, q, seed):
+    """X (n, d), y (n,) int32, W (d, q), b (q,): a softmax regression's data and parameters, float64."""
+    r = rng(seed)
+    return (r.normal(0, 1, size=(n, d)), r.randint(0, q, size=n).astype("int32"),
+            r.normal(0, 0.5, size=(d, q)), r.normal(0, 0.5, size=q))
+
+
+def confidences(n, seed, edge=False):
+    """(confidence (n,) float64 in [0.1, 1], correct (n,) bool): an overconfident model's
+    top-label confidences; with `edge`, one in twenty is exactly 1 (and not always right)."""
+    r = rng(seed)
+    confidence = r.uniform(0.1, 1.0, size=n)
+    if edge:
+        confidence[r.permutation(n)[: n // 20]] = 1.0
+    correct = r.uniform(0, 1, size=n) < onp.minimum(confidence, 0.95) ** 1.5
+    return confidence, correct
+
+
+def scaled_logits(n, q, scale, offset, seed):
+    """Logits (n, q) float64 and labels (n,) int32 of a model whose confidence is off by
+    `scale` (above 1: overconfident, below 1: underconfident), shifted by `offset`."""
+    r = rng(seed)
+    y = r.randint(0, q, size=n).astype("int32")
+    z = r.normal(0, 1, size=(n, q))
+    z[onp.arange(n), y] += 1.5
+    return scale * z + offset, y
+
+
+def class_labels(counts, seed):
+    """Labels (sum(counts),) int32 with counts[c] examples of class c, in a seeded order."""
+    y = onp.concatenate([onp.full(k, c, dtype="int32") for c, k in enumerate(counts)])
+    return y[rng(seed).permutation(len(y))]
+
+
+def tuning_results(seed, with_test=True):
+    """A list of six dicts {lr, wd, val_acc[, test_acc]}: a grid's results, in which the
+    best test accuracy belongs to another setting than the best validation accuracy, and
+    not to the first one."""
+    r = rng(seed)
+    grid = [(lr, wd) for lr in (0.01, 0.03, 0.1) for wd in (0.0, 1e-3)]
+    val = r.uniform(0.80, 0.86, size=len(grid)).round(4)
+    test = (val - 0.005 + r.uniform(-0.003, 0.003, size=len(grid))).round(4)
+    best_val = int(val.argmax())
+    other = int(r.choice([i for i in range(1, len(grid)) if i != best_val]))
+    test[other] = round(float(test.max()) + 0.004, 4)  # the test set would pick another one
+    results = []
+    for (lr, wd), v, t in zip(grid, val, test):
+        entry = {"lr": lr, "wd": wd, "val_acc": float(v)}
+        if with_test:
+            entry["test_acc"] = float(t)
+        results.append(entry)
+    return results

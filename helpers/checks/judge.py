@@ -451,6 +451,209 @@ def judge_replicas(record, params, seed, ref):
                 fail("replicas.equal", name=name, other=p["ctx"][k], first=p["ctx"][0])
 
 
+
+# ---------------------------------------------------------------- lesson 6: the gradient
+
+def judge_softmax_ce_gradient(record, params, seed, ref):
+    shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
+    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, seed)
+    context = say("logits_around", offset=f"{offset:g}")
+    name = "gradient(O, y)"
+    G = record["G"]
+    assert_shape(G, shape, name)
+    assert_dtype(G, dtype, name, say("keep_dtype"))
+    assert_finite(G, "output", context)
+    want = ref.softmax_ce_gradient(x, y)
+    got = array_of(G, name).astype(onp.float64)
+    tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
+    if not onp.allclose(got, want, rtol=tol, atol=tol):
+        probabilities = want.copy()
+        probabilities[onp.arange(len(y)), y] += 1
+        if onp.allclose(got, probabilities, rtol=1e-4, atol=1e-5):
+            fail("gradient.forgot_label", name=name)
+        if onp.allclose(got, -want, rtol=1e-4, atol=1e-5):
+            fail("gradient.sign", name=name)
+        if len(y) > 1 and onp.allclose(got, want / len(y), rtol=1e-4, atol=1e-7):
+            fail("gradient.mean", name=name)
+    assert_close(got, want, f"{name} {context}", rtol=tol, atol=tol)
+
+
+def judge_numerical_gradient(record, params, seed, ref):
+    shape, eps = tuple(params["shape"]), params["eps"]
+    c, d, x = inputs.smooth_function(shape, seed)
+    name = say("numgrad.call", eps=eps, shape=shape)
+    X = array_of(record["x"], "x")
+    if X.shape != x.shape or not onp.array_equal(X, x):
+        fail("numgrad.changed_x")
+    assert_shape(record["grad"], shape, name)
+    got = array_of(record["grad"], name).astype(onp.float64)
+    want = ref.smooth_gradient(c, d, x)
+    if not onp.allclose(got, want, rtol=1e-5, atol=1e-5):
+        f = lambda v: float((c * onp.sin(v)).sum() + (d * v ** 2).sum() / 2)  # noqa: E731
+        forward = onp.zeros(shape)
+        for i in onp.ndindex(shape):
+            step = x.copy()
+            step[i] += eps
+            forward[i] = (f(step) - f(x)) / eps
+        if onp.allclose(got, forward, rtol=1e-6, atol=1e-6):
+            fail("numgrad.one_sided")
+    assert_close(got, want, name, rtol=1e-5, atol=1e-5)
+
+
+def judge_regression_gradients(record, params, seed, ref):
+    n, d, q = params["n"], params["d"], params["q"]
+    X, y, W, b = inputs.regression_problem(n, d, q, seed)
+    if record["len"] != 2:
+        fail("regression.result", got=record["type"])
+    want_W, want_b = ref.regression_gradients(X, y, W, b)
+    for key, name, value, want in (("dW", say("regression.weights"), record["dW"], want_W),
+                                   ("db", say("regression.bias"), record["db"], want_b)):
+        assert_shape(value, want.shape, name)
+        got = array_of(value, name).astype(onp.float64)
+        if not onp.allclose(got, want, rtol=1e-6, atol=1e-9) and \
+                onp.allclose(got, n * want, rtol=1e-6, atol=1e-9):
+            fail("regression.sum", name=key, n=n)
+        assert_close(got, want, name, rtol=1e-6, atol=1e-9)
+
+
+# ---------------------------------------------------------------- lesson 7: calibration
+
+def judge_ece(record, params, seed, ref):
+    num_bins = params["num_bins"]
+    confidence, correct = inputs.confidences(params["n"], seed, params["edge"])
+    got = number_of(record["ece"], "ece.number")
+    want = ref.ece(confidence, correct, num_bins)
+    if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+        return
+    which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
+    gaps = [abs(correct[which == k].mean() - confidence[which == k].mean())
+            for k in range(num_bins) if (which == k).any()]
+    if math.isclose(got, float(onp.mean(gaps)), rel_tol=1e-6):
+        fail("ece.unweighted", got=num(got), want=num(want))
+    fail("ece.value", num_bins=num_bins, got=num(got), want=num(want))
+
+
+def judge_temperature_nll(record, params, seed, ref):
+    n, offset = params["n"], params["offset"]
+    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, seed)
+    context = say("logits_around", offset=f"{offset:g}")
+    for T, value in zip((1.0, 0.5, 2.0), record["values"]):
+        got = number_of(value, "nll.number")
+        want = ref.nll(logits, y, T)
+        if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+            continue
+        if not math.isfinite(got):
+            fail("finite", kind="nan" if math.isnan(got) else "inf",
+                 name=f"nll(logits, y, T={T:g})", context=f" {context}", at="")
+        if math.isclose(got, n * want, rel_tol=1e-6):
+            fail("nll.sum", T=f"{T:g}", got=num(got), want=num(want))
+        if T != 1.0 and math.isclose(got, ref.nll(logits, y, 1.0), rel_tol=1e-6):
+            fail("nll.temperature", T=f"{T:g}", got=num(got), want=num(want))
+        fail("nll.value", T=f"{T:g}", context=context, got=num(got), want=num(want))
+
+
+def judge_fit_temperature(record, params, seed, ref):
+    logits, y = inputs.scaled_logits(params["n"], 10, params["scale"], 0.0, seed)
+    T = number_of(record["T"], "temperature.number")
+    if not (math.isfinite(T) and T > 0):
+        fail("temperature.number", got=num(T))
+    best = ref.best_temperature(logits, y)
+    nll_got, nll_best = ref.nll(logits, y, T), ref.nll(logits, y, best)
+    if nll_got - nll_best > 1e-4:
+        fail("temperature.worse", got=num(T), nll_got=num(nll_got), nll_best=num(nll_best),
+             best=num(best))
+
+
+
+def _top_label_ece(ref, logits, y, T):
+    probabilities = ref.softmax(onp.asarray(logits) / T)
+    return ref.ece(probabilities.max(axis=1), probabilities.argmax(axis=1) == y, 15)
+
+
+def judge_calibration_report(record, params, seed, ref):
+    n = params["n"]
+    val_logits, val_y = inputs.scaled_logits(n, 10, 2.5, 0.0, seed)
+    test_logits, test_y = inputs.scaled_logits(n, 10, 2.0, 0.0, seed + 1)
+    if record["values"] is None:
+        fail("report.result", got=record["type"])
+    T, before, after = (number_of(v, "report.number") for v in record["values"])
+    if not (math.isfinite(T) and T > 0):
+        fail("temperature.number", got=num(T))
+    best_val, best_test = (ref.best_temperature(val_logits, val_y),
+                           ref.best_temperature(test_logits, test_y))
+    if ref.nll(val_logits, val_y, T) - ref.nll(val_logits, val_y, best_val) > 1e-4:
+        if ref.nll(test_logits, test_y, T) - ref.nll(test_logits, test_y, best_test) <= 1e-4:
+            fail("report.fitted_on_test", T=num(T))
+        fail("report.temperature", T=num(T), best=num(best_val))
+    for name, got, temperature in (("ece_before", before, 1.0), ("ece_after", after, T)):
+        want = _top_label_ece(ref, test_logits, test_y, temperature)
+        if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
+            continue
+        on_val = _top_label_ece(ref, val_logits, val_y, temperature)
+        if math.isclose(got, on_val, rel_tol=1e-6, abs_tol=1e-9):
+            fail("report.on_validation", name=name)
+        fail("report.ece", name=name, got=num(got), want=num(want))
+
+# ---------------------------------------------------------------- lesson 8: tuning
+
+def judge_stratified_split(record, params, seed, ref):
+    counts, fraction = params["counts"], params["val_fraction"]
+    y = inputs.class_labels(counts, seed)
+    n = len(y)
+    splits = []
+    for call in record["calls"]:
+        if call["len"] != 2:
+            fail("stratify.result", got=call["type"])
+        pair = []
+        for name, value in (("train_idx", call["train"]), ("val_idx", call["val"])):
+            a = array_of(value, name)
+            if a.ndim != 1:
+                assert_shape(a, (len(a.ravel()),), name)
+            if a.dtype.kind not in "iu":
+                fail("stratify.integers", name=name, dtype=a.dtype)
+            pair.append(a.astype(onp.int64))
+        splits.append(pair)
+    train, val = splits[0]
+    shared = onp.intersect1d(train, val)
+    if shared.size:
+        fail("stratify.overlap", count=shared.size, index=int(shared[0]))
+    both = onp.concatenate([train, val])
+    inside = both[(both >= 0) & (both < n)]
+    missing = n - onp.unique(inside).size
+    extra = both.size - onp.unique(inside).size
+    if missing or extra:
+        fail("stratify.cover", n=n, missing=missing, extra=extra)
+    for label, count in enumerate(counts):
+        want, got = ref.validation_count(count, fraction), int((y[val] == label).sum())
+        if got != want:
+            fail("stratify.class_count", label=label, count=count, fraction=fraction,
+                 want=want, got=got)
+    first = onp.sort(onp.concatenate([onp.flatnonzero(y == label)[:ref.validation_count(k, fraction)]
+                                      for label, k in enumerate(counts)]))
+    if onp.array_equal(onp.sort(val), first):
+        fail("stratify.not_random")
+    same, other = splits[1][1], splits[2][1]
+    if not onp.array_equal(onp.sort(same), onp.sort(val)):
+        fail("stratify.not_repeatable")
+    if onp.array_equal(onp.sort(other), onp.sort(val)):
+        fail("stratify.ignores_seed")
+
+
+def judge_select_setting(record, params, seed, ref):
+    results = inputs.tuning_results(seed, params["with_test"])
+    if record["type"] != "dict" or record["lr"] is None:
+        fail("select.type", got=record["type"])
+    want = results[ref.best_setting(results)]
+    chosen = (record["lr"], record["wd"])
+    if chosen == (want["lr"], want["wd"]):
+        return
+    if params["with_test"]:
+        by_test = max(results, key=lambda r: r["test_acc"])
+        if chosen == (by_test["lr"], by_test["wd"]):
+            fail("select.by_test", lr=chosen[0], wd=chosen[1])
+    fail("select.wrong", lr=chosen[0], wd=chosen[1], want_lr=want["lr"], want_wd=want["wd"])
+
+
 JUDGES = {
     "shape": judge_shape, "dtype": judge_dtype, "finite": judge_finite,
     "probabilities": judge_probabilities, "close": judge_close,
@@ -460,7 +663,12 @@ JUDGES = {
     "accuracy": judge_accuracy, "sgd": judge_sgd, "train_epoch": judge_train_epoch,
     "accuracy_bar": judge_accuracy_bar, "concise_net": judge_concise_net, "loss": judge_loss,
     "trainer": judge_trainer, "try_gpu": judge_try_gpu, "split_batch": judge_split_batch,
-    "replicas": judge_replicas,
+    "replicas": judge_replicas, "softmax_ce_gradient": judge_softmax_ce_gradient,
+    "numerical_gradient": judge_numerical_gradient,
+    "regression_gradients": judge_regression_gradients, "ece": judge_ece,
+    "temperature_nll": judge_temperature_nll, "fit_temperature": judge_fit_temperature,
+    "calibration_report": judge_calibration_report,
+    "stratified_split": judge_stratified_split, "select_setting": judge_select_setting,
 }
 
 # Checks whose verdict rests on values the student's kernel computed (the expected array of

@@ -122,6 +122,67 @@ ENGLISH = {
     "replicas.equal": ("parameter {name}: the copy on {other} differs from the one on {first}; "
                        "one Trainer must update all copies"),
     "num_gpus": "npx.num_gpus() said {got} in the grading kernel, which has no GPU",
+    # ---------------------------------------------------------------- lesson 6
+    "gradient.forgot_label": ("{name} is softmax(O) alone: subtract the one-hot label "
+                              "(1 at each example's true class)"),
+    "gradient.sign": "{name} has the wrong sign: it is softmax(O) - one_hot(y), not the reverse",
+    "gradient.mean": ("{name} is divided by the batch size: the task asks for the gradient of the "
+                      "summed loss, one row per example"),
+    "numgrad.changed_x": ("numerical_gradient changed its argument x: restore each entry after "
+                          "nudging it (or work on a copy)"),
+    "numgrad.one_sided": ("numerical_gradient looks one-sided, (f(x + eps) - f(x)) / eps: use "
+                          "the central difference (f(x + eps) - f(x - eps)) / (2 eps), whose "
+                          "error is far smaller"),
+    "numgrad.call": "numerical_gradient(f, x, eps={eps}) for x of shape {shape}",
+    "regression.result": "gradients should return a tuple (dW, db), got {got}",
+    "regression.sum": ("{name} is the gradient of the summed loss: the loss is the mean over the "
+                       "{n} examples, so divide by {n}"),
+    "regression.weights": "dW (one row per input feature, one column per class)",
+    "regression.bias": "db (one entry per class)",
+    # ---------------------------------------------------------------- lesson 7
+    "ece.number": "expected_calibration_error should return a number, got {got}",
+    "ece.unweighted": ("expected_calibration_error is {got}, expected {want}: weigh each bin's "
+                       "gap by its share of the examples, don't average the bins equally"),
+    "ece.value": ("expected_calibration_error with {num_bins} bins is {got}, expected {want} "
+                  "(equal-width bins of [0, 1]; a confidence of exactly 1 in the last one)"),
+    "nll.number": "nll(logits, y, T) should return a number, got {got}",
+    "nll.sum": ("nll(logits, y, T={T}) is {got}, the sum over the examples; it should be the "
+                "mean, {want}"),
+    "nll.temperature": ("nll(logits, y, T={T}) is {got}, expected {want}: divide the logits by "
+                        "T before the softmax"),
+    "nll.value": "nll(logits, y, T={T}) {context} is {got}, expected {want}",
+    "temperature.number": "fit_temperature should return a positive number, got {got}",
+    "temperature.worse": ("fit_temperature returned T = {got}, whose NLL {nll_got} is above the "
+                          "best, {nll_best} at T = {best}: search further, or more finely "
+                          "(on a log scale)"),
+    "report.result": "calibrate should return a tuple (T, ece_before, ece_after), got {got}",
+    "report.number": "calibrate should return three numbers (T, ece_before, ece_after), got {got}",
+    "report.fitted_on_test": ("T = {T} minimizes the NLL of the *test* set: fit the temperature "
+                              "on the validation split, and use the test set only to report"),
+    "report.temperature": ("T = {T} does not minimize the validation NLL (the best T is about "
+                           "{best}): fit it with your fit_temperature on the validation logits"),
+    "report.on_validation": ("{name} is the ECE of the validation split: report the test "
+                             "set's, measured once, after T is chosen"),
+    "report.ece": ("{name} is {got}, expected {want}: the test set's ECE with 15 bins, of the "
+                   "top-label confidence of softmax(test_logits / T) (T = 1 before scaling)"),
+    # ---------------------------------------------------------------- lesson 8
+    "stratify.result": "stratified_split should return (train_idx, val_idx), got {got}",
+    "stratify.integers": "{name} should be an array of integer indices, got dtype {dtype}",
+    "stratify.overlap": "train_idx and val_idx share {count} indices, e.g. {index}: they must be disjoint",
+    "stratify.cover": ("train_idx and val_idx together should hold each of the {n} indices once; "
+                    "{missing} missing, {extra} repeated or out of range"),
+    "stratify.class_count": ("class {label} has {count} examples: validation should get "
+                          "round({fraction} * {count}) = {want} of them, got {got}"),
+    "stratify.not_random": ("val_idx holds the first examples of each class: draw them at random "
+                         "(shuffle each class's indices with the seed)"),
+    "stratify.not_repeatable": ("the same seed gave two different splits: draw with a generator "
+                             "seeded with `seed` (numpy.random.RandomState(seed))"),
+    "stratify.ignores_seed": "seeds 7 and 8 gave the same split: use the seed you are given",
+    "select.type": "select_setting should return one of the dicts in results, got {got}",
+    "select.by_test": ("select_setting chose lr={lr}, wd={wd}, the best *test* accuracy: the "
+                       "test set must choose nothing; choose by validation accuracy"),
+    "select.wrong": ("select_setting chose lr={lr}, wd={wd}; the best validation accuracy is "
+                     "that of lr={want_lr}, wd={want_wd}"),
     # ---------------------------------------------------------------- grading (feedback)
     "grading.passed": "passed",
     "grading.no_run": "this test did not run to its end{error}",

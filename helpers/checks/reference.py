@@ -90,3 +90,59 @@ def test_accuracy(W, b):
     X = a["test_images"].reshape(len(a["test_images"]), -1).astype(onp.float32) / 255
     predicted = (X @ onp.asarray(W, onp.float32) + onp.asarray(b, onp.float32)).argmax(axis=1)
     return float((predicted == a["test_labels"]).mean())
+
+
+def softmax_ce_gradient(x, y):
+    """Gradient of the summed cross-entropy with respect to logits x (batch, q): softmax - one-hot."""
+    G = softmax(x)
+    G[onp.arange(len(y)), onp.asarray(y)] -= 1
+    return G
+
+
+def smooth_gradient(c, d, x):
+    """Gradient of f(x) = sum(c sin x) + sum(d x^2) / 2: c cos x + d x."""
+    return c * onp.cos(x) + d * x
+
+
+def regression_gradients(X, y, W, b):
+    """(dW (d, q), db (q,)) of the mean cross-entropy of softmax(X W + b) for labels y."""
+    X = onp.asarray(X, onp.float64)
+    G = softmax_ce_gradient(X @ W + b, y) / len(y)
+    return X.T @ G, G.sum(axis=0)
+
+
+def ece(confidence, correct, num_bins):
+    """Expected calibration error over num_bins equal-width bins of [0, 1] (1 in the last)."""
+    confidence = onp.asarray(confidence, onp.float64)
+    correct = onp.asarray(correct, onp.float64)
+    which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
+    total = 0.0
+    for k in range(num_bins):
+        inside = which == k
+        if inside.any():
+            total += inside.mean() * abs(correct[inside].mean() - confidence[inside].mean())
+    return total
+
+
+def nll(logits, y, T):
+    """Mean negative log-likelihood of labels y under softmax(logits / T)."""
+    z = onp.asarray(logits, onp.float64) / T
+    return float((logsumexp(z) - z[onp.arange(len(y)), onp.asarray(y)]).mean())
+
+
+def best_temperature(logits, y):
+    """The temperature in [0.05, 20] that minimizes nll(logits, y, T)."""
+    from scipy.optimize import minimize_scalar
+    found = minimize_scalar(lambda t: nll(logits, y, onp.exp(t)), bounds=(onp.log(0.05),
+                            onp.log(20.0)), method="bounded", options={"xatol": 1e-8})
+    return float(onp.exp(found.x))
+
+
+def validation_count(count, val_fraction):
+    """How many of a class's `count` examples a stratified split puts in validation."""
+    return int(round(count * val_fraction))
+
+
+def best_setting(results):
+    """Index of the entry of `results` with the largest "val_acc" (the first of equals)."""
+    return int(onp.argmax([r["val_acc"] for r in results]))

@@ -360,3 +360,159 @@ def check_replicas(net, devices):
                      "copies": [convert.array(d) for d in p.list_data()]}
               for name, p in net.collect_params().items()}
     run.finish({"params": params})
+
+
+# ---------------------------------------------------------------- lesson 6: the gradient
+
+def check_softmax_ce_gradient(gradient, shape=(256, 10), dtype="float32", offset=0.0, seed=0):
+    """Assert gradient(O, y) is the gradient of the summed cross-entropy with respect to the
+    logits O: softmax(O) - one_hot(y), one row per example, finite for logits of any size.
+
+    O: (batch, q) logits around `offset`; y: (batch,) int32 labels.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("softmax_ce_gradient", {"shape": list(shape), "dtype": dtype, "offset": offset,
+                                        "seed": seed})
+    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, run.seed)
+    run.finish({"G": convert.array(gradient(convert.mx_array(x), convert.mx_array(y)))})
+
+
+def check_numerical_gradient(numerical_gradient, shape=(3, 4), eps=1e-6, seed=0):
+    """Assert numerical_gradient(f, x, eps) gives the gradient of f at x by central differences.
+
+    f: a smooth function of a float64 NumPy array x of `shape`, returning a float. x must
+    come back unchanged.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    import numpy as onp
+    run = start("numerical_gradient", {"shape": list(shape), "eps": eps, "seed": seed})
+    c, d, x = inputs.smooth_function(tuple(shape), run.seed)
+
+    def f(v):
+        v = onp.asarray(v, dtype=onp.float64)
+        return float((c * onp.sin(v)).sum() + (d * v ** 2).sum() / 2)
+
+    given = x.copy()
+    out = numerical_gradient(f, given, eps)
+    run.finish({"grad": convert.array(out), "x": convert.array(given)})
+
+
+def check_regression_gradients(gradients, n=8, d=5, q=3, seed=0):
+    """Assert gradients(X, y, W, b) returns (dW, db), the gradients of the mean cross-entropy
+    of softmax regression softmax(X W + b) with respect to W (d, q) and b (q,).
+
+    X: (n, d) float64, y: (n,) int32, W: (d, q), b: (q,), as mxnet.np arrays.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("regression_gradients", {"n": n, "d": d, "q": q, "seed": seed})
+    X, y, W, b = inputs.regression_problem(n, d, q, run.seed)
+    result = gradients(*(convert.mx_array(a) for a in (X, y, W, b)))
+    record = {"type": convert.type_name(result), "len": None, "dW": None, "db": None}
+    if isinstance(result, (tuple, list)):
+        record["len"] = len(result)
+        if len(result) == 2:
+            record["dW"], record["db"] = (convert.array(g) for g in result)
+    run.finish(record)
+
+
+# ---------------------------------------------------------------- lesson 7: calibration
+
+def check_ece(expected_calibration_error, n=1000, num_bins=15, edge=False, seed=0):
+    """Assert expected_calibration_error(confidence, correct, num_bins) is the ECE over
+    `num_bins` equal-width bins of [0, 1] (a confidence of exactly 1 in the last bin).
+
+    confidence: (n,) float64 NumPy array in [0.1, 1]; correct: (n,) bool; with `edge`,
+    some confidences are exactly 1.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("ece", {"n": n, "num_bins": num_bins, "edge": bool(edge), "seed": seed})
+    confidence, correct = inputs.confidences(n, run.seed, edge)
+    got = expected_calibration_error(confidence.copy(), correct.copy(), num_bins)
+    run.finish({"ece": convert.number(got)})
+
+
+def check_temperature_nll(nll, n=500, offset=0.0, seed=0):
+    """Assert nll(logits, y, T) is the mean negative log-likelihood of softmax(logits / T),
+    for T = 1, 0.5 and 2; finite for logits of any size.
+
+    logits: (n, 10) float64 NumPy array around `offset`; y: (n,) int32.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("temperature_nll", {"n": n, "offset": offset, "seed": seed})
+    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, run.seed)
+    run.finish({"values": [convert.number(nll(logits.copy(), y.copy(), T))
+                           for T in (1.0, 0.5, 2.0)]})
+
+
+def check_fit_temperature(fit_temperature, n=2000, scale=3.0, seed=0):
+    """Assert fit_temperature(logits, y) returns the T > 0 that (nearly) minimizes the mean
+    NLL of softmax(logits / T) on (logits, y).
+
+    logits: (n, 10) float64 NumPy array of a model overconfident by `scale` (below 1:
+    underconfident); y: (n,) int32.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("fit_temperature", {"n": n, "scale": scale, "seed": seed})
+    logits, y = inputs.scaled_logits(n, 10, scale, 0.0, run.seed)
+    run.finish({"T": convert.number(fit_temperature(logits.copy(), y.copy()))})
+
+
+# ---------------------------------------------------------------- lesson 8: tuning
+
+def check_stratified_split(stratified_split, counts=None, val_fraction=0.2, seed=0):
+    """Assert stratified_split(y, val_fraction, seed) returns (train_idx, val_idx): disjoint
+    index arrays covering y, with round(val_fraction * count) examples of each class in
+    validation, drawn at random, the same for the same seed and different for another.
+
+    counts: examples per class (default 60 of each of ten classes); y is an int32 NumPy array.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    counts = [60] * 10 if counts is None else [int(k) for k in counts]
+    run = start("stratified_split", {"counts": counts, "val_fraction": val_fraction,
+                                     "seed": seed})
+    y = inputs.class_labels(counts, run.seed)
+    calls = []
+    for split_seed in (7, 7, 8):
+        result = stratified_split(y.copy(), val_fraction, split_seed)
+        entry = {"type": convert.type_name(result), "len": None, "train": None, "val": None}
+        if isinstance(result, (tuple, list)):
+            entry["len"] = len(result)
+            if len(result) == 2:
+                entry["train"], entry["val"] = (convert.array(r) for r in result)
+        calls.append(entry)
+    run.finish({"calls": calls})
+
+
+def check_select_setting(select_setting, with_test=True, seed=0):
+    """Assert select_setting(results) returns the entry of `results` with the best
+    validation accuracy (the first of equals), whatever the test accuracies say.
+
+    results: a list of dicts {"lr", "wd", "val_acc", "test_acc"} (without "test_acc" when
+    with_test is False).
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("select_setting", {"with_test": bool(with_test), "seed": seed})
+    results = inputs.tuning_results(run.seed, with_test)
+    chosen = select_setting([dict(r) for r in results])
+    record = {"type": convert.type_name(chosen), "lr": None, "wd": None}
+    if isinstance(chosen, dict):
+        record["lr"], record["wd"] = (convert.number(chosen.get(k)) for k in ("lr", "wd"))
+    run.finish(record)
+
+
+def check_calibration_report(calibrate, n=2000, seed=0):
+    """Assert calibrate(val_logits, val_y, test_logits, test_y) returns (T, ece_before,
+    ece_after): T fitted on the validation split, and the test set's ECE (15 bins) of the
+    top-label confidence before and after dividing the logits by T.
+
+    The logits are (n, 10) float64 NumPy arrays of an overconfident model; labels (n,) int32.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("calibration_report", {"n": n, "seed": seed})
+    val_logits, val_y = inputs.scaled_logits(n, 10, 2.5, 0.0, run.seed)
+    test_logits, test_y = inputs.scaled_logits(n, 10, 2.0, 0.0, run.seed + 1)
+    result = calibrate(val_logits.copy(), val_y.copy(), test_logits.copy(), test_y.copy())
+    record = {"type": convert.type_name(result), "values": None}
+    if isinstance(result, (tuple, list)) and len(result) == 3:
+        record["values"] = [convert.number(v) for v in result]
+    run.finish(record)
