@@ -177,3 +177,14 @@ def best_setting(results):
         if r["val_acc"] > results[best]["val_acc"]:
             best = i
     return best
+
+
+
+def one_hot(y, q):
+    """Rows of the identity picked by labels y."""
+    return onp.eye(q)[onp.asarray(y)]
+
+
+def step_argument(sizes):
+    """The whole batch: the total of the shard sizes."""
+    return float(onp.sum(sizes))

@@ -432,6 +432,29 @@ def test_check_replicas():
 
 
 
+
+def test_check_dense_labels():
+    def one_hot(y, q):
+        return np.eye(q, dtype="float32")[y]
+    dense = gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=False)
+    checks.check_dense_labels(one_hot, dense)
+    checks.check_dense_labels(one_hot, dense, batch=1, q=3)
+    with pytest.raises(AssertionError, match=r"^one_hot\(y, 10\): row 0 is"):
+        checks.check_dense_labels(lambda y, q: 1 - one_hot(y, q), dense)
+    with pytest.raises(AssertionError, match=r"expected shape \(8, 10\), got \(10, 8\)"):
+        checks.check_dense_labels(lambda y, q: one_hot(y, q).T, dense)
+    with pytest.raises(AssertionError, match=r"^dense_loss\(logits, one_hot\(y, q\)\): "):
+        checks.check_dense_labels(one_hot, lambda o, Y: dense(o, Y) / 2)
+
+
+def test_check_step_argument():
+    checks.check_step_argument(sum)
+    with pytest.raises(AssertionError, match=r"one shard's size; the gradients of all shards "
+                                             r"are summed"):
+        checks.check_step_argument(lambda sizes: sizes[0])
+    with pytest.raises(AssertionError, match=r"^step_argument\(\[\d+, \d+\]\) is 1, expected"):
+        checks.check_step_argument(lambda sizes: 1)
+
 # ---------------------------------------------------------------- lesson 6
 
 def ce_grad(O, y):
@@ -772,6 +795,8 @@ def test_the_two_references_agree():
     for count, fraction in ((60, 0.2), (13, 0.3), (7, 1 / 6)):
         assert student_reference.validation_count(count, fraction) == \
             grader_reference.validation_count(count, fraction)
+    assert onp.array_equal(student_reference.one_hot(y, 10), grader_reference.one_hot(y, 10))
+    assert student_reference.step_argument([86, 85, 85]) == grader_reference.step_argument([86, 85, 85]) == 256
     results = [{"val_acc": v} for v in (0.8, 0.85, 0.85, 0.82)]
     assert student_reference.best_setting(results) == grader_reference.best_setting(results) == 1
     assert onp.array_equal(student_reference.dataset_labels("test"),

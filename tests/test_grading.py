@@ -201,6 +201,19 @@ def test_source_notebook_is_well_formed(path):
     assert hidden, f"{path.name} has no hidden tests"
 
 
+def test_course_readme_states_each_assignments_points():
+    """course/README.md's table gives each assignment's total points as its notebook does."""
+    readme = (COURSE / "README.md").read_text()
+    for path, name in zip(SOURCES, ASSIGNMENTS):
+        total = sum(_nbgrader(c).get("points", 0) for c in _cells(path) if _nbgrader(c).get("grade"))
+        row = re.search(rf"^\| `{name}` .*\| (\d+) \((\d+)\) \|$", readme, re.M)
+        assert row, f"course/README.md has no row for {name}"
+        assert int(row.group(1)) == total, f"{name}: the README says {row.group(1)}, the notebook {total}"
+        written = sum(_nbgrader(c).get("points", 0) for c in _cells(path)
+                      if _nbgrader(c).get("grade") and c.cell_type == "markdown")
+        assert written <= int(row.group(2)) < total, name
+
+
 # ---------------------------------------------------------------- validate: sources and releases
 
 def test_sources_pass_their_own_tests(graded):
@@ -315,14 +328,14 @@ def test_feedback_after_manual_grading(course, graded):
     """The teacher grades the written answer; `./kit grade --feedback` shows it, and the total."""
     from nbgrader.api import Gradebook
     assignment, notebook = FIXTURE
-    assert "? / 2 points, waiting for your teacher" in feedback_page(course, "correct")
+    assert "? / 4 points, waiting for your teacher" in feedback_page(course, "correct")
     with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
-        gb.find_grade("answer", notebook, assignment, "correct").manual_score = 2
+        gb.find_grade("answer", notebook, assignment, "correct").manual_score = 4
         gb.db.commit()
     proc = course.grade("--feedback", assignment)
     assert f"wrote {len(FAILS) + 1} feedback pages" in proc.stdout  # and `unanswered`
     page = feedback_page(course, "correct")
-    assert "answer: 2 / 2 points" in page and "Score: <b>8 / 8</b>" in page
+    assert "answer: 4 / 4 points" in page and "Score: <b>10 / 10</b>" in page
 
 
 def test_students_own_check(course, graded):

@@ -152,3 +152,13 @@ def tuning_results(seed, with_test=True):
             entry["test_acc"] = float(t)
         results.append(entry)
     return results
+
+
+def shard_sizes(seed):
+    """Three lists of shard sizes, one per device, of batches split over 2, 3 and 4 devices."""
+    r = rng(seed)
+    out = []
+    for k in (2, 3, 4):
+        batch = int(r.randint(8 * k, 300))
+        out.append([batch // k + (1 if i < batch % k else 0) for i in range(k)])
+    return out

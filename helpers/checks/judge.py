@@ -654,6 +654,30 @@ def judge_select_setting(record, params, seed, ref):
     fail("select.wrong", lr=chosen[0], wd=chosen[1], want_lr=want["lr"], want_wd=want["wd"])
 
 
+
+# ---------------------------------------------------------------- conceptual tasks of a4 and a5
+
+def judge_dense_labels(record, params, seed, ref):
+    batch, q = params["batch"], params["q"]
+    x = inputs.logits((batch, q), "float32", 0.0, seed)
+    y = inputs.rng(seed + 1).randint(0, q, size=batch).astype("int32")
+    name = f"one_hot(y, {q})"
+    assert_shape(record["Y"], (batch, q), name)
+    assert_close(record["Y"], ref.one_hot(y, q), name, atol=0)
+    assert_shape(record["loss"], (batch,), say("dense.call"), say("cross_entropy.hint"))
+    assert_close(record["loss"], ref.loss(x, y), say("dense.call"), rtol=1e-4, atol=1e-4)
+
+
+def judge_step_argument(record, params, seed, ref):
+    for sizes, value in zip(inputs.shard_sizes(seed), record["values"]):
+        got = number_of(value, "step.number")
+        want = ref.step_argument(sizes)
+        if math.isclose(got, want):
+            continue
+        if any(math.isclose(got, s) for s in sizes):
+            fail("step.shard", sizes=sizes, got=num(got), want=want)
+        fail("step.value", sizes=sizes, got=num(got), want=want)
+
 JUDGES = {
     "shape": judge_shape, "dtype": judge_dtype, "finite": judge_finite,
     "probabilities": judge_probabilities, "close": judge_close,
@@ -669,6 +693,7 @@ JUDGES = {
     "temperature_nll": judge_temperature_nll, "fit_temperature": judge_fit_temperature,
     "calibration_report": judge_calibration_report,
     "stratified_split": judge_stratified_split, "select_setting": judge_select_setting,
+    "dense_labels": judge_dense_labels, "step_argument": judge_step_argument,
 }
 
 # Checks whose verdict rests on values the student's kernel computed (the expected array of

@@ -183,6 +183,12 @@ ENGLISH = {
                        "test set must choose nothing; choose by validation accuracy"),
     "select.wrong": ("select_setting chose lr={lr}, wd={wd}; the best validation accuracy is "
                      "that of lr={want_lr}, wd={want_wd}"),
+    # ---------------------------------------------------------------- conceptual tasks
+    "dense.call": "dense_loss(logits, one_hot(y, q))",
+    "step.number": "step_argument should return a number, got {got}",
+    "step.shard": ("step_argument({sizes}) is {got}, one shard's size; the gradients of all "
+                   "shards are summed before the update, so normalize by the whole batch, {want}"),
+    "step.value": "step_argument({sizes}) is {got}, expected {want}",
     # ---------------------------------------------------------------- grading (feedback)
     "grading.passed": "passed",
     "grading.no_run": "this test did not run to its end{error}",

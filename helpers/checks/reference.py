@@ -146,3 +146,16 @@ def validation_count(count, val_fraction):
 def best_setting(results):
     """Index of the entry of `results` with the largest "val_acc" (the first of equals)."""
     return int(onp.argmax([r["val_acc"] for r in results]))
+
+
+
+def one_hot(y, q):
+    """One-hot rows (n, q) of labels y (n,)."""
+    out = onp.zeros((len(y), q))
+    out[onp.arange(len(y)), onp.asarray(y)] = 1
+    return out
+
+
+def step_argument(sizes):
+    """What trainer.step is given when a batch is split into shards of `sizes`: the batch size."""
+    return sum(sizes)

@@ -516,3 +516,29 @@ def check_calibration_report(calibrate, n=2000, seed=0):
     if isinstance(result, (tuple, list)) and len(result) == 3:
         record["values"] = [convert.number(v) for v in result]
     run.finish(record)
+
+
+# ---------------------------------------------------------------- conceptual tasks of a4 and a5
+
+def check_dense_labels(one_hot, dense_loss, batch=8, q=10, seed=0):
+    """Assert one_hot(y, q) turns labels (batch,) into one-hot rows (batch, q) and
+    dense_loss(logits, one_hot(y, q)) is the softmax cross-entropy of each example (batch,).
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("dense_labels", {"batch": batch, "q": q, "seed": seed})
+    x = inputs.logits((batch, q), "float32", 0.0, run.seed)
+    y = inputs.rng(run.seed + 1).randint(0, q, size=batch).astype("int32")
+    Y = one_hot(convert.mx_array(y), q)
+    record = {"Y": convert.array(Y), "loss": None}
+    if record["Y"] is not None and hasattr(Y, "shape"):
+        record["loss"] = convert.array(dense_loss(convert.mx_array(x), Y))
+    run.finish(record)
+
+
+def check_step_argument(step_argument, seed=0):
+    """Assert step_argument(shard_sizes) is the number to pass to trainer.step when a batch
+    is split into shards of those sizes, one per device."""
+    __tracebackhide__ = True  # noqa: F841
+    run = start("step_argument", {"seed": seed})
+    calls = [step_argument(list(sizes)) for sizes in inputs.shard_sizes(run.seed)]
+    run.finish({"values": [convert.number(v) for v in calls]})
