@@ -6,7 +6,6 @@ unreadable), the kernel's outputs kept within bounds, the feedback page's escapi
 sandbox's command line, and the summary a teacher reads.
 """
 import json
-import os
 from pathlib import Path
 
 import nbformat

@@ -632,5 +632,8 @@ def test_the_main_job_renders_the_site_after_the_notebooks(tmp_path, capsys):
     assert out.rstrip().splitlines()[-1].startswith("1 passed, 0 failed")
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / f"{LESSONS[0]}.html").is_file()
+    assert (tmp_path / "site" / "zh" / f"{LESSONS[0]}.html").is_file(), "its Chinese page"
+    assert re.search(rf"\[1/1\] zh/{LESSONS[0]}\.html +[0-9.]+ s", out), out
     assert not (tmp_path / "site" / f"{LESSONS[1]}.html").exists()  # renders only what ran
+    assert not (tmp_path / "site" / "zh" / f"{LESSONS[1]}.html").exists()
     assert (tmp_path / "site" / "vendor" / "mathjax" / "tex-svg-full.js").is_file()
