@@ -306,8 +306,9 @@ def check_trainer(trainer, net, lr=0.1):
               "type": convert.type_name(trainer), "optimizer": None, "lr": None,
               "same_params": False}
     if record["is_trainer"]:
-        record["optimizer"] = convert.type_name(trainer._optimizer)
+        record["optimizer"] = convert.type_name(trainer.optimizer)
         record["lr"] = convert.number(trainer.learning_rate)
+        # MXNet 1.9.1's Trainer has no public accessor for the parameters it updates.
         record["same_params"] = ({id(p) for p in net.collect_params().values()}
                                  == {id(p) for p in trainer._params})
     run.finish(record)
