@@ -13,6 +13,7 @@ import nbformat
 import pytest
 
 import helpers
+from tools.sync_saved import without_docstrings
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -53,17 +54,6 @@ def test_notebook_follows_the_lesson_skeleton(path):
     assert "import *" not in "\n".join(c.source for c in code_cells(path))
 
 
-def _without_docstring(node):
-    node = ast.parse(ast.unparse(node)).body[0]
-    for n in ast.walk(node):
-        body = getattr(n, "body", None)
-        if (isinstance(n, (ast.FunctionDef, ast.ClassDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            n.body = body[1:] or [ast.Pass()]
-    return ast.dump(node)
-
-
 def helper_definitions():
     """name -> (module, AST node) of every top-level def and class in helpers/."""
     found = {}
@@ -94,7 +84,7 @@ def test_saved_definitions_are_the_helpers():
     for notebook, name, node in saved:
         assert name in defs, f"{notebook} saves {name}, which helpers/ does not define"
         module, helper = defs[name]
-        assert _without_docstring(node) == _without_docstring(helper), (
+        assert without_docstrings(node) == without_docstrings(helper), (
             f"{name} in {notebook} differs from helpers/{module}.py: change both together")
         doc = ast.get_docstring(helper) or ""
         assert notebook in doc, f"helpers/{module}.py:{name}'s docstring must name {notebook}"
@@ -104,7 +94,7 @@ def test_sync_check_catches_a_drift():
     notebook, name, node = next(iter(saved_definitions()))
     _, helper = helper_definitions()[name]
     drifted = ast.parse(ast.unparse(node).replace("return", "return 1 +", 1)).body[0]
-    assert _without_docstring(drifted) != _without_docstring(helper)
+    assert without_docstrings(drifted) != without_docstrings(helper)
 
 
 def run_notebook_with(path, parameters, timeout=300):
