@@ -4,7 +4,6 @@ import gzip
 import http.server
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -15,6 +14,7 @@ import pytest
 
 from helpers import data
 from helpers.data import FILES, DataError
+from helpers.distributed import free_port
 
 ORDER = list(FILES)  # the order load_arrays reads and downloads the files in
 
@@ -88,12 +88,6 @@ def patched(raw_bytes, offset, new):
 def flipped(raw_bytes):
     """Header intact, last data byte changed: only the SHA-1 can tell."""
     return patched(raw_bytes, len(raw_bytes) - 1, bytes([raw_bytes[-1] ^ 0xFF]))
-
-
-def closed_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # Real files
@@ -311,7 +305,7 @@ def test_offline_without_data(tmp_path):
     cache, nowhere = tmp_path / "cache", tmp_path / "nowhere"
     cache.mkdir()
     with pytest.raises(DataError) as e:
-        data.load_arrays(cache=cache, system_dir=nowhere, url=f"http://127.0.0.1:{closed_port()}/")
+        data.load_arrays(cache=cache, system_dir=nowhere, url=f"http://127.0.0.1:{free_port()}/")
     message = str(e.value)
     for part in (str(cache), str(nowhere), "sudo apt-get install dataset-fashion-mnist",
                  "export FASHION_MNIST_DIR=", "connect to the internet and retry"):
@@ -338,7 +332,7 @@ def test_check_without_data(project, tmp_path):
     cache, nowhere = tmp_path / "cache", tmp_path / "nowhere"
     cache.mkdir()
     r = check(project, FASHION_MNIST_CACHE=str(cache), FASHION_MNIST_SYSTEM_DIR=str(nowhere),
-              FASHION_MNIST_URL=f"http://127.0.0.1:{closed_port()}/")
+              FASHION_MNIST_URL=f"http://127.0.0.1:{free_port()}/")
     assert r.returncode == 1
     assert r.stdout == ""
     for part in (str(cache), str(nowhere), "apt-get install dataset-fashion-mnist",

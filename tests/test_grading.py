@@ -28,6 +28,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.distributed import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 SOURCES = sorted(COURSE.glob("source/*/*.ipynb"))
@@ -438,14 +440,11 @@ def test_readme_runs_only_tested_commands():
 
 def test_students_jupyterlab_shows_their_copy_and_no_teacher_panels(tmp_path):
     """JupyterLab as `./kit lab FOLDER` starts it for a student: their folder, no formgrader."""
-    import socket
     import urllib.request
     folder = tmp_path / "a1_softmax"
     folder.mkdir()
     shutil.copy(next(COURSE.glob("source/a1_softmax/*.ipynb")), folder / "softmax.ipynb")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = dict(os.environ, JUPYTER_CONFIG_PATH=str(COURSE / "student_jupyter"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     lab = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
