@@ -10,7 +10,8 @@
 - The check messages in Chinese: every key, the same fields, chosen by KIT_LANG; the
   verdicts never change with the language.
 - The Chinese student copies (tools/release_zh.py): nbgrader's copies with Chinese prose,
-  accepted by nbgrader's validator, graded as the English ones.
+  accepted by nbgrader's validator, graded as the English ones, handed out through
+  nbgrader's exchange as course/README.md says.
 - README.zh-CN.md names every lesson and the commands a Chinese-reading student types.
 
 The Chinese site pages are checked in the browser by tests/test_site.py.
@@ -336,6 +337,23 @@ def test_a_chinese_submission_is_graded_as_an_english_one(chinese_release):
     assert graded(written[0]) == english
     assert ("answer", "code", "def softmax(X):\n    return X\n", "softmax") in english
 
+
+
+def test_the_exchange_hands_out_the_chinese_copy(chinese_release, tmp_path):
+    """course/README.md: release_assignment with release_zh/ as the release folder."""
+    course, written = chinese_release
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter"),
+               JUPYTER_DATA_DIR=str(tmp_path / "jupyter-data"))
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "release_assignment", "a1_softmax",
+                           "--CourseDirectory.release_directory=release_zh",
+                           f"--Exchange.root={exchange}"], cwd=course, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    handed = exchange / "softmax-kit" / "outbound" / "a1_softmax" / "softmax.ipynb"
+    assert handed.read_bytes() == written[0].read_bytes()
 
 def test_release_zh_refuses_what_it_cannot_make(tmp_path):
     from tools.release_zh import ReleaseError, release_zh
