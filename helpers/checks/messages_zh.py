@@ -127,4 +127,64 @@ CHINESE = {
     "grading.bad_record": "无法读取这个答案（{why}）",
     "grading.delegated": ("{task} 用到了 {what}（单元格 {cell}，第 {line} 行）：请自己实现"
                           "（本套件和各个库自带的版本在这里不得分）"),
+
+    # ---------------------------------------------------------------- assignment 4
+    "dense.call": "dense_loss(logits, one_hot(y, q)) 的结果",
+    # ---------------------------------------------------------------- assignment 5
+    "step.number": "step_argument 应当返回一个数，实际得到的是 {got}",
+    "step.shard": ("step_argument({sizes}) 是 {got}，只是一份的大小；更新之前所有分片的梯度会被加起来，"
+                   "所以要按整个批量来归一化，应为 {want}"),
+    "step.value": "step_argument({sizes}) 是 {got}，期望是 {want}",
+    # ---------------------------------------------------------------- assignment 6
+    "gradient.forgot_label": "{name} 只是 softmax(O)：还要减去独热编码的标签（每个样本的真实类别处为 1）",
+    "gradient.mean": "{name} 除以了批量大小：任务要求的是求和损失的梯度，每个样本一行",
+    "gradient.sign": "{name} 的符号反了：梯度是 softmax(O) - one_hot(y)，而不是反过来",
+    "numgrad.call": "对形状为 {shape} 的 x 调用 numerical_gradient(f, x, eps={eps})",
+    "numgrad.changed_x": "numerical_gradient 改变了它的参数 x：每次微调一个元素之后要把它恢复原值（或者在副本上计算）",
+    "numgrad.one_sided": ("numerical_gradient 看起来是单侧差分 (f(x + eps) - f(x)) / eps：请用中心差分 "
+                          "(f(x + eps) - f(x - eps)) / (2 eps)，它的误差小得多"),
+    "regression.bias": "db（每个类别一个元素）",
+    "regression.result": "gradients 应当返回一个元组 (dW, db)，实际得到的是 {got}",
+    "regression.sum": "{name} 是求和损失的梯度：损失是 {n} 个样本上的平均值，所以要除以 {n}",
+    "regression.weights": "dW（每个输入特征一行，每个类别一列）",
+    # ---------------------------------------------------------------- assignment 7
+    "ece.number": "expected_calibration_error 应当返回一个数，实际得到的是 {got}",
+    "ece.unweighted": ("expected_calibration_error 是 {got}，期望是 {want}：每个区间的差距要按该区间"
+                       "样本所占的比例加权，不要对各个区间简单求平均"),
+    "ece.value": ("用 {num_bins} 个区间时 expected_calibration_error 是 {got}，期望是 {want}"
+                  "（[0, 1] 上的等宽区间；恰好为 1 的置信度归入最后一个区间）"),
+    "nll.number": "nll(logits, y, T) 应当返回一个数，实际得到的是 {got}",
+    "nll.sum": "nll(logits, y, T={T}) 是 {got}，这是对样本的求和；它应当是平均值 {want}",
+    "nll.temperature": "nll(logits, y, T={T}) 是 {got}，期望是 {want}：要在 softmax 之前把 logit 除以 T",
+    "nll.value": "nll(logits, y, T={T}){context} 是 {got}，期望是 {want}",
+    "temperature.number": "fit_temperature 应当返回一个正数，实际得到的是 {got}",
+    "temperature.worse": ("fit_temperature 返回的 T = {got}，它的 NLL 为 {nll_got}，高于最优值："
+                          "T = {best} 时为 {nll_best}。请搜索得更广，或者更细（按对数刻度）"),
+    "report.ece": ("{name} 是 {got}，期望是 {want}：应当是测试集上 softmax(test_logits / T) "
+                   "的最高类别置信度的 ECE，用 15 个区间（缩放前 T = 1）"),
+    "report.fitted_on_test": ("T = {T} 使*测试*集的 NLL 最小：温度要在验证集上拟合，"
+                              "测试集只用来报告结果"),
+    "report.number": "calibrate 应当返回三个数 (T, ece_before, ece_after)，实际得到的是 {got}",
+    "report.on_validation": "{name} 是验证集的 ECE：要报告的是测试集的 ECE，在选定 T 之后只测量一次",
+    "report.result": "calibrate 应当返回一个元组 (T, ece_before, ece_after)，实际得到的是 {got}",
+    "report.temperature": ("T = {T} 没有使验证集的 NLL 最小（最优的 T 约为 {best}）：请在验证集的 "
+                           "logit 上用你的 fit_temperature 拟合它"),
+    # ---------------------------------------------------------------- assignment 8
+    "select.by_test": ("select_setting 选了 lr={lr}, wd={wd}，这是*测试*准确率最高的设置："
+                       "测试集不能参与任何选择；要按验证准确率来选"),
+    "select.type": "select_setting 应当返回 results 中的一个字典，实际得到的是 {got}",
+    "select.wrong": ("select_setting 选了 lr={lr}, wd={wd}；验证准确率最高的是 "
+                     "lr={want_lr}, wd={want_wd}"),
+    "stratify.class_count": ("类别 {label} 有 {count} 个样本：验证集应当分到其中的 "
+                             "round({fraction} * {count}) = {want} 个，实际是 {got} 个"),
+    "stratify.cover": ("train_idx 和 val_idx 合起来应当恰好包含 {n} 个索引中的每一个一次；"
+                       "缺了 {missing} 个，重复或越界的有 {extra} 个"),
+    "stratify.ignores_seed": "种子 7 和 8 给出了同样的划分：请使用传给你的种子",
+    "stratify.integers": "{name} 应当是由整数索引组成的数组，实际的数据类型是 {dtype}",
+    "stratify.not_random": ("val_idx 中是每个类别最前面的那些样本：要随机抽取"
+                            "（用种子打乱每个类别的索引）"),
+    "stratify.not_repeatable": ("同一个种子给出了两个不同的划分：请用以 `seed` 为种子的随机数生成器"
+                                "（numpy.random.RandomState(seed)）抽取"),
+    "stratify.overlap": "train_idx 和 val_idx 有 {count} 个共同的索引，例如 {index}：两者不能有交集",
+    "stratify.result": "stratified_split 应当返回 (train_idx, val_idx)，实际得到的是 {got}",
 }
