@@ -213,12 +213,23 @@ def test_the_scratch_model_starts_from_the_same_weights_in_lesson_and_assignment
             f"{path.name} does not draw W from N(0, 0.02) as the original lesson does"
 
 
-@pytest.mark.parametrize("path", LESSONS[:8], ids=lambda p: p.name)
+# Lessons beyond the original one that follow sources of their own: what each must name.
+OWN_SOURCES = {
+    "09": ("Scaling Distributed Machine Learning with the Parameter Server", "OSDI 2014",
+           "12.7", "d2l.ai", "zh.d2l.ai", "动手学深度学习", "Distributed Training in MXNet"),
+}
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
 def test_each_lesson_names_its_sources(path):
     text = prose_of(path)
-    assert re.search(r"^## References$", text, re.M), f"{path.name} has no ## References"
+    heading = re.search(r"^## References$", text, re.M)
+    assert heading, f"{path.name} has no ## References"
+    references = " ".join(text[heading.end():].split())  # the list, its line breaks undone
     if path.name[:2] in ("01",) + ORIGINAL_D2L:
         assert "d2l.ai" in text and "zh.d2l.ai" in text and "动手学深度学习" in text, path.name
+    missing = [s for s in OWN_SOURCES.get(path.name[:2], ()) if s not in references]
+    assert not missing, f"{path.name}'s References do not name {missing}"
 
 
 # ---------------------------------------------------------------- the main path and the asides
