@@ -206,10 +206,12 @@ while True:
 EXITS = "import os\nos._exit(1)\n"
 
 FORK_BOMB = '''\
-import os
+import os, time
 try:
-    while True:
-        os.fork()
+    while True:  # only the kernel forks: it meets the process limit at once, even when busy
+        if os.fork() == 0:
+            time.sleep(600)  # each child stays, for the grader to kill
+            os._exit(0)
 except OSError as e:
     print("fork failed:", e)
 '''

@@ -31,27 +31,44 @@ def executed_lessons(tmp_path_factory):
     """Every lesson executed once per test run, shared by all test workers.
 
     Returns {stem: {"ok", "seconds", "error", "path"}} in lesson order; "path" is the
-    executed copy. The first worker that asks executes them (as ./kit run does); the others
-    wait on a lock and read its results, so the lessons run once, whoever needs them.
+    executed copy. A worker that asks executes each lesson no other worker has taken (a
+    lock per lesson), then waits for those the others are executing: the lessons run once,
+    spread over the workers that need them, whoever asks first.
     """
     import fcntl
     import json
     from tools.lessons import notebook_paths
     from tools.run_notebooks import execute
     shared = shared_dir(tmp_path_factory, "executed-lessons")
-    results = shared / "results.json"
-    with open(shared / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not results.exists():
-            found = {}
-            for path in notebook_paths():
-                ok, seconds, _, error = execute(path, shared / "notebooks")
-                found[path.stem] = {"ok": ok, "seconds": round(seconds, 1), "error": error,
-                                    "path": str(shared / "notebooks" / path.name)}
-            tmp = results.with_suffix(".tmp")
-            tmp.write_text(json.dumps(found, indent=1))
-            tmp.replace(results)
-    return json.loads(results.read_text())
+
+    def result(path):
+        return shared / f"{path.stem}.json"
+
+    def run(path, lock):
+        if not result(path).exists():
+            ok, seconds, _, error = execute(path, shared / "notebooks")
+            tmp = result(path).with_suffix(".tmp")
+            tmp.write_text(json.dumps({"ok": ok, "seconds": round(seconds, 1), "error": error,
+                                       "path": str(shared / "notebooks" / path.name)}))
+            tmp.replace(result(path))
+        fcntl.flock(lock, fcntl.LOCK_UN)
+
+    paths = notebook_paths()
+    waiting = []
+    for path in paths:  # first every lesson nobody else is executing
+        lock = open(shared / f"{path.stem}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting.append((path, lock))
+            continue
+        with lock:
+            run(path, lock)
+    for path, lock in waiting:  # then those another worker is executing: wait for them
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            run(path, lock)
+    return {path.stem: json.loads(result(path).read_text()) for path in paths}
 
 
 def shared_dir(tmp_path_factory, name):

@@ -222,8 +222,9 @@ def test_a_classroom_with_no_network_sets_up_from_the_bundle(unpacked_bundle, py
     assert "could not reach the package index" in r.stderr
     assert not (kit / ".venv" / ".kit-installed").exists()
 
-    # Two lessons here (the kernel machinery, data, training, the site); every lesson runs
-    # with no network from this same wheelhouse in tests/test_container.py.
+    # Two lessons here (the kernel machinery, data, training, the site); two others run with
+    # no network from this same wheelhouse in tests/test_container.py (02 and 04), and every
+    # lesson runs in the pinned environment in tests/test_lessons.py.
     r = run(offline(f"KIT_PYTHON={debian} bash kit setup && bash kit run 01 03"), kit, env,
             timeout=1500)
     print(r.stdout[-1500:])
