@@ -2,6 +2,7 @@
 
     ./kit bench                      # 10 epochs, 3 repetitions (a few minutes)
     ./kit bench --epochs 3 --repeats 2
+    ./kit bench --only gluon:fast gluon:static --repeats 7
 
 Trains the scratch model (notebook 03) and the Gluon model (notebook 04) on both data
 paths, in one run, on the same data. Each training run is a child process of its own
@@ -208,6 +209,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", nargs="+", metavar="MODEL:PATH",
+                        help="only these configurations, e.g. gluon:fast gluon:static")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -215,6 +218,13 @@ def main(argv=None):
         return child(model, path, int(epochs), int(seed))
 
     configs = [c for c in CONFIGS if c[0] != "torch" or has_torch()]
+    if args.only:
+        wanted = [tuple(o.split(":", 1)) for o in args.only]
+        unknown = [":".join(w) for w in wanted if w not in configs]
+        if unknown:
+            parser.error(f"no configuration {', '.join(unknown)}; the choices are "
+                         + " ".join(":".join(c) for c in configs))
+        configs = [c for c in configs if c in wanted]
     print(f"{args.epochs} epochs x {args.repeats} repetitions per configuration, "
           f"{os.cpu_count()} CPU cores; each run in its own process, order reversed on "
           "every other repetition." + ("" if has_torch() else
@@ -235,7 +245,7 @@ def main(argv=None):
             return statistics.median(s for r in runs for s in r[key])
         return statistics.median(r[key] for r in runs)
 
-    base = med(("gluon", "fast"), "cpu_seconds")
+    base = med(("gluon", "fast"), "cpu_seconds") if ("gluon", "fast") in results else None
     print()
     print("| model | path | wall s/epoch | CPU s/epoch | CPU vs gluon fast | test acc "
           "| peak MiB | load s |")
@@ -243,8 +253,9 @@ def main(argv=None):
     for config in configs:
         # The classic path's DataLoader workers are processes of their own: their CPU time
         # is not the run's, so it is not shown.
-        cpu, ratio = med(config, "cpu_seconds"), med(config, "cpu_seconds") / base
-        cpu_cells = "— | —" if config[1] == "classic" else f"{cpu:.3f} | {ratio:.2f}x"
+        cpu = med(config, "cpu_seconds")
+        ratio = f"{cpu / base:.2f}x" if base else "—"
+        cpu_cells = "— | —" if config[1] == "classic" else f"{cpu:.3f} | {ratio}"
         print(f"| {config[0]} | {config[1]} | {med(config, 'epoch_seconds'):.3f} | {cpu_cells} | "
               f"{med(config, 'test_acc'):.4f} | {med(config, 'peak_mib'):.0f} | "
               f"{med(config, 'load_seconds'):.2f} |")
