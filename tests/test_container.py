@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from tools.archives import extract
 from tools.lessons import notebook_paths
 
 pytestmark = pytest.mark.container
@@ -53,7 +54,7 @@ def image(base_image, classroom_bundle, tmp_path_factory):
     """The kit's image, built from the Dockerfile in an unpacked classroom bundle."""
     context = tmp_path_factory.mktemp("context")
     with tarfile.open(classroom_bundle) as tar:
-        tar.extractall(context, filter="data")
+        extract(tar, context)
     tag = f"localhost/softmax-kit-test-{uuid.uuid4().hex[:8]}"
     tic = time.perf_counter()
     # --layers=false: one working container for all steps (vfs copies every layer in full).

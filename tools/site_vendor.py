@@ -15,6 +15,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from tools.archives import extract
+
 ROOT = Path(__file__).resolve().parents[1]
 VENDOR = ROOT / "site" / "vendor"
 MANIFEST = VENDOR / "MANIFEST.json"
@@ -107,7 +109,7 @@ def refresh_vendor(vendor=VENDOR, log=print):
                                  capture_output=True, text=True).stdout
             info = json.loads(out)[0]
             with tarfile.open(tmp / info["filename"]) as tar:
-                tar.extractall(tmp / spec["dir"], filter="data")
+                extract(tar, tmp / spec["dir"])
             src, dst = tmp / spec["dir"] / "package", vendor / spec["dir"]
             if dst.exists():
                 shutil.rmtree(dst)
