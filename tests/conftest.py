@@ -44,14 +44,13 @@ def executed_lessons(tmp_path_factory):
     def result(path):
         return shared / f"{path.stem}.json"
 
-    def run(path, lock):
+    def run(path):  # with the lesson's lock held; closing its file releases it
         if not result(path).exists():
             ok, seconds, _, error = execute(path, shared / "notebooks")
             tmp = result(path).with_suffix(".tmp")
             tmp.write_text(json.dumps({"ok": ok, "seconds": round(seconds, 1), "error": error,
                                        "path": str(shared / "notebooks" / path.name)}))
             tmp.replace(result(path))
-        fcntl.flock(lock, fcntl.LOCK_UN)
 
     paths = notebook_paths()
     waiting = []
@@ -63,11 +62,11 @@ def executed_lessons(tmp_path_factory):
             waiting.append((path, lock))
             continue
         with lock:
-            run(path, lock)
+            run(path)
     for path, lock in waiting:  # then those another worker is executing: wait for them
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            run(path, lock)
+            run(path)
     return {path.stem: json.loads(result(path).read_text()) for path in paths}
 
 

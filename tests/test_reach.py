@@ -12,11 +12,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
-
 
 from tools.archives import extract
 from tools.setup_env import venv_record
@@ -158,8 +156,7 @@ def test_a_missing_system_library_stops_setup_with_the_package_to_install(projec
 def unpacked_bundle(classroom_bundle, tmp_path_factory):
     """./kit bundle for both platforms, unpacked as a teacher hands it out."""
     dest = tmp_path_factory.mktemp("classroom")
-    with tarfile.open(classroom_bundle) as tar:
-        extract(tar, dest)
+    extract(classroom_bundle, dest)
     print(f"\nbundle: {classroom_bundle.stat().st_size / 2**20:.0f} MiB")
     return dest / "softmax-kit"
 

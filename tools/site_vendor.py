@@ -11,7 +11,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -108,8 +107,7 @@ def refresh_vendor(vendor=VENDOR, log=print):
             out = subprocess.run(["npm", "pack", ref, "--json"], cwd=tmp, check=True,
                                  capture_output=True, text=True).stdout
             info = json.loads(out)[0]
-            with tarfile.open(tmp / info["filename"]) as tar:
-                extract(tar, tmp / spec["dir"])
+            extract(tmp / info["filename"], tmp / spec["dir"])
             src, dst = tmp / spec["dir"] / "package", vendor / spec["dir"]
             if dst.exists():
                 shutil.rmtree(dst)
