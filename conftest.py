@@ -4,7 +4,10 @@ The lessons run once per test run (tests/conftest.py, `executed_lessons`), and t
 executed copies serve the per-lesson checks and the site. nbval stays available for a
 lesson by hand, in lax mode in this very environment: `pytest --nbval-lax notebooks/05_gpu.ipynb`.
 
-At the end, the time of each part of the suite, so that what a change adds stays visible.
+The files are handed to the test workers (`./kit test`: two, one file at a time) longest
+first: those that need the executed lessons, so that every worker starts on them at once,
+then the parts by their weight. At the end, the time of each part of the suite, so that
+what a change adds stays visible.
 """
 import collections
 
@@ -15,6 +18,9 @@ PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks")),
          ("set-up and bundle", ("test_reach", "test_setup_env", "test_environment")),
          ("lessons", ("test_lessons", "test_notebooks", ".ipynb")),
          ("distributed", ("test_distributed",)))
+# The order files are handed out in, after those that need the executed lessons.
+HEAVIEST_FIRST = ("container", "grading", "browser", "distributed", "set-up and bundle",
+                  "lessons", "unit")
 _durations = collections.Counter()
 
 
@@ -29,6 +35,25 @@ def part_of(nodeid):
         if any(k in path for k in keys):
             return part
     return "unit"
+
+
+def pytest_collection_modifyitems(items):
+    """Whole files, longest first (a stable sort: within a rank, the files keep their order).
+
+    pytest-xdist hands out files in this order when `--no-loadscope-reorder` is given,
+    as `./kit test` does; its default order (most tests first) starts the lessons late.
+    """
+    rank = {}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        needs_lessons = "executed_lessons" in getattr(item, "fixturenames", ())
+        here = -1 if needs_lessons else HEAVIEST_FIRST.index(part_of(item.nodeid))
+        rank[path] = min(rank.get(path, here), here)
+    first_seen = {}
+    for item in items:
+        first_seen.setdefault(item.nodeid.split("::", 1)[0], len(first_seen))
+    items.sort(key=lambda item: (rank[item.nodeid.split("::", 1)[0]],
+                                 first_seen[item.nodeid.split("::", 1)[0]]))
 
 
 def pytest_runtest_logreport(report):
