@@ -54,10 +54,14 @@ SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
 class Course:
     """A temporary copy of course/ and the environment nbgrader runs in there."""
 
-    def __init__(self, root):
+    def __init__(self, root, generated=None):
+        """A copy of course/, or of `generated` (a copy made after generate_assignment "*")."""
         self.root = root
         self.dir = root / "course"
-        shutil.copytree(COURSE, self.dir, ignore=shutil.ignore_patterns(*GENERATED))
+        if generated is None:
+            shutil.copytree(COURSE, self.dir, ignore=shutil.ignore_patterns(*GENERATED))
+        else:
+            shutil.copytree(generated, self.dir)
         stray = root / "stray" / "kernels" / "python3"
         stray.mkdir(parents=True)
         (stray / "kernel.json").write_text(json.dumps({
@@ -99,11 +103,18 @@ class Course:
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    """A course copy with every assignment generated into release/ (all in one command)."""
-    c = Course(tmp_path_factory.mktemp("grading"))
+def generated(tmp_path_factory):
+    """A course folder with every assignment generated into release/ (all in one command),
+    kept as it was for the tests that need a course of their own: copy it (Course)."""
+    c = Course(tmp_path_factory.mktemp("generated"))
     c.generate("*")
-    return c
+    return c.dir
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, generated):
+    """A copy of the generated course, which `graded` grades."""
+    return Course(tmp_path_factory.mktemp("grading"), generated)
 
 
 @pytest.fixture(scope="module")
@@ -288,7 +299,7 @@ def test_fixture_class_scores(course, graded, capsys):
     assignment, notebook = FIXTURE
     with capsys.disabled():  # the time belongs in the test command's output
         print(f"\n./kit grade --all: {graded['seconds']:.1f} s for "
-              f"{len(graded['submissions'])} submissions and the five source notebooks' runs "
+              f"{len(graded['submissions'])} submissions and the {len(SOURCES)} source notebooks' runs "
               "(two workers)")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
             if r["assignment"] == assignment and r["student_id"] != UNANSWERED}
@@ -353,10 +364,9 @@ def test_students_own_check(course, graded):
 
 # ---------------------------------------------------------------- collect: the two routes
 
-def test_zip_collect(tmp_path):
+def test_zip_collect(tmp_path, generated):
     """Returned work in downloaded/<assignment>/archive/ as <student>.zip or <student>/ lands in submitted/."""
-    c = Course(tmp_path)
-    c.generate(FIXTURE[0])
+    c = Course(tmp_path, generated)
     assignment, notebook = FIXTURE
     release = c.dir / "release" / assignment / f"{notebook}.ipynb"
     archive = c.dir / "downloaded" / assignment / "archive"
@@ -370,11 +380,10 @@ def test_zip_collect(tmp_path):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="nbgrader's exchange is POSIX-only")
-def test_exchange_release_submit_collect(tmp_path):
+def test_exchange_release_submit_collect(tmp_path, generated):
     """On a shared server: release, fetch, submit, collect, autograde, and the feedback back."""
     import pwd
-    c = Course(tmp_path)
-    c.generate(FIXTURE[0])
+    c = Course(tmp_path, generated)
     assignment, notebook = FIXTURE
     exchange = f"--Exchange.root={tmp_path / 'exchange'}"
     home = tmp_path / "student"
