@@ -1,45 +1,28 @@
-"""The graded exercises in course/: the whole workflow, proven on a copy of the course.
+"""The graded exercises in course/: the sources, the releases and a class graded.
 
 Every source notebook passes its own tests; every student release fails them and holds
 no solution and no hidden test; a fixture class of four submissions of a1_softmax is
 graded by `./kit grade` (tools/grade_class.py) and each score asserted; feedback (rebuilt
-after a manual grade too), grade export and both collect routes work; a source notebook
-that fails its own tests, or an assignment nbgrader does not know, stops grading with a
-message that says what to do. tests/test_grading_adversarial.py grades the students
-who try to fool the grader.
+after a manual grade too) and grade export work, and a student's own check says what it
+should. tests/test_grading_commands.py runs the other commands of the workflow;
+tests/test_grading_adversarial.py grades the students who try to fool the grader.
 
-nbgrader runs through its command line (``python -m nbgrader``, the project's Python) in a
-temporary copy of course/, so the repository stays clean. The copy runs with a stray
-"python3" kernelspec first on JUPYTER_PATH, one that cannot start, and without .venv/bin
-on PATH: the course's own nbgrader_config.py must still start .venv's Python (the one
-with MXNet) and find `alembic`. About a minute: each notebook's kernel imports MXNet.
+Everything runs on a temporary copy of course/ (tests/course_copy.py). About a minute:
+each notebook's kernel imports MXNet.
 """
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
 import sys
-import time
-import zipfile
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from helpers.distributed import free_port
-
-ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "course"
-SOURCES = sorted(COURSE.glob("source/*/*.ipynb"))
-ASSIGNMENTS = [p.parent.name for p in SOURCES]
-GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
-             "source_with_tests", "gradebook.db", "grades.csv", "__pycache__",
-             ".ipynb_checkpoints")
+from tests.course_copy import ASSIGNMENTS, COURSE, FIXTURE, PASSED, SOURCES, Course
 
 # The fixture class (course/fixture_class.py): which autograded cells each student fails.
-FIXTURE = ("a1_softmax", "softmax")
 FAILS = {
     "correct": set(),
     "overflow": {"test_softmax_hidden"},           # the hidden tests only: logits ~ +-1000
@@ -47,74 +30,15 @@ FAILS = {
     "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
 }
 UNANSWERED = "unanswered"  # hands in every release as it was given
-PASSED = "Success! Your notebook passes all the tests."
 SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
 
 
-class Course:
-    """A temporary copy of course/ and the environment nbgrader runs in there."""
-
-    def __init__(self, root, generated=None):
-        """A copy of course/, or of `generated` (a copy made after generate_assignment "*")."""
-        self.root = root
-        self.dir = root / "course"
-        if generated is None:
-            shutil.copytree(COURSE, self.dir, ignore=shutil.ignore_patterns(*GENERATED))
-        else:
-            shutil.copytree(generated, self.dir)
-        stray = root / "stray" / "kernels" / "python3"
-        stray.mkdir(parents=True)
-        (stray / "kernel.json").write_text(json.dumps({
-            "argv": [str(root / "no-such-python"), "-m", "ipykernel_launcher",
-                     "-f", "{connection_file}"],
-            "display_name": "a stray python3 kernel", "language": "python"}))
-        venv_bin = str(Path(sys.executable).parent)
-        path = [p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin]
-        self.env = dict(os.environ, PATH=os.pathsep.join(path),
-                        JUPYTER_PATH=str(root / "stray"),
-                        JUPYTER_CONFIG_DIR=str(root / "home" / "jupyter-config"),
-                        JUPYTER_DATA_DIR=str(root / "home" / "jupyter-data"),
-                        JUPYTER_RUNTIME_DIR=str(root / "home" / "jupyter-runtime"),
-                        IPYTHONDIR=str(root / "home" / "ipython"))
-        self.env.pop("PYTHONWARNINGS", None)
-
-    def nbgrader(self, *args, cwd=None, check=True):
-        """Run `python -m nbgrader *args` in the course copy; return the CompletedProcess."""
-        proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd or self.dir,
-                              env=self.env, capture_output=True, text=True, timeout=900)
-        if check:
-            assert proc.returncode == 0, (f"nbgrader {' '.join(args)} exited "
-                                          f"{proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-    def generate(self, *assignments):
-        for name in assignments:
-            self.nbgrader("generate_assignment", name, "--force")
-
-    def grade(self, *args, check=True):
-        """Run `./kit grade *args` (tools/grade_class.py) on this course; the CompletedProcess."""
-        proc = subprocess.run([sys.executable, str(ROOT / "tools" / "grade_class.py"),
-                               "--course", str(self.dir), *args], env=self.env,
-                              capture_output=True, text=True, timeout=900)
-        if check:
-            assert proc.returncode == 0, (f"./kit grade {' '.join(args)} exited "
-                                          f"{proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
-        return proc
-
-
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory):
-    """A course folder with every assignment generated into release/ (all in one command),
-    kept as it was for the tests that need a course of their own: copy it (Course)."""
-    c = Course(tmp_path_factory.mktemp("generated"))
+def course(tmp_path_factory):
+    """A course copy with every assignment generated into release/ (all in one command)."""
+    c = Course(tmp_path_factory.mktemp("grading"))
     c.generate("*")
-    return c.dir
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory, generated):
-    """A copy of the generated course, which `graded` grades."""
-    return Course(tmp_path_factory.mktemp("grading"), generated)
+    return c
 
 
 @pytest.fixture(scope="module")
@@ -280,17 +204,6 @@ def test_release_holds_no_solution_and_no_hidden_test(course, name):
             assert stub in by_id[meta["grade_id"]].source
 
 
-def test_later_assignments_validate_as_teachers_check_them(course):
-    """`nbgrader validate` (course/README.md, step 1): a6 to a8's sources pass, their releases fail."""
-    later = [p for p in SOURCES if int(p.parent.name[1:p.parent.name.index("_")]) >= 6]
-    assert len(later) == 3, later
-    out = course.nbgrader("validate", *map(str, later)).stdout
-    assert out.count(PASSED) == len(later), out
-    releases = [course.dir / "release" / p.parent.name / p.name for p in later]
-    out = course.nbgrader("validate", "--invert", *map(str, releases)).stdout
-    assert out.count("Success! The notebook does not pass any tests.") == len(later), out
-
-
 # ---------------------------------------------------------------- autograde the fixture class
 
 def test_fixture_class_scores(course, graded, capsys):
@@ -360,128 +273,3 @@ def test_students_own_check(course, graded):
     assert out.startswith(PASSED), out
     assert "VALIDATION FAILED ON 2 CELL(S)" in re.sub(r"\s+", " ", out), out
     assert SHAPE_MESSAGE in out
-
-
-# ---------------------------------------------------------------- collect: the two routes
-
-def test_zip_collect(tmp_path, generated):
-    """Returned work in downloaded/<assignment>/archive/ as <student>.zip or <student>/ lands in submitted/."""
-    c = Course(tmp_path, generated)
-    assignment, notebook = FIXTURE
-    release = c.dir / "release" / assignment / f"{notebook}.ipynb"
-    archive = c.dir / "downloaded" / assignment / "archive"
-    (archive / "bob").mkdir(parents=True)
-    shutil.copy(release, archive / "bob")
-    with zipfile.ZipFile(archive / "alice.zip", "w") as z:  # the whole folder, zipped
-        z.write(release, f"{assignment}/{notebook}.ipynb")
-    c.nbgrader("zip_collect", assignment)
-    for student in ("alice", "bob"):
-        assert (c.dir / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()
-
-
-@pytest.mark.skipif(sys.platform == "win32", reason="nbgrader's exchange is POSIX-only")
-def test_exchange_release_submit_collect(tmp_path, generated):
-    """On a shared server: release, fetch, submit, collect, autograde, and the feedback back."""
-    import pwd
-    c = Course(tmp_path, generated)
-    assignment, notebook = FIXTURE
-    exchange = f"--Exchange.root={tmp_path / 'exchange'}"
-    home = tmp_path / "student"
-    home.mkdir()
-    c.nbgrader("release_assignment", assignment, exchange)
-    c.nbgrader("fetch_assignment", assignment, "--course=softmax-kit", exchange, cwd=home)
-    assert (home / assignment / f"{notebook}.ipynb").is_file()
-    c.nbgrader("submit", assignment, "--course=softmax-kit", exchange, cwd=home)
-    c.nbgrader("collect", assignment, exchange)
-    student = pwd.getpwuid(os.getuid()).pw_name  # the exchange knows students by login
-    assert (c.dir / "submitted" / student / assignment / f"{notebook}.ipynb").is_file()
-    c.grade(assignment, check=False)  # the student handed in the copy as fetched: 0 points
-    c.nbgrader("release_feedback", assignment, exchange)
-    c.nbgrader("fetch_feedback", assignment, "--course=softmax-kit", exchange, cwd=home)
-    assert list((home / assignment / "feedback").glob(f"*/{notebook}.html"))
-
-
-# ---------------------------------------------------------------- the README
-
-def test_grade_command_refuses_unclear_requests():
-    sys.path.insert(0, str(ROOT))
-    from tools import grade_class
-    for argv, message in (([], "name an assignment"), (["a1_softmax", "--all"], "not both"),
-                          (["a1_softmax", "--workers", "0"], "must be positive"),
-                          (["a1_softmax", "--course", str(ROOT)], "has no nbgrader_config.py")):
-        with pytest.raises(SystemExit) as stop:
-            grade_class.parse(argv)
-        assert stop.value.code == 2, argv
-
-
-def test_a_source_failing_its_own_tests_stops_grading(tmp_path):
-    """A wrong solution in source/ is the teacher's to fix: nothing is graded, the test is named."""
-    c = Course(tmp_path)
-    source = c.dir / "source" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
-    source.write_text(source.read_text().replace(
-        "return X_exp / X_exp.sum(axis=1, keepdims=True)",
-        "return X_exp / X_exp.sum(axis=0, keepdims=True)"))
-    c.generate(FIXTURE[0])
-    proc = c.grade(FIXTURE[0], check=False)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "softmax.ipynb fails its own test test_softmax: rows must sum to 1" in proc.stdout
-    proc = c.grade("a2_data", check=False)
-    assert proc.returncode == 2
-    assert "run `nbgrader generate_assignment a2_data` in the course folder first" in proc.stderr
-
-
-def test_readme_runs_only_tested_commands():
-    """Every command course/README.md tells a teacher or student to run is one these tests run."""
-    tested = {"generate_assignment", "validate", "export", "zip_collect", "release_assignment",
-              "fetch_assignment", "submit", "collect", "release_feedback", "fetch_feedback"}
-    readme = (COURSE / "README.md").read_text()
-    used = set(re.findall(r"bin/nbgrader (\w+)", readme))
-    assert {"generate_assignment", "export", "release_feedback"} <= used
-    assert used <= tested, f"README names untested nbgrader commands: {used - tested}"
-    lines = re.findall(r"\./kit grade[^\n`]*", readme)
-    options = set(re.findall(r"--[\w-]+", " ".join(lines)))
-    assert {"--all", "--student", "--feedback", "--json", "--cell-timeout"} <= options, options
-    assert "./kit lab ~/a1_softmax" in readme
-    from nbgrader.exchange.default.exchange import Exchange
-    assert f"`{Exchange.class_traits()['root'].default_value}` by default" in readme
-    assert "tests/test_grading.py" in readme and "tests/test_grading_adversarial.py" in readme
-
-
-def test_students_jupyterlab_shows_their_copy_and_no_teacher_panels(tmp_path):
-    """JupyterLab as `./kit lab FOLDER` starts it for a student: their folder, no formgrader."""
-    import urllib.request
-    folder = tmp_path / "a1_softmax"
-    folder.mkdir()
-    shutil.copy(next(COURSE.glob("source/a1_softmax/*.ipynb")), folder / "softmax.ipynb")
-    port = free_port()
-    env = dict(os.environ, JUPYTER_CONFIG_PATH=str(COURSE / "student_jupyter"),
-               JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
-    lab = subprocess.Popen([str(Path(sys.executable).parent / "jupyter"), "lab", "--no-browser",
-                            f"--notebook-dir={folder}", f"--port={port}", "--allow-root",
-                            "--IdentityProvider.token=t"], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-
-    def get(path):
-        try:
-            with urllib.request.urlopen(f"{base}{path}?token=t", timeout=5) as r:
-                return r.status, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, ""
-        except OSError:
-            return None, ""
-    try:
-        for _ in range(120):
-            if get("/api/status")[0] == 200:
-                break
-            time.sleep(0.5)
-        status, listing = get("/api/contents")
-        assert status == 200 and "softmax.ipynb" in listing
-        assert get("/formgrader")[0] == 404  # the teacher's panel is not there
-        page = get("/lab")[1]
-        for plugin in ("formgrader", "course-list", "create-assignment"):
-            assert f'"@jupyter/nbgrader:{plugin}"' in page
-        assert '"@jupyter/nbgrader:validate-assignment"' not in page.split("disabledExtensions")[1][:300]
-    finally:
-        lab.terminate()
-        lab.wait(timeout=30)

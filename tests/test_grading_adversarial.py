@@ -34,10 +34,8 @@ from adversarial_class import NOTEBOOKS, STUDENTS, Student, write_class  # noqa:
 
 from grading.limits import UID_BASE  # noqa: E402
 from grading.sandbox import users_processes  # noqa: E402
+from tests.course_copy import GENERATED  # noqa: E402
 
-GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
-             "source_with_tests", "gradebook.db", "grades.csv", "__pycache__",
-             ".ipynb_checkpoints")
 OUTPUTS = ("autograded", "feedback", "gradebook.db", "grades.csv")  # the grader's to write
 CELL_LIMIT = 5.0
 WORKERS = 2

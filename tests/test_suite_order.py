@@ -1,0 +1,36 @@
+"""The order `./kit test` hands files to its workers (conftest.py): the lessons first, then
+the slowest files, so that neither worker idles while a long file starts last."""
+import importlib.util
+import re
+import subprocess
+import sys
+
+
+def test_every_named_slow_file_exists(project):
+    spec = importlib.util.spec_from_file_location("kit_conftest", project / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    assert conftest.LONGEST_FIRST
+    missing = [stem for stem in conftest.LONGEST_FIRST
+               if not (project / "tests" / f"{stem}.py").is_file()]
+    assert not missing, f"conftest.LONGEST_FIRST names files that do not exist: {missing}"
+
+
+def test_the_test_command_keeps_that_order(project):
+    # pytest-xdist's default sorts files by their number of tests, which undoes the order.
+    command = re.search(r"^\s*test\)(.*)$", (project / "kit").read_text(), re.M).group(1)
+    assert "--dist loadfile" in command and "--no-loadscope-reorder" in command, command
+
+
+def test_lesson_users_then_the_slowest_files_come_first(project):
+    files = ["tests/test_train.py", "tests/test_grading_commands.py", "tests/test_lessons.py",
+             "tests/test_container.py", "tests/test_metrics.py"]
+    r = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                        "-p", "no:cacheprovider", *files], cwd=project, capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    order = list(dict.fromkeys(line.split("::")[0] for line in r.stdout.splitlines()
+                               if "::" in line))
+    assert order == ["tests/test_lessons.py", "tests/test_container.py",
+                     "tests/test_grading_commands.py", "tests/test_train.py",
+                     "tests/test_metrics.py"], order
