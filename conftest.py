@@ -50,16 +50,11 @@ def pytest_collection_modifyitems(items):
     rank = {}
     for item in items:
         path = item.nodeid.split("::", 1)[0]
-        needs_lessons = "executed_lessons" in getattr(item, "fixturenames", ())
         stem = path.rsplit("/", 1)[-1].split(".")[0]
-        here = (-1 if needs_lessons else LONGEST_FIRST.index(stem) if stem in LONGEST_FIRST
-                else len(LONGEST_FIRST))
+        here = (-1 if "executed_lessons" in getattr(item, "fixturenames", ())
+                else LONGEST_FIRST.index(stem) if stem in LONGEST_FIRST else len(LONGEST_FIRST))
         rank[path] = min(rank.get(path, here), here)
-    first_seen = {}
-    for item in items:
-        first_seen.setdefault(item.nodeid.split("::", 1)[0], len(first_seen))
-    items.sort(key=lambda item: (rank[item.nodeid.split("::", 1)[0]],
-                                 first_seen[item.nodeid.split("::", 1)[0]]))
+    items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
 
 
 def pytest_runtest_logreport(report):

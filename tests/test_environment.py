@@ -117,7 +117,6 @@ def test_the_lock_is_complete(project):
     assert not missing, f"unlocked requirements: {missing}"
 
 
-
 def test_reading_a_notebook_builds_no_grammar(project):
     """jsonschema from 4.25 imports rfc3987-syntax, which builds some 35 Lark parsers when
     imported: 2.3 s of CPU more for every nbgrader command, notebook run and JupyterLab
