@@ -344,7 +344,9 @@ def test_check_concise_net():
         checks.check_concise_net(concise_net(units=256))
     with pytest.raises(AssertionError, match="exactly one layer with weights .* found 2"):
         checks.check_concise_net(concise_net(layers=2))
-    with pytest.raises(AssertionError, match=r"standard deviation is 0\.1[0-9]* "
+    # 7,840 draws with sigma 0.1: the measured deviation lands either side of 0.1
+    mx.random.seed(0)
+    with pytest.raises(AssertionError, match=r"standard deviation is 0\.(09|10)[0-9]* "
                                              r"\(init.Normal\(sigma=0.01\)"):
         checks.check_concise_net(concise_net(init_=init.Normal(sigma=0.1)))
     with pytest.raises(AssertionError, match=r"net is not initialized: call net.initialize"):
