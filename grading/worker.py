@@ -25,6 +25,8 @@ from grading.executor import Kernel, write_connection
 from grading.sandbox import HOME, RUNTIME, Sandbox
 
 ZYGOTE_START_SECONDS = 180
+SPAWN_SECONDS = 60  # the server forks at once, but only once the last kernel has been reaped
+EXIT_SECONDS = 30   # a killed kernel's exit; on a loaded machine, seconds
 RECORD = re.compile(r"(?P<cell>[A-Za-z0-9_-]{1,80})\.(?P<index>[0-9]{1,4})\.npz")
 STARTUP_ERROR = "startup-error.txt"
 RECORDS = f"{HOME}/.grading"
@@ -131,7 +133,10 @@ class Slot:
                 "error_file": f"{RUNTIME}/{STARTUP_ERROR}"}
         self.server.stdin.write(json.dumps(spec) + "\n")
         self.server.stdin.flush()
-        event = self._event(30)
+        deadline = time.monotonic() + SPAWN_SECONDS
+        event = self._event(SPAWN_SECONDS)
+        while event.get("event") == "exited":  # the last kernel's, later than execute waited
+            event = self._event(max(deadline - time.monotonic(), 0))
         if event.get("event") != "spawned":
             raise RuntimeError(f"worker {self.index}: the kernel server did not answer ({event})")
 
@@ -152,11 +157,17 @@ class Slot:
                     exited.append(event)
             return False
 
-        kernel = None
+        kernel, spawned = None, False
         try:
-            sandbox.start(self.bwrap)
-            info = write_connection(str(sandbox.runtime_dir), RUNTIME)
-            self._spawn(sandbox, secret)
+            try:
+                sandbox.start(self.bwrap)
+                info = write_connection(str(sandbox.runtime_dir), RUNTIME)
+                self._spawn(sandbox, secret)
+                spawned = True
+            except RuntimeError as e:  # the machinery's, not the student's: the caller retries
+                ex.stopped, ex.stopped_at = say("grading.kernel_died", cell=0), -1
+                ex.startup_error = str(e)
+                return ex
             kernel = Kernel(info, alive)
             if not kernel.connect(timeout=60):
                 ex.stopped = say("grading.kernel_died", cell=0)
@@ -197,9 +208,11 @@ class Slot:
             if kernel is not None:
                 kernel.close()
             ex.leftovers = sandbox.stop()
-            while not exited and self.server is not None:
-                event = self._event(10)
-                if event.get("event") in ("exited", "gone", "silent"):
+            deadline = time.monotonic() + EXIT_SECONDS
+            while spawned and not exited and self.server is not None and \
+                    time.monotonic() < deadline:
+                event = self._event(max(deadline - time.monotonic(), 0.01))
+                if event.get("event") in ("exited", "gone"):
                     break
             ex.seconds = time.monotonic() - tic
         return ex

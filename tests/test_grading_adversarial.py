@@ -174,15 +174,15 @@ def test_every_row_of_the_table_has_a_student():
 
 @pytest.mark.parametrize("student", STUDENTS, ids=[s.name for s in STUDENTS])
 def test_score_is_what_the_work_deserves(graded, student):
-    grades, flagged = grades_of(graded["course"], student.assignment, student.name)
-    auto = sum(a or 0 for a, _, kind in grades.values() if kind == "code")
     entry = next(e for e in graded["report"]["submissions"] if e["student"] == student.name)
     why = json.dumps(entry, indent=1)[:3000]
+    assert entry["error"] is None, why  # the grader's own failure: nothing in the gradebook
+    grades, flagged = grades_of(graded["course"], student.assignment, student.name)
+    auto = sum(a or 0 for a, _, kind in grades.values() if kind == "code")
     assert auto == student.deserved, f"{student.name}: {auto} points, deserves " \
                                      f"{student.deserved}\n{why}"
     assert flagged == student.attention, f"{student.name}: flagged {flagged}\n{why}"
     assert bool(entry["attention"]) == student.attention, why
-    assert entry["error"] is None, why
 
 
 def test_no_file_outside_the_sandbox_changed(graded):

@@ -316,3 +316,46 @@ def test_grading_runs_never_share_a_uid():
     for lock in locks:
         lock.close()
     assert len(again) == 2
+
+
+class _Server:
+    """A fork server that takes requests and never ends (the events are the test's to put)."""
+
+    def __init__(self):
+        import io
+        self.stdin = io.StringIO()
+
+    def poll(self):
+        return None
+
+
+def test_a_kernel_that_ended_late_does_not_fail_the_next_spawn(tmp_path):
+    """A killed kernel may be reaped after execute stopped waiting: its "exited" comes first."""
+    from types import SimpleNamespace
+    from grading.worker import Slot
+    slot = Slot(0, tmp_path, str(ROOT), None, Limits(), "bwrap", 12345)
+    slot.server = _Server()
+    slot.events.put({"event": "exited", "status": -9})
+    slot.events.put({"event": "spawned", "pid": 7})
+    slot._spawn(SimpleNamespace(pid=1), "secret")
+    assert slot.events.empty()
+    assert json.loads(slot.server.stdin.getvalue())["op"] == "spawn"
+
+
+def test_a_sandbox_that_cannot_start_is_the_machinerys_failure(tmp_path, monkeypatch):
+    """execute() reports it as a startup error, which grade_one retries, never as an exception."""
+    from grading import worker
+
+    class Broken(worker.Sandbox):
+        def start(self, bwrap):
+            raise sandbox.SandboxError("bwrap could not make the sandbox: out of namespaces")
+
+        def stop(self):
+            return []
+
+    monkeypatch.setattr(worker, "Sandbox", Broken)
+    slot = worker.Slot(0, tmp_path, str(ROOT), None, Limits(), "bwrap", 12345)
+    slot.server = _Server()
+    ex = slot.execute(source_cells(A1), lambda i, c: 10.0, "secret")
+    assert "out of namespaces" in ex.startup_error
+    assert ex.stopped_at == -1 and ex.runs == {}
