@@ -95,6 +95,9 @@ def reference_run(slot, assignment, limits):
     """Run the source notebook; fill in the manifest and times, or raise GradingError."""
     secret = new_secret()
     ex = slot.execute(assignment.cells, lambda i, c: limits.notebook_seconds, secret)
+    if ex.startup_error:  # the machinery, not the notebook: try once more, afresh
+        slot.close()
+        ex = slot.execute(assignment.cells, lambda i, c: limits.notebook_seconds, secret)
     where = f"{assignment.name}/{assignment.notebook}.ipynb"
     if ex.startup_error or ex.stopped:
         raise GradingError(f"the source notebook {where} did not run to its end: "

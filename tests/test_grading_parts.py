@@ -359,3 +359,25 @@ def test_a_sandbox_that_cannot_start_is_the_machinerys_failure(tmp_path, monkeyp
     ex = slot.execute(source_cells(A1), lambda i, c: 10.0, "secret")
     assert "out of namespaces" in ex.startup_error
     assert ex.stopped_at == -1 and ex.runs == {}
+
+
+def test_the_source_notebook_gets_a_second_start_too():
+    """A kernel that could not start is retried afresh before the assignment is given up."""
+    from grading.run import Assignment, GradingError, reference_run
+    from grading.worker import Execution
+
+    class Slot:
+        calls, closed = 0, 0
+
+        def execute(self, cells, limits_of, secret):
+            self.calls += 1
+            return Execution(stopped="the kernel died", stopped_at=-1,
+                             startup_error="the kernel server did not answer")
+
+        def close(self):
+            self.closed += 1
+
+    slot = Slot()
+    with pytest.raises(GradingError, match="did not run to its end"):
+        reference_run(slot, Assignment("a1_softmax", "softmax", source_cells(A1)), Limits())
+    assert (slot.calls, slot.closed) == (2, 1)
