@@ -32,7 +32,7 @@ COURSE = ROOT / "course"
 sys.path.insert(0, str(COURSE))
 from adversarial_class import NOTEBOOKS, STUDENTS, Student, write_class  # noqa: E402
 
-from grading.limits import UID_BASE  # noqa: E402
+from grading.limits import UID_BASE, uid_lock_folder  # noqa: E402
 from grading.sandbox import users_processes  # noqa: E402
 from tests.course_copy import GENERATED  # noqa: E402
 
@@ -101,6 +101,24 @@ def slot_processes(uids):
     return [p for uid in uids for p in users_processes(uid)]
 
 
+def hold_uids(uids, seconds=600):
+    """Lock the slot uids as a grading run does (waiting while another run holds one)."""
+    import fcntl
+    folder, locks = uid_lock_folder(), []
+    for uid in uids:
+        lock = open(folder / f"{uid}.lock", "w")
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, f"uid {uid} stayed claimed for {seconds} s"
+                time.sleep(0.1)
+        locks.append(lock)
+    return locks
+
+
 def sleepers():
     """Host processes running `sleep 1000`, the lingering student's child."""
     found = []
@@ -146,12 +164,22 @@ def graded(tmp_path_factory):
     used = os.times()
     print(f"\ngrading the adversarial class ({len(STUDENTS)} submissions, {WORKERS} workers): "
           f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
-    time.sleep(2)  # a process that outlived grading would act now
+    # The uids are free again: hold them, so that no grading run started meanwhile (another
+    # test file's) uses them, or kills what this one left, while we look.
+    held = hold_uids(json.loads(report.read_text())["uids"])
+    try:
+        time.sleep(2)  # a process that outlived grading would act now
+        outlived = {"slot": slot_processes(json.loads(report.read_text())["uids"]),
+                    "sleepers": sleepers()}
+    finally:
+        for lock in held:
+            lock.close()
     listener.close()
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     return {"course": course, "root": root, "proc": proc, "before": before,
             "report": json.loads(report.read_text()), "listener": listener,
-            "bystander": (bystander, bystander_grades), "seconds": seconds}
+            "bystander": (bystander, bystander_grades), "seconds": seconds,
+            "outlived": outlived}
 
 
 def grades_of(course, assignment, student):
@@ -211,8 +239,7 @@ def test_no_other_students_grade_changed(graded):
 def test_no_process_outlived_grading(graded):
     uids = graded["report"]["uids"]
     assert len(uids) == WORKERS and all(uid >= UID_BASE for uid in uids)
-    assert slot_processes(uids) == []
-    assert sleepers() == []
+    assert graded["outlived"] == {"slot": [], "sleepers": []}
 
 
 def test_no_network(graded):
