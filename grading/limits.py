@@ -45,14 +45,6 @@ class Limits:
 UID_BASE = 2_000_000_000
 
 
-def uid_lock_folder():
-    """Where the slot uids' lock files are (one `<uid>.lock` each)."""
-    folder = Path("/run/lock" if os.access("/run/lock", os.W_OK) else tempfile.gettempdir())
-    folder = folder / "softmax-kit-grading"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    return folder
-
-
 def claim_uids(count, base=UID_BASE, span=4096):
     """Claim `count` slot uids that no other grading run on this machine holds.
 
@@ -61,7 +53,9 @@ def claim_uids(count, base=UID_BASE, span=4096):
     or two test files, graded at once never share a uid, so neither kills the other's
     kernels nor counts its processes.
     """
-    folder = uid_lock_folder()
+    folder = Path("/run/lock" if os.access("/run/lock", os.W_OK) else tempfile.gettempdir())
+    folder = folder / "softmax-kit-grading"
+    folder.mkdir(mode=0o700, exist_ok=True)
     uids, locks = [], []
     for uid in range(base, base + span):
         lock = open(folder / f"{uid}.lock", "w")

@@ -32,7 +32,7 @@ COURSE = ROOT / "course"
 sys.path.insert(0, str(COURSE))
 from adversarial_class import NOTEBOOKS, STUDENTS, Student, write_class  # noqa: E402
 
-from grading.limits import UID_BASE, uid_lock_folder  # noqa: E402
+from grading.limits import UID_BASE, claim_uids  # noqa: E402
 from grading.sandbox import users_processes  # noqa: E402
 from tests.course_copy import GENERATED  # noqa: E402
 
@@ -102,20 +102,16 @@ def slot_processes(uids):
 
 
 def hold_uids(uids, seconds=600):
-    """Lock the slot uids as a grading run does (waiting while another run holds one)."""
-    import fcntl
-    folder, locks = uid_lock_folder(), []
+    """Claim exactly `uids`, as a grading run claims its own (waiting while another holds one)."""
+    locks, deadline = [], time.monotonic() + seconds
     for uid in uids:
-        lock = open(folder / f"{uid}.lock", "w")
-        deadline = time.monotonic() + seconds
         while True:
             try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locks += claim_uids(1, base=uid, span=1)[1]
                 break
-            except BlockingIOError:
+            except RuntimeError:
                 assert time.monotonic() < deadline, f"uid {uid} stayed claimed for {seconds} s"
                 time.sleep(0.1)
-        locks.append(lock)
     return locks
 
 
@@ -166,10 +162,11 @@ def graded(tmp_path_factory):
           f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
     # The uids are free again: hold them, so that no grading run started meanwhile (another
     # test file's) uses them, or kills what this one left, while we look.
-    held = hold_uids(json.loads(report.read_text())["uids"])
+    uids = json.loads(report.read_text())["uids"]
+    held = hold_uids(uids)
     try:
         time.sleep(2)  # a process that outlived grading would act now
-        outlived = {"slot": slot_processes(json.loads(report.read_text())["uids"]),
+        outlived = {"slot": slot_processes(uids),
                     "sleepers": sleepers()}
     finally:
         for lock in held:
