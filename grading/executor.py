@@ -1,7 +1,7 @@
 """Run code cells in a student's kernel, one at a time, each with a time limit.
 
-The kernel speaks Jupyter's protocol over IPC sockets in the sandbox's /run/kernel (a
-host folder only root may enter). Everything it sends is the student's to forge, so each
+The kernel speaks Jupyter's protocol over IPC sockets in the sandbox's /run/kernel, which
+the grader reaches through /proc/<pid>/root and which is read-only once they are bound. Everything it sends is the student's to forge, so each
 message is read defensively, its size is capped, and nothing it says decides a grade:
 the outputs kept here only show the student what happened. A cell that outlives its
 limit, or a kernel that dies, ends the run; the caller decides what to do next.
@@ -9,7 +9,6 @@ limit, or a kernel that dies, ends the run; the caller decides what to do next.
 import base64
 import binascii
 import json
-import os
 import queue
 import re
 import secrets
@@ -23,16 +22,16 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 MAX_MESSAGE_BYTES = 64 * 2**20  # a bigger message drops the connection: the cell times out
 
 
-def write_connection(runtime_dir, runtime_inside):
-    """Write the kernel's connection file (root's alone); return the grader's connection info."""
+def connection(runtime_inside, runtime_outside):
+    """(the kernel's connection file as bytes, the grader's connection info) of a new kernel.
+
+    Both ends name the same sockets: the kernel by their path inside its sandbox, the
+    grader through /proc/<pid>/root (`runtime_outside`).
+    """
     info = {"transport": "ipc", "ip": f"{runtime_inside}/k", "shell_port": 1, "iopub_port": 2,
             "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
             "signature_scheme": "hmac-sha256", "kernel_name": ""}
-    path = os.path.join(runtime_dir, CONNECTION)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(info, f)
-    return dict(info, ip=f"{runtime_dir}/k")
+    return json.dumps(info).encode(), dict(info, ip=f"{runtime_outside}/k")
 
 
 @dataclass

@@ -3,14 +3,22 @@
 The course's own cells (set-up, tests with their hidden parts, the given code) come from
 source/, never from the submission: only the answer cells and the cells a student added
 are the student's. A submission that is not a readable notebook raises SubmissionError
-with the reason; a notebook followed by stray bytes is read up to its end.
+with the reason; a notebook followed by stray bytes is read up to its end. The grader
+runs the code again and never uses stored outputs, so a notebook heavy with them (plotly
+figures) is read without them; nbformat 3 (an old Jupyter's) is read as well as 4; and a
+notebook handed in under another name (`softmax (1).ipynb`) is found (`find_notebook`).
 """
 import json
+import mmap
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_NOTEBOOK_BYTES = 20 * 2**20
+MAX_NOTEBOOK_BYTES = 20 * 2**20   # the notebook without its stored outputs
+MAX_FILE_BYTES = 512 * 2**20      # the file as handed in, outputs and all
+SKIPPED_KEYS = (b'"outputs"', b'"attachments"')
+_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+_SPACE = b" \t\r\n"
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
@@ -54,23 +62,79 @@ def _source_text(value):
     return value if isinstance(value, str) else ""
 
 
+def _value_start(data, at):
+    """Index of the first byte after `at` that is not white space."""
+    while at < len(data) and data[at] in _SPACE:
+        at += 1
+    return at
+
+
+def without_outputs(data):
+    """(the JSON text `data` with every "outputs" and "attachments" list or dict inside a
+    cell emptied, bytes of the notebook's end or None): bytes in, bytes out, one pass."""
+    keep, stack, cut, skip_level, end = [], [], 0, None, None
+    for m in _TOKEN.finditer(data):
+        first = data[m.start()]
+        if first == 0x22:  # a string: a key to skip, when a dict inside a cell holds it
+            if skip_level is None and len(stack) >= 2 and stack[-1] == 0x7B and \
+                    m.end() - m.start() in (9, 13) and data[m.start():m.end()] in SKIPPED_KEYS:
+                colon = _value_start(data, m.end())
+                if colon < len(data) and data[colon] == 0x3A:
+                    value = _value_start(data, colon + 1)
+                    if value < len(data) and data[value] in (0x5B, 0x7B):
+                        keep.append(data[cut:value])
+                        keep.append(b"[]" if data[value] == 0x5B else b"{}")
+                        skip_level = len(stack)
+            continue
+        if first in (0x5B, 0x7B):
+            stack.append(first)
+        else:
+            if not stack:
+                break
+            stack.pop()
+            if skip_level is not None and len(stack) == skip_level:
+                cut, skip_level = m.end(), None
+            if not stack:
+                end = m.end()
+                break
+    if skip_level is not None:
+        return data, None  # unbalanced: let the parser say where
+    keep.append(data[cut:end] if end is not None else data[cut:])
+    return b"".join(keep), end
+
+
 def read_json(path):
     """The submission's JSON as a dict, and a note ("" or what was ignored). Raises SubmissionError."""
     path = Path(path)
+    note = ""
     try:
         size = path.lstat().st_size
         if not path.is_file() or path.is_symlink():
             raise SubmissionError("the submission is not a regular file")
-        if size > MAX_NOTEBOOK_BYTES:
+        if size > MAX_FILE_BYTES:
             raise SubmissionError(f"the notebook is {size / 2**20:.0f} MB, over the "
-                                  f"{MAX_NOTEBOOK_BYTES // 2**20} MB limit")
-        text = path.read_bytes().decode("utf-8")
+                                  f"{MAX_FILE_BYTES // 2**20} MB limit even with its outputs")
+        if size > MAX_NOTEBOOK_BYTES:
+            with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+                raw, end = without_outputs(m)
+                raw = bytes(raw)
+                if end is not None and end < size and m[end:].strip():
+                    note = f"ignored {size - end} bytes after the notebook's end"
+            if len(raw) > MAX_NOTEBOOK_BYTES:
+                raise SubmissionError(f"the notebook is {len(raw) / 2**20:.0f} MB without its "
+                                      f"outputs, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit")
+            shed = (size - len(raw)) / 2**20
+            note = "; ".join(n for n in (f"its {shed:.0f} MB of stored outputs were not read "
+                                         "(the grader runs the code again)", note) if n)
+        else:
+            raw = path.read_bytes()
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise SubmissionError(f"the notebook is not UTF-8 text (byte {e.start})") from None
-    except OSError as e:
-        raise SubmissionError(f"the notebook cannot be read ({e.strerror})") from None
+    except (OSError, ValueError) as e:
+        raise SubmissionError(f"the notebook cannot be read ({getattr(e, 'strerror', e)})") from None
     try:
-        return json.loads(text), ""
+        return json.loads(text), note
     except json.JSONDecodeError as e:
         error = e
     except RecursionError:
@@ -83,9 +147,30 @@ def read_json(path):
                               f"{error.colno}: {error.msg})") from None
 
 
+def _cells_v3(doc):
+    """nbformat 3's cells (in worksheets; code in "input"; headings) as nbformat 4's."""
+    out = []
+    for sheet in doc.get("worksheets") or []:
+        for cell in (sheet.get("cells") if isinstance(sheet, dict) else None) or []:
+            if not isinstance(cell, dict):
+                continue
+            cell = dict(cell)
+            if cell.get("cell_type") == "code":
+                cell["source"] = cell.get("input", "")
+            elif cell.get("cell_type") == "heading":
+                level = cell.get("level") if isinstance(cell.get("level"), int) else 1
+                cell["cell_type"] = "markdown"
+                cell["source"] = "#" * min(max(level, 1), 6) + " " + _source_text(cell.get("source"))
+            out.append(cell)
+    return out
+
+
 def student_cells(doc):
     """[(grade_id or None, cell_type, source)] of a submission's JSON, read defensively."""
     cells = doc.get("cells") if isinstance(doc, dict) else None
+    if isinstance(doc, dict) and doc.get("nbformat") == 3 and isinstance(doc.get("worksheets"),
+                                                                          list):
+        cells = _cells_v3(doc)
     if not isinstance(cells, list):
         raise SubmissionError("the file is JSON but not a notebook (it has no list of cells)")
     out = []
@@ -151,3 +236,41 @@ def assemble(source, submitted):
             cells.append(c)
         cells.extend(added.get(c.grade_id, []) if c.grade_id else [])
     return cells
+
+
+def find_notebook(folder, notebook, grade_ids=(), others=()):
+    """(the path of the notebook to grade in a student's `folder`, or None; a note or None).
+
+    `<notebook>.ipynb` if it is there; else the one notebook of the folder (a browser's
+    `softmax (1).ipynb`, a renamed copy), or among several the one that holds the
+    assignment's cells (`grade_ids`); `others` are the assignment's other notebooks.
+    The note says which file was graded, or why none was.
+    """
+    folder = Path(folder)
+    exact = folder / f"{notebook}.ipynb"
+    if exact.exists() or exact.is_symlink():
+        return exact, None
+    try:
+        found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ipynb"
+                       and p.stem not in others and not p.is_symlink() and p.is_file())
+    except OSError:
+        found = []
+    if len(found) > 1 and grade_ids:
+        marks = [f'"grade_id": "{g}"'.encode() for g in grade_ids]
+        holding = []
+        for p in found:
+            try:
+                with open(p, "rb") as f:
+                    head = f.read(MAX_NOTEBOOK_BYTES)
+            except OSError:
+                continue
+            if any(m in head for m in marks):
+                holding.append(p)
+        found = holding if len(holding) == 1 else found
+    if len(found) == 1:
+        return found[0], f"graded {found[0].name!r}: the folder has no {notebook}.ipynb"
+    if not found:
+        return None, f"no notebook handed in: the folder has no {notebook}.ipynb"
+    names = ", ".join(repr(p.name) for p in found[:5])
+    return None, (f"no {notebook}.ipynb, and {len(found)} other notebooks ({names}): rename "
+                  "the one to grade")

@@ -1,24 +1,37 @@
 """Read the student's code, as text, for answers it did not write and for tampering.
 
 Runs in the grader on the notebook's source, never trusting the student's interpreter.
-Two kinds of findings:
+Three kinds of findings:
 
-- delegation: an answer that uses the kit's own code (helpers, d2l) or a library
-  function listed for its task (an answer cell's metadata "grading": {"forbid": [...]},
-  e.g. npx.softmax for the softmax task); the tests of that answer earn nothing. Names
-  carry it: `sm = npx.softmax` in any cell, then `sm(X)` in the answer, counts as well.
-  In a cell the student added, a listed name costs every task that lists it, and the
-  kit's modules (beyond what the course's cells import, and the check_* functions) cost
-  every task: such a cell could compute answers behind the tests' back.
-- tamper: code that reaches into the interpreter or the machine (exec, eval, getattr with
-  a computed name, sys, os, inspect, ctypes, IPython's hooks, magics, dunder attributes,
-  rebinding the course's names or patching a module's attributes). The grade does not
-  depend on it (judging happens outside the kernel), but the teacher should look.
+- delegation (costs the task its points): the graded function hands its work to the
+  kit's own code (helpers, d2l) or to a library function its task forbids (the answer
+  cell's metadata "grading": {"forbid": [...]}, widened by EQUIVALENTS: forbidding
+  softmax also forbids softmin, log_softmax, the softmax losses, ...). Only code that
+  feeds the graded function counts: the answer cell, every statement anywhere that binds
+  a name it uses (an alias `sm = npx.softmax` in an added cell, a helper function), and
+  so on to a fixpoint; and any statement that rebinds the answer's own name. An added
+  cell that plots with d2l.plt, or compares the answer with npx.softmax, feeds nothing
+  and costs nothing. The kit's code reached through another task's answer is graded
+  there, not here; a forbidden name counts wherever it is reached.
+- tamper (listed for the teacher): code that reaches into the interpreter, the machine
+  or the grading protocol (exec, eval, sys, os, inspect, ctypes, IPython's hooks, magics,
+  dunder attributes, helpers.checks' records, rebinding the course's names or patching a
+  module's attributes).
+- dynamic (listed for the teacher): what a reading of the text cannot follow: getattr
+  and friends with a built name or under another name, operator, functools, timeit and
+  other runners of code strings, a module reached through another (logging.sys).
+
+What a static scan can prove is limited: Python can build any name at run time. The
+grade therefore never rests on the scan alone: the checks also trap the forbidden
+functions while they run the student's code (helpers.checks.trap), and everything the
+scan cannot follow is listed, never silent. Judging happens outside the kernel, so
+tampering cannot change a verdict, only the evidence, and the teacher is told.
 """
 import ast
 from dataclasses import dataclass, field
 
 KIT_MODULES = {"helpers", "d2l", "grading", "nbgrader"}
+PROTOCOL = "helpers.checks"  # the checks: their check_* functions are the course's to call
 TAMPER_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "open", "input", "setattr", "delattr", "get_ipython",
                 "__builtins__", "__builtin__", "memoryview"}
@@ -31,6 +44,11 @@ TAMPER_MODULES = {"os", "sys", "subprocess", "signal", "ctypes", "inspect", "imp
                   "unittest", "pytest", "dill", "cloudpickle", "copyreg", "traceback",
                   "linecache", "dis", "sysconfig", "site", "posix", "urllib", "http",
                   "requests"}
+DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProfile",
+                   "profile", "trace", "doctest", "pdb", "bdb"}
+DYNAMIC_NAMES = {"getattr", "setattr", "delattr", "hasattr", "__getattribute__"}
+THROUGH = {"sys", "os", "builtins", "importlib", "subprocess", "ctypes", "inspect", "gc",
+           "modules"}  # attributes that reach a module's machinery: logging.sys.modules
 TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__dict__",
                   "__subclasses__", "__bases__", "__base__", "__mro__", "__class__",
                   "__getattribute__", "__setattr__", "__delattr__", "__import__",
@@ -39,6 +57,32 @@ TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__d
                   "__module__", "__traceback__", "__frame__", "f_locals", "f_globals",
                   "f_back", "gi_frame", "tb_frame", "co_code"}
 
+# Library routes to the same answer: forbidding one name of a family forbids them all.
+_SOFTMAX = {"softmax", "softmin", "log_softmax", "masked_softmax", "masked_log_softmax",
+            "SoftmaxActivation", "SoftmaxOutput", "softmax_cross_entropy",
+            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "scaled_softmax",
+            "stable_softmax", "logsumexp", "logaddexp", "special"}
+_CROSS_ENTROPY = {"cross_entropy", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
+                  "softmax_cross_entropy", "log_loss", "nll", "nll_loss", "KLDivLoss",
+                  "CrossEntropyLoss"}
+_SGD = {"sgd", "SGD", "sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update",
+        "multi_sgd_update", "multi_sgd_mom_update", "Trainer", "optimizer"}
+_GRADIENT = {"autograd", "backward", "attach_grad", "grad", "record", "mark_variables",
+             "numerical_gradient", "check_gradient", "approx_fprime", "check_grad"}
+EQUIVALENTS = {name: family for family in (_SOFTMAX, _CROSS_ENTROPY, _SGD, _GRADIENT)
+               for name in family}
+# Names that must never widen: too common to forbid beyond the task that lists them.
+_NARROW = {"grad", "record", "special", "optimizer", "nll"}
+
+
+def expand(forbid):
+    """The names `forbid` lists, with the library routes equivalent to them."""
+    out = set(forbid)
+    for name in forbid:
+        if name not in _NARROW:
+            out |= EQUIVALENTS.get(name, set())
+    return out
+
 
 @dataclass
 class Finding:
@@ -46,7 +90,7 @@ class Finding:
 
     cell: int        # index of the cell among the graded notebook's cells
     line: int
-    kind: str        # "delegation" or "tamper"
+    kind: str        # "delegation", "tamper" or "dynamic"
     what: str
     task: str = None  # the answer cell's grade_id, for a delegation
 
@@ -61,7 +105,9 @@ class ScanResult:
 
     delegated: dict = field(default_factory=dict)   # answer grade_id -> [Finding]
     tampering: list = field(default_factory=list)   # [Finding]
+    dynamic: list = field(default_factory=list)     # [Finding]
     unparsable: list = field(default_factory=list)  # cell indices
+    forbidden: dict = field(default_factory=dict)   # answer grade_id -> set of names
 
 
 def parse(text):
@@ -105,7 +151,7 @@ def bound_names(stmt):
 
 
 def used_names(stmt):
-    """Names a statement reads."""
+    """Names a statement reads (a function's body included)."""
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
@@ -131,24 +177,33 @@ class Course:
                     self.modules |= bound_names(stmt)
 
 
-def direct_findings(stmt, cell, course, forbid, modules):
-    """Findings of one statement: (delegations, tamperings).
+def _call_of_check(node, course):
+    """True for `from helpers.checks import check_x` (names as the course imports them)."""
+    return isinstance(node, ast.ImportFrom) and node.module == PROTOCOL and all(
+        a.name.startswith("check_") and (a.asname or a.name) == a.name for a in node.names)
+
+
+def direct_findings(stmt, course, forbid, modules):
+    """Findings of one statement: (delegations, tamperings, dynamics).
 
     delegations: [(line, what, name)], name None for the kit's modules, else the forbidden
-    library name; tamperings: [(line, what)].
+    library name; tamperings and dynamics: [(line, what)].
     """
-    delegations, tamperings = [], []
+    delegations, tamperings, dynamics = [], [], []
+    call_funcs = {id(n.func) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
     for node in ast.walk(stmt):
         line = getattr(node, "lineno", 0)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for mod in mods:
                 top = mod.split(".")[0]
-                if top in KIT_MODULES:
+                if mod == PROTOCOL or mod.startswith(PROTOCOL + "."):
+                    if not _call_of_check(node, course):
+                        tamperings.append((line, f"imports the grading protocol {mod}"))
+                elif top in KIT_MODULES:
                     allowed = isinstance(node, ast.ImportFrom) and all(
-                        ((mod, a.name) in course.imports or
-                         (mod == "helpers.checks" and a.name.startswith("check_")))
-                        and (a.asname or a.name) == a.name for a in node.names)
+                        (mod, a.name) in course.imports and (a.asname or a.name) == a.name
+                        for a in node.names)
                     if not allowed:
                         names = ", ".join(a.name for a in node.names)
                         delegations.append((line, f"{names} from {mod}"
@@ -156,37 +211,50 @@ def direct_findings(stmt, cell, course, forbid, modules):
                                             else f"the module {mod}", None))
                 if top in TAMPER_MODULES:
                     tamperings.append((line, f"imports {mod}"))
+                if top in DYNAMIC_MODULES:
+                    dynamics.append((line, f"imports {mod}"))
             if isinstance(node, ast.ImportFrom):
                 for a in node.names:
                     if a.name in forbid:
                         delegations.append((line, f"{a.name} from {node.module}", a.name))
+                    if a.name in DYNAMIC_NAMES | TAMPER_MODULES:
+                        dynamics.append((line, f"imports {a.name} from {node.module}"))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id in KIT_MODULES and node.id not in course.modules:
                 delegations.append((line, f"the module {node.id}", None))
             if node.id in TAMPER_NAMES:
                 tamperings.append((line, f"uses {node.id}"))
+            if node.id in DYNAMIC_NAMES and id(node) not in call_funcs:
+                dynamics.append((line, f"uses {node.id} under another name"))
         elif isinstance(node, ast.Attribute):
             chain = dotted(node)
             if node.attr in forbid:
                 delegations.append((line, chain or node.attr, node.attr))
             if chain and chain.split(".")[0] in KIT_MODULES:
+                if chain.startswith(PROTOCOL + ".") and not chain.split(".")[2].startswith(
+                        "check_"):
+                    tamperings.append((line, f"reaches the grading protocol {chain}"))
                 delegations.append((line, chain, None))
             if node.attr in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {node.attr}"))
+            if node.attr in THROUGH:
+                dynamics.append((line, f"reaches {chain or node.attr} through another module"))
+            if node.attr in DYNAMIC_NAMES:
+                dynamics.append((line, f"uses {chain or node.attr}"))
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 root = chain.split(".")[0] if chain else None
                 if root in modules:
                     tamperings.append((line, f"changes {chain}, which belongs to a library"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-                node.func.id == "getattr" and len(node.args) >= 2:
+                node.func.id in DYNAMIC_NAMES and len(node.args) >= 2:
             name = node.args[1]
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-                tamperings.append((line, "uses getattr with a computed name"))
+                tamperings.append((line, f"uses {node.func.id} with a computed name"))
             elif name.value in forbid:
-                delegations.append((line, f"{name.value} (through getattr)", name.value))
+                delegations.append((line, f"{name.value} (through {node.func.id})", name.value))
             elif name.value in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {name.value}"))
-    checks_import = isinstance(stmt, ast.ImportFrom) and stmt.module == "helpers.checks"
+    checks_import = _call_of_check(stmt, course)
     for name in bound_names(stmt):
         if (name in course.kit_names or name.startswith("check_")) and not checks_import:
             tamperings.append((getattr(stmt, "lineno", 0), f"rebinds {name}, which the course "
@@ -194,84 +262,100 @@ def direct_findings(stmt, cell, course, forbid, modules):
         elif name in course.modules and not isinstance(stmt, (ast.Import, ast.ImportFrom)):
             tamperings.append((getattr(stmt, "lineno", 0), f"rebinds {name}, which the course "
                                "imports"))
-    return delegations, tamperings
+    return delegations, tamperings, dynamics
+
+
+def test_cells_of(cells):
+    """{answer grade_id: index of the last test cell that tests it} (answers since the last test)."""
+    out, pending, last = {}, [], []
+    for i, c in enumerate(cells):
+        if c.kind == "answer" and c.cell_type == "code":
+            pending.append(c.grade_id)
+        elif c.is_test:
+            last = pending or last
+            for task in last:
+                out[task] = i
+            pending = []
+    return out
+
+
+@dataclass
+class _Statement:
+    cell: int
+    task: str            # the answer cell's grade_id, None for a cell the student added
+    node: ast.stmt
+    binds: set
+    uses: set
+
+
+def _reached(start, statements, binders):
+    """Indices of the statements that feed the statements `start`, to a fixpoint."""
+    seen, todo = set(start), list(start)
+    while todo:
+        k = todo.pop()
+        for name in statements[k].uses:
+            for j in binders.get(name, ()):
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+    return seen
 
 
 def scan(cells):
     """Scan the student's cells of a graded notebook (grading.notebook.assemble's cells)."""
     result = ScanResult()
     course = Course([c.source for c in cells if c.kind == "kit" and c.cell_type == "code"])
-    statements = []  # (cell index, answer grade_id or None, stmt, forbid)
-    trees = []
+    statements = []
     for i, c in enumerate(cells):
         if c.kind == "kit" or c.cell_type != "code" or not c.source.strip():
             continue
         try:
             tree = parse(c.source)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             result.unparsable.append(i)
             continue
-        trees.append((i, c, tree))
-    student_modules = set()
-    for _, _, tree in trees:
+        task = c.grade_id if c.kind == "answer" else None
         for stmt in tree.body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                student_modules |= bound_names(stmt)
-    modules = course.modules | student_modules
-    tasks = [c.grade_id for c in cells if c.kind == "answer" and c.cell_type == "code"]
-    forbidders = {}
+            statements.append(_Statement(i, task, stmt, bound_names(stmt), used_names(stmt)))
+    modules = set(course.modules)
+    for s in statements:
+        if isinstance(s.node, (ast.Import, ast.ImportFrom)):
+            modules |= s.binds
+    binders = {}
+    for k, s in enumerate(statements):
+        for name in s.binds:
+            binders.setdefault(name, []).append(k)
     for c in cells:
-        if c.kind == "answer":
-            for name in c.forbid:
-                forbidders.setdefault(name, []).append(c.grade_id)
-    for i, c, tree in trees:
-        forbid = set(c.forbid) if c.kind == "answer" else set(forbidders)
-        for stmt in tree.body:
-            statements.append((i, c.grade_id if c.kind == "answer" else None, stmt, forbid))
-    taint, direct = {}, []
-    for i, task, stmt, forbid in statements:
-        delegations, tamperings = direct_findings(stmt, i, course, forbid, modules)
-        result.tampering += [Finding(i, line, "tamper", what) for line, what in tamperings]
-        direct.append([Finding(i, line, "delegation", what, task) for line, what, _ in delegations])
-        if task is None:  # a cell the student added: the tasks that forbid it lose their points
+        if c.kind == "answer" and c.cell_type == "code":
+            result.forbidden[c.grade_id] = expand(c.forbid)
+    # Tampering and dynamic constructs, anywhere in the student's code.
+    for s in statements:
+        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules)
+        for line, what in tamperings:
+            f = Finding(s.cell, line, "tamper", what)
+            if f not in result.tampering:
+                result.tampering.append(f)
+        for line, what in dynamics:
+            f = Finding(s.cell, line, "dynamic", what)
+            if f not in result.dynamic:
+                result.dynamic.append(f)
+    # Delegation: what feeds each graded function; a rebinding of its name counts between
+    # its answer cell and its last test.
+    tested_at = test_cells_of(cells)
+    for task, forbid in result.forbidden.items():
+        own = {k for k, s in enumerate(statements) if s.task == task}
+        names = set().union(*(statements[k].binds for k in own)) if own else set()
+        start = min((statements[k].cell for k in own), default=0)
+        end = tested_at.get(task, len(cells))
+        rebinds = {k for k, s in enumerate(statements)
+                   if s.binds & names and start <= s.cell < end}
+        for k in sorted(_reached(own | rebinds, statements, binders)):
+            s = statements[k]
+            delegations, _, _ = direct_findings(s.node, course, forbid, modules)
             for line, what, name in delegations:
-                for t in (tasks if name is None else forbidders.get(name, [])):
-                    f = Finding(i, line, "delegation", what, t)
-                    if f not in result.delegated.setdefault(t, []):
-                        result.delegated[t].append(f)
-    # Names bound to delegated code in the cells a student added carry it to wherever
-    # they are used (to a fixpoint). An answer's own delegation stays with its task.
-    changed = True
-    while changed:
-        changed = False
-        for (i, task, stmt, _), found in zip(statements, direct):
-            if task is not None:
-                continue
-            carried = list(found) + [f for n in used_names(stmt) for f in taint.get(n, [])]
-            for name in bound_names(stmt) if carried else ():
-                known = taint.setdefault(name, [])
-                for f in carried:
-                    if f not in known:
-                        known.append(f)
-                        changed = True
-    answers = {}
-    for i, task, stmt, _ in statements:
-        if task is not None:
-            answers.setdefault(task, set()).update(bound_names(stmt))
-    answer_names = set().union(*answers.values()) if answers else set()
-    for (i, task, stmt, _), found in zip(statements, direct):
-        if task is None:
-            continue
-        # Another task's name (e.g. the training cell calling train_epoch) is graded there.
-        carried = [Finding(f.cell, f.line, f.kind, f.what, task)
-                   for n in used_names(stmt) - answer_names for f in taint.get(n, [])]
-        for f in found + carried:
-            if f not in result.delegated.setdefault(task, []):
-                result.delegated[task].append(f)
-    for task, names in answers.items():  # an answer's name rebound elsewhere to delegated code
-        for name in names:
-            for f in taint.get(name, []):
-                f = Finding(f.cell, f.line, f.kind, f.what, task)
+                if name is None and s.task not in (None, task):
+                    continue  # the kit's code in another task's answer is graded there
+                f = Finding(s.cell, line, "delegation", what, task)
                 if f not in result.delegated.setdefault(task, []):
                     result.delegated[task].append(f)
     result.delegated = {t: fs for t, fs in result.delegated.items() if fs}
