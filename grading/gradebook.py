@@ -214,14 +214,15 @@ class Book:
         gb.find_submission_notebook(notebook, assignment, student).flagged = bool(flagged)
         gb.db.commit()
 
-    def record_missing(self, assignment, notebook, student, timestamp=None):
-        """A submission without this notebook: every grade 0, as nbgrader does."""
+    def record_missing(self, assignment, notebook, student, flagged=False):
+        """A submission without this notebook: every grade 0, as nbgrader does; flagged if asked."""
         self.gb.update_or_create_student(student)
         self.gb.update_or_create_submission(assignment, student)
         nb = self.gb.find_submission_notebook(notebook, assignment, student)
         for grade in nb.grades:
             grade.auto_score = 0
             grade.needs_manual_grade = False
+        nb.flagged = bool(flagged)
         self.gb.db.commit()
 
     def scores(self, assignment, notebook, student):

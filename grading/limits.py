@@ -88,8 +88,11 @@ def claim_uids(count, base=UID_BASE, span=4096, folder=LOCKS):
     uids, locks = [], []
     try:
         for uid in range(base, base + span):
-            fd = os.open(f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
-                         0o600, dir_fd=dir_fd)
+            try:
+                fd = os.open(f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o600, dir_fd=dir_fd)
+            except OSError:  # a link, a folder: not a lock of ours, never followed
+                continue
             lock = os.fdopen(fd, "r+b")
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 lock.close()

@@ -61,7 +61,7 @@ class Assignment:
     cells: list
     manifest: dict = field(default_factory=dict)
     seconds: dict = field(default_factory=dict)   # grade_id -> seconds in the reference run
-    total_seconds: float = 0.0                    # the whole reference run
+    total_seconds: float = 0.0                    # the reference run's cells, in all
     forbidden: dict = field(default_factory=dict)  # test grade_id -> names its checks trap
 
     def forbid_of(self, grade_id):
@@ -122,7 +122,7 @@ def reference_run(slot, assignment, limits):
     if ex.startup_error or ex.stopped:
         raise GradingError(f"the source notebook {where} did not run to its end: "
                            f"{ex.stopped} {ex.startup_error or ''}".strip())
-    assignment.total_seconds = ex.seconds
+    assignment.total_seconds = ex.run_seconds
     for i, run in ex.runs.items():
         cell = assignment.cells[i]
         if cell.grade_id:
@@ -254,7 +254,7 @@ class Grader:
     """Grades assignments of a course; keeps its slots warm between assignments."""
 
     def __init__(self, course_dir, workers=2, limits=Limits(), stream=None):
-        self.fixed_seconds, self.uids = 0.0, []
+        self.fixed_seconds, self.uids, self.budgets = 0.0, [], {}
         self.course_dir = Path(course_dir).resolve()
         self.coursedir = course_settings(self.course_dir)
         self.workers, self.limits, self.stream = workers, limits, stream
@@ -318,6 +318,8 @@ class Grader:
                 else:
                     problems.append(result.error)
             self.fixed_seconds = time.monotonic() - tic  # set-up and the source notebooks' runs
+            self.budgets = {f"{a.name}/{a.notebook}": round(self.limits.budget(a.total_seconds), 3)
+                            for a in ready.values()}
             jobs = []
             for a in ready.values():
                 others = [b.notebook for b in ready.values() if b.name == a.name and b is not a]
@@ -327,7 +329,8 @@ class Grader:
             progress = Progress(len(jobs), self.stream) if self.stream else None
             for job in jobs:
                 if job.path is None:
-                    book.record_missing(job.assignment, job.notebook, job.student)
+                    book.record_missing(job.assignment, job.notebook, job.student,
+                                        flagged=bool(job.found))
                     outcomes.append(Outcome(job, attention=[job.found] if job.found else []))
                     if progress:
                         progress.update(outcomes[-1])
@@ -408,10 +411,17 @@ class Grader:
         return count
 
 
-def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=()):
-    """The run as plain data: one entry per submission (the `--json` file)."""
+def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=(), budgets=None, mode=None):
+    """The run as plain data: one entry per submission (the `--json` file).
+
+    Also the grader's own peak memory (MB), each assignment's time budget per notebook and
+    the route (root or user).
+    """
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": round(seconds, 3), "fixed_seconds": round(fixed_seconds, 3),
-            "uids": list(uids), "problems": problems,
+            "uids": [u for u in uids if u is not None], "problems": problems,
+            "peak_mb": round(peak, 1), "budgets": budgets or {}, "mode": mode,
             "submissions": [{"student": o.job.student, "assignment": o.job.assignment,
                              "notebook": o.job.notebook, "score": o.score,
                              "max_score": o.max_score, "attention": o.attention,

@@ -307,13 +307,21 @@ class Sandbox:
         read, write = os.pipe()
         args = bwrap_args(bwrap, self.mode, self.kit, self.data_dir, passwd,
                           self.limits.scratch_bytes)
-        # The placeholder starts once bwrap has made every mount: its "ready" says so.
-        args += ["--info-fd", str(write), "--", "sh", "-c", "echo ready && exec sleep infinity"]
+        # The placeholder starts once bwrap has made every mount: its "ready" says so. The
+        # options go through a pipe (--args), so that the sandbox's /proc/1/cmdline does not
+        # show the grader's folders.
+        options = "\0".join(args[1:] + ["--info-fd", str(write)]) + "\0"
+        args_read, args_write = os.pipe()
         try:
-            self.proc = subprocess.Popen(args, pass_fds=(write,), stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            self.proc = subprocess.Popen(
+                [args[0], "--args", str(args_read), "--", "sh", "-c",
+                 "echo ready && exec sleep infinity"], pass_fds=(write, args_read),
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         finally:
             os.close(write)
+            os.close(args_read)
+        with os.fdopen(args_write, "wb") as f:
+            f.write(options.encode())
         with os.fdopen(read, "rb") as f:
             info = f.readline()
             buffer = info

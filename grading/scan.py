@@ -43,7 +43,7 @@ TAMPER_MODULES = {"os", "sys", "subprocess", "signal", "ctypes", "inspect", "imp
                   "IPython", "ipykernel", "zmq", "jupyter_client", "tornado", "nbformat",
                   "unittest", "pytest", "dill", "cloudpickle", "copyreg", "traceback",
                   "linecache", "dis", "sysconfig", "site", "posix", "urllib", "http",
-                  "requests"}
+                  "requests", "codecs"}
 DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProfile",
                    "profile", "trace", "doctest", "pdb", "bdb"}
 DYNAMIC_NAMES = {"getattr", "setattr", "delattr", "hasattr", "__getattribute__"}

@@ -56,7 +56,8 @@ class Execution:
     skipped: tuple = ()                           # cells left out (a retry)
     leftovers: list = field(default_factory=list)
     unreadable: list = field(default_factory=list)  # "cell: why" of records not read
-    seconds: float = 0.0
+    seconds: float = 0.0                          # all of it, the sandbox's start included
+    run_seconds: float = 0.0                      # the cells alone, from the kernel's answer
     startup_error: str = None                     # why the kernel did not start (the teacher's)
 
 
@@ -158,7 +159,8 @@ class Slot:
     def execute(self, cells, limits_of, secret, skip=(), budget=None, forbid_of=None):
         """Run the code cells of `cells` (grading.notebook.Cell) but `skip`; return an Execution.
 
-        budget: seconds for the whole run (default: the limits' notebook_seconds);
+        budget: seconds for the cells, from the kernel's first answer (default: the
+        limits' notebook_seconds);
         forbid_of(grade_id): the names a test cell's checks trap while they run the
         student's code (default: none).
         """
@@ -199,7 +201,8 @@ class Slot:
                 ex.stopped_at = -1
                 ex.startup_error = reports[-1] if reports else "the kernel did not answer"
                 return ex
-            deadline = tic + budget
+            started = time.monotonic()
+            deadline = started + budget
             for i, cell in enumerate(cells):
                 if cell.cell_type != "code" or i in skip or not cell.source.strip():
                     continue
@@ -242,6 +245,7 @@ class Slot:
                     break
                 if cell.is_test:
                     kernel.run(BEGIN.format(None, []), timeout=5, silent=True)
+            ex.run_seconds = time.monotonic() - started
         finally:
             if kernel is not None:
                 kernel.close()
@@ -261,14 +265,15 @@ class Slot:
         budget = self.limits.notebook_seconds if budget is None else budget
         first = self.execute(cells, limits_of, secret, budget=budget, forbid_of=forbid_of)
         if first.stopped_at is None or first.stopped_at < 0 or first.out_of_time or \
-                first.seconds >= budget:
+                first.run_seconds >= budget:
             return first
         second = self.execute(cells, limits_of, secret, skip={first.stopped_at},
-                              budget=budget - first.seconds, forbid_of=forbid_of)
+                              budget=budget - first.run_seconds, forbid_of=forbid_of)
         second.stopped = first.stopped + (f"; then {second.stopped}" if second.stopped else "")
         second.leftovers = first.leftovers + second.leftovers
         second.unreadable = first.unreadable + second.unreadable
         second.seconds += first.seconds
+        second.run_seconds += first.run_seconds
         return second
 
 

@@ -20,16 +20,19 @@ SKIP = ("helpers.checks",)   # the checks' own code is never what a task forbids
 
 
 def _prefixes():
+    """Where the libraries' own code lives: the Pythons' folders and the kit's helpers/."""
     import helpers
-    return tuple({sys.prefix, sys.base_prefix, getattr(sys, "real_prefix", sys.prefix),
-                  helpers.__path__[0].rsplit("/", 1)[0]})
+    return tuple({sys.prefix + "/", sys.base_prefix + "/", helpers.__path__[0] + "/"})
 
 
 def _modules():
-    for name, module in list(sys.modules.items()):
-        if isinstance(module, types.ModuleType) and name.split(".")[0] in LIBRARIES and \
-                not name.startswith(SKIP):
-            yield name, module
+    """The loaded library modules, public and short names first (npx before its _op module)."""
+    found = [(name, module) for name, module in list(sys.modules.items())
+             if isinstance(module, types.ModuleType) and name.split(".")[0] in LIBRARIES
+             and not name.startswith(SKIP)]
+    found.sort(key=lambda item: (any(p.startswith("_") for p in item[0].split(".")),
+                                 len(item[0]), item[0]))
+    return found
 
 
 def _codes_of(obj, depth=0):
@@ -67,13 +70,13 @@ def resolve(names):
     found = {}
     for modname, module in _modules():
         space = vars(module)
-        for name in names & set(space):
+        for name in sorted(names & set(space)):
             codes, builtins = _codes_of(space[name])
             for key in codes | builtins:
                 found.setdefault(key, f"{modname}.{name}")
         for value in list(space.values()):  # methods: ndarray.attach_grad, Block.backward, ...
             if isinstance(value, type) and value.__module__ == modname:
-                for name in names & set(vars(value)):
+                for name in sorted(names & set(vars(value))):
                     codes, builtins = _codes_of(vars(value)[name], depth=1)
                     for key in codes | builtins:
                         found.setdefault(key, f"{modname}.{value.__name__}.{name}")

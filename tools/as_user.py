@@ -1,4 +1,4 @@
-"""Run a command as an ordinary local user, as a teacher without root would.
+"""Run a command as an ordinary local user, as a teacher without root would (tests, benchmarks).
 
 The tests run as root, and the kit, its Python or the data may sit where an ordinary
 user cannot go (a Python under /root/.pyenv, a clone under /root). `run_as` shows the
