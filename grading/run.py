@@ -88,6 +88,7 @@ class Outcome:
     error: str = None            # the grader's own failure (never shown to the student)
     seconds: float = 0.0
     records: dict = field(default_factory=dict)
+    peak_mb: float = 0.0         # the grader's peak memory once this submission was stored
 
     @property
     def score(self):
@@ -339,6 +340,7 @@ class Grader:
             for _ in [j for j in jobs if j.path is not None]:
                 outcome = pool.results.get()
                 self._store(book, outcome)
+                outcome.peak_mb = peak_memory()
                 outcomes.append(outcome)
                 if progress:
                     progress.update(outcome)
@@ -411,21 +413,26 @@ class Grader:
         return count
 
 
+def peak_memory():
+    """The grader process's peak resident memory so far, in MB."""
+    import resource
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=(), budgets=None, mode=None):
     """The run as plain data: one entry per submission (the `--json` file).
 
-    Also the grader's own peak memory (MB), each assignment's time budget per notebook and
-    the route (root or user).
+    Also the grader's own peak memory (MB, in all and once each submission was stored),
+    each assignment's time budget per notebook and the route (root or user).
     """
-    import resource
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"seconds": round(seconds, 3), "fixed_seconds": round(fixed_seconds, 3),
             "uids": [u for u in uids if u is not None], "problems": problems,
-            "peak_mb": round(peak, 1), "budgets": budgets or {}, "mode": mode,
+            "peak_mb": peak_memory(), "budgets": budgets or {}, "mode": mode,
             "submissions": [{"student": o.job.student, "assignment": o.job.assignment,
                              "notebook": o.job.notebook, "score": o.score,
                              "max_score": o.max_score, "attention": o.attention,
                              "error": o.error, "seconds": round(o.seconds, 3),
+                             "peak_mb": o.peak_mb,
                              "cells": {v.grade_id: [v.score, v.points, v.status, v.message]
                                        for v in o.verdicts}}
                             for o in outcomes]}

@@ -313,10 +313,11 @@ class Sandbox:
         options = "\0".join(args[1:] + ["--info-fd", str(write)]) + "\0"
         args_read, args_write = os.pipe()
         try:
-            self.proc = subprocess.Popen(
+            self.proc = subprocess.Popen(  # an environment of its own: the sandbox's pid 1
                 [args[0], "--args", str(args_read), "--", "sh", "-c",
                  "echo ready && exec sleep infinity"], pass_fds=(write, args_read),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         finally:
             os.close(write)
             os.close(args_read)

@@ -64,9 +64,22 @@ def _codes_of(obj, depth=0):
     return codes, builtins
 
 
+_resolved = {}
+
+
 def resolve(names):
-    """{code object or id of a builtin: "module.name"} of everything `names` name in loaded libraries."""
-    names = set(names)
+    """{code object or id of a builtin: "module.name"} of everything `names` name in loaded libraries.
+
+    Kept for as long as no module is loaded (a kernel's checks ask for the same names).
+    """
+    key = (tuple(sorted(set(names))), len(sys.modules))
+    if key not in _resolved:
+        _resolved.clear()
+        _resolved[key] = _resolve(set(names))
+    return _resolved[key]
+
+
+def _resolve(names):
     found = {}
     for modname, module in _modules():
         space = vars(module)
