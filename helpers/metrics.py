@@ -39,14 +39,17 @@ def top_label(probs, y):
 def reliability_bins(confidence, correct, num_bins=15):
     """Equal-width bins of confidence in [0, 1], with their accuracy.
 
-    confidence: (n,) in [0, 1]; correct: (n,) booleans. Returns a dict of arrays:
-    edges (num_bins + 1,), count, confidence (mean per bin), accuracy (per bin); the
-    last two are nan for empty bins. A confidence of exactly 1 falls in the last bin.
+    confidence: (n,) in [0, 1]; correct: (n,) booleans. Bin b (0-based) holds the
+    confidences in [b/B, (b+1)/B), and a confidence of exactly 1 falls in the last bin:
+    the one definition of the kit, the lesson's and assignment a7's alike (Guo et al.
+    close their bins on the right instead; only confidences exactly on an edge move).
+    Returns a dict of arrays: edges (num_bins + 1,), count, confidence (mean per bin),
+    accuracy (per bin); the last two are nan for empty bins.
     """
     confidence = onp.asarray(confidence, dtype=onp.float64)
     correct = onp.asarray(correct, dtype=onp.float64)
     edges = onp.linspace(0, 1, num_bins + 1)
-    which = onp.clip(onp.digitize(confidence, edges[1:-1], right=True), 0, num_bins - 1)
+    which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
     count = onp.bincount(which, minlength=num_bins)
     with onp.errstate(invalid="ignore", divide="ignore"):
         mean_conf = onp.bincount(which, confidence, num_bins) / count
@@ -57,12 +60,47 @@ def reliability_bins(confidence, correct, num_bins=15):
 def expected_calibration_error(confidence, correct, num_bins=15):
     """ECE: the bins' |accuracy - confidence|, weighted by their share of the examples.
 
-    ECE = sum_b (n_b / n) |acc_b - conf_b| over equal-width bins b. 0 is perfect.
+    ECE = sum_b (n_b / n) |acc_b - conf_b| over equal-width bins b (see reliability_bins).
+    0 is perfect.
     """
     bins = reliability_bins(confidence, correct, num_bins)
     used = bins["count"] > 0
     weights = bins["count"][used] / bins["count"].sum()
     return float((weights * onp.abs(bins["accuracy"][used] - bins["confidence"][used])).sum())
+
+
+def bootstrap_ece(confidence, correct, num_bins=15, num_samples=1000, seed=0):
+    """The ECE of `num_samples` bootstrap resamples of the predictions: (num_samples,).
+
+    Each resample draws n of the n predictions with replacement (a seeded RandomState).
+    Their spread (standard deviation) is how much the ECE moves with the particular
+    examples measured; for a given set of predictions, differences in ECE smaller than
+    that spread are noise. Pass one index set to compare two ECEs on the same resamples:
+    see paired_bootstrap_ece.
+    """
+    confidence, correct = onp.asarray(confidence), onp.asarray(correct)
+    rng = onp.random.RandomState(seed)
+    n = len(confidence)
+    return onp.array([expected_calibration_error(confidence[i], correct[i], num_bins)
+                      for i in (rng.randint(0, n, n) for _ in range(num_samples))])
+
+
+def paired_bootstrap_ece(before, after, num_bins=15, num_samples=1000, seed=0):
+    """ECE before and after a change, on the same bootstrap resamples of the same examples.
+
+    before, after: (confidence, correct) pairs of arrays over the same n examples (say,
+    without and with temperature scaling). Returns (ece_before, ece_after), two
+    (num_samples,) arrays whose k-th entries come from the same resample.
+    """
+    (c0, k0), (c1, k1) = [tuple(onp.asarray(a) for a in pair) for pair in (before, after)]
+    rng = onp.random.RandomState(seed)
+    n = len(c0)
+    e0, e1 = [], []
+    for _ in range(num_samples):
+        i = rng.randint(0, n, n)
+        e0.append(expected_calibration_error(c0[i], k0[i], num_bins))
+        e1.append(expected_calibration_error(c1[i], k1[i], num_bins))
+    return onp.array(e0), onp.array(e1)
 
 
 def nll(logits, y, temperature=1.0):
