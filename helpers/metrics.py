@@ -49,7 +49,7 @@ def reliability_bins(confidence, correct, num_bins=15):
     confidence = onp.asarray(confidence, dtype=onp.float64)
     correct = onp.asarray(correct, dtype=onp.float64)
     edges = onp.linspace(0, 1, num_bins + 1)
-    which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
+    which = _bin_of(confidence, num_bins)
     count = onp.bincount(which, minlength=num_bins)
     with onp.errstate(invalid="ignore", divide="ignore"):
         mean_conf = onp.bincount(which, confidence, num_bins) / count
@@ -69,20 +69,37 @@ def expected_calibration_error(confidence, correct, num_bins=15):
     return float((weights * onp.abs(bins["accuracy"][used] - bins["confidence"][used])).sum())
 
 
+def _bin_of(confidence, num_bins):
+    """The bin of each confidence: b with b/B <= confidence < (b+1)/B, 1 in the last."""
+    return onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
+
+
+def _resampled_eces(confidence, correct, num_bins, samples):
+    """The ECE of each resample (an index array) of the same predictions, quickly."""
+    confidence = onp.asarray(confidence, dtype=onp.float64)
+    correct = onp.asarray(correct, dtype=onp.float64)
+    which = _bin_of(confidence, num_bins)
+    out = []
+    for i in samples:
+        count = onp.bincount(which[i], minlength=num_bins)
+        gap = onp.abs(onp.bincount(which[i], correct[i], num_bins)
+                      - onp.bincount(which[i], confidence[i], num_bins))
+        out.append(gap.sum() / count.sum())  # sum_b (n_b/n) |acc_b - conf_b|
+    return onp.array(out)
+
+
 def bootstrap_ece(confidence, correct, num_bins=15, num_samples=1000, seed=0):
     """The ECE of `num_samples` bootstrap resamples of the predictions: (num_samples,).
 
     Each resample draws n of the n predictions with replacement (a seeded RandomState).
     Their spread (standard deviation) is how much the ECE moves with the particular
-    examples measured; for a given set of predictions, differences in ECE smaller than
-    that spread are noise. Pass one index set to compare two ECEs on the same resamples:
-    see paired_bootstrap_ece.
+    examples measured; a difference in ECE smaller than that spread is noise. To compare
+    two ECEs of the same examples, use paired_bootstrap_ece.
     """
-    confidence, correct = onp.asarray(confidence), onp.asarray(correct)
-    rng = onp.random.RandomState(seed)
     n = len(confidence)
-    return onp.array([expected_calibration_error(confidence[i], correct[i], num_bins)
-                      for i in (rng.randint(0, n, n) for _ in range(num_samples))])
+    rng = onp.random.RandomState(seed)
+    samples = [rng.randint(0, n, n) for _ in range(num_samples)]
+    return _resampled_eces(confidence, correct, num_bins, samples)
 
 
 def paired_bootstrap_ece(before, after, num_bins=15, num_samples=1000, seed=0):
@@ -92,15 +109,14 @@ def paired_bootstrap_ece(before, after, num_bins=15, num_samples=1000, seed=0):
     without and with temperature scaling). Returns (ece_before, ece_after), two
     (num_samples,) arrays whose k-th entries come from the same resample.
     """
-    (c0, k0), (c1, k1) = [tuple(onp.asarray(a) for a in pair) for pair in (before, after)]
+    n = len(before[0])
+    if len(after[0]) != n:
+        raise ValueError(f"before and after must describe the same examples: {n} and "
+                         f"{len(after[0])} predictions")
     rng = onp.random.RandomState(seed)
-    n = len(c0)
-    e0, e1 = [], []
-    for _ in range(num_samples):
-        i = rng.randint(0, n, n)
-        e0.append(expected_calibration_error(c0[i], k0[i], num_bins))
-        e1.append(expected_calibration_error(c1[i], k1[i], num_bins))
-    return onp.array(e0), onp.array(e1)
+    samples = [rng.randint(0, n, n) for _ in range(num_samples)]
+    return (_resampled_eces(*before, num_bins, samples),
+            _resampled_eces(*after, num_bins, samples))
 
 
 def nll(logits, y, temperature=1.0):
