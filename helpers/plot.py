@@ -380,11 +380,11 @@ def class_regions_figure(W, b, lim=3.0, steps=201, title="Predicted class"):
     for k, colour in enumerate(colours):
         scale += [[k / q, colour], [(k + 1) / q, colour]]
     names = [word("class", k=k + 1) for k in range(q)]
-    fig = go.Figure(go.Heatmap(x=grid, y=grid, z=region, zmin=-0.5, zmax=q - 0.5,
+    # z counts the classes from 1, as the legend does; hovering names the class.
+    fig = go.Figure(go.Heatmap(x=grid, y=grid, z=region + 1, zmin=0.5, zmax=q + 0.5,
                                colorscale=scale, showscale=False,
-                               customdata=onp.array(names, dtype=object)[region],
-                               hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>%{customdata}"
-                                             "<extra></extra>"))
+                               hovertemplate="x1 %{x:.2f}<br>x2 %{y:.2f}<br>"
+                                             + word("class", k="%{z}") + "<extra></extra>"))
     for name, colour in zip(names, colours):  # the legend: one square per class
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
                                  marker=dict(symbol="square", size=14, color=colour)))
