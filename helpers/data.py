@@ -160,16 +160,20 @@ def download(name, cache=None, url=None, timeout=30):
     return cache / fname
 
 
-def _not_found(looked):
+def _not_found(looked, download=True):
     folders = "\n".join(f"  - {p}" for p in looked)
     return DataError(
-        "Fashion-MNIST was not found, and it could not be downloaded.\n"
+        "Fashion-MNIST was not found"
+        + (", and it could not be downloaded" if download else "") + ".\n"
         f"Looked in:\n{folders}\n"
         "Do one of these, then run again:\n"
         "  1. install the data package:  sudo apt-get install dataset-fashion-mnist\n"
         "  2. point the kit at a folder holding the four *-ubyte.gz files:\n"
         "       export FASHION_MNIST_DIR=/path/to/fashion-mnist\n"
-        "  3. connect to the internet and retry (the files are downloaded into the cache).")
+        + ("  3. connect to the internet and retry (the files are downloaded into the cache)."
+           if download else
+           "  3. with a network, run ./kit setup in the kit's folder: it downloads them into\n"
+           "     the cache."))
 
 
 def system_dir_default():
@@ -177,8 +181,12 @@ def system_dir_default():
     return Path(os.environ.get("FASHION_MNIST_SYSTEM_DIR") or DEBIAN_DIR)
 
 
-def find_data_dir(root=None, cache=None, system_dir=None, url=None):
-    """Return the folder that holds the four files, downloading into the cache if needed."""
+def find_data_dir(root=None, cache=None, system_dir=None, url=None, download=True):
+    """Return the folder that holds the four files, downloading into the cache if needed.
+
+    With ``download=False`` (what Gluon's FashionMNIST uses in the kit, helpers/book_code.py)
+    a folder without them is an error at once, with no network attempt.
+    """
     system_dir = system_dir if system_dir is not None else system_dir_default()
     root = root if root is not None else (os.environ.get("FASHION_MNIST_DIR") or None)
     if root is not None:
@@ -193,6 +201,8 @@ def find_data_dir(root=None, cache=None, system_dir=None, url=None):
     for folder in (cache, system_dir):
         if _complete(folder):
             return Path(folder)
+    if not download:
+        raise _not_found([cache, system_dir], download=False)
     try:
         for name in FILES:
             if not (cache / FILES[name][0]).is_file():
