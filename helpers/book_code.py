@@ -142,7 +142,7 @@ def kit_split(root, train):
                 "then serves its own verified copy), or pass another root=.") from None
         if len(arrays) == 2:
             return arrays[0], arrays[1], root
-    folder = data.find_data_dir(download=False)
+    folder = data.find_data_dir(may_download=False)
     images, labels = (data.read_idx(folder / data.FILES[name][0], name) for name in names)
     return images, labels, folder
 
