@@ -457,11 +457,14 @@ def book_code_pth(root):
     """
     path = root / "helpers" / "book_code.py"
     # Once per process: site reads the site-packages folder twice where lib64 links to lib.
+    # importlib.machinery, not importlib.util: the latter imports contextlib, functools and
+    # collections, some 4 ms at every start.
     code = ("if NAME not in sys.modules:\n"
-            " import importlib.util as u\n"
-            " s = u.spec_from_file_location(NAME, PATH)\n"
-            " m = sys.modules[NAME] = u.module_from_spec(s)\n"
-            " s.loader.exec_module(m)\n"
+            " from importlib.machinery import SourceFileLoader\n"
+            " loader = SourceFileLoader(NAME, PATH)\n"
+            " m = sys.modules[NAME] = type(sys)(NAME)\n"
+            " m.__file__, m.__loader__ = PATH, loader\n"
+            " loader.exec_module(m)\n"
             " m.install()\n")
     code = code.replace("NAME", repr("_softmax_kit_book_code")).replace("PATH", repr(str(path)))
     return f"import sys; exec({code!r})\n"
