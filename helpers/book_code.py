@@ -117,29 +117,35 @@ def _absent_folders(root):
     return absent
 
 
-def _gluon_files_valid(dataset, pins, check_sha1):
-    """True if `dataset`'s root holds both files of its split with Gluon's own SHA-1s."""
-    paths = [os.path.join(dataset._root, name) for name, _ in pins]
-    return all(os.path.isfile(p) and check_sha1(p, sha1) for p, (_, sha1) in zip(paths, pins))
+def _gluons_own(dataset, pins, check_sha1):
+    """The names of the files of `dataset`'s split that its root holds with Gluon's SHA-1s."""
+    return {name for name, sha1 in pins
+            if os.path.isfile(path := os.path.join(dataset._root, name))
+            and check_sha1(path, sha1)}
 
 
-def kit_split(root, train):
+def kit_split(root, train, gluons_own=()):
     """(images, labels, folder): one split, from `root` when it holds the current release's
-    two files, else from the kit's data; verified. Raises helpers.data.DataError."""
+    two files, else from the kit's data; verified. Raises helpers.data.DataError.
+
+    `gluons_own`: file names in `root` that are Gluon's own (its first release), left alone.
+    """
     from pathlib import Path
 
     from helpers import data
     names = SPLITS[bool(train)]
     root = Path(os.path.expanduser(root))
-    files = [root / data.FILES[name][0] for name in names]
-    if any(f.is_file() for f in files):
+    files = {name: root / data.FILES[name][0] for name in names
+             if data.FILES[name][0] not in gluons_own}
+    present = {name: f for name, f in files.items() if f.is_file()}
+    if present:
         try:
-            arrays = [data.read_idx(f, name) for f, name in zip(files, names) if f.is_file()]
+            arrays = [data.read_idx(f, name) for name, f in present.items()]
         except data.DataError as e:
             raise data.DataError(
-                f"{e}\nGluon's FashionMNIST was given this folder as its root; it holds "
-                "neither Gluon's own files nor the current release. Delete the file (the kit "
-                "then serves its own verified copy), or pass another root=.") from None
+                f"{e}\nGluon's FashionMNIST was given this folder as its root; the file is "
+                "neither Gluon's own nor of the current release. Delete it (the kit then "
+                "serves its own verified copy), or pass another root=.") from None
         if len(arrays) == 2:
             return arrays[0], arrays[1], root
     folder = data.find_data_dir(may_download=False)
@@ -181,12 +187,15 @@ def patch_gluon(module):
     def _get_data(self):
         pins = (self._train_data, self._train_label) if self._train else \
             (self._test_data, self._test_label)
-        if not enabled() or _gluon_files_valid(self, pins, module.check_sha1):
+        if not enabled():
+            return original_get_data(self)
+        gluons_own = _gluons_own(self, pins, module.check_sha1)
+        if len(gluons_own) == 2:  # the first release's files: Gluon reads them, as upstream
             return original_get_data(self)
         from mxnet import nd
         from mxnet import numpy as mx_np
         from mxnet.util import is_np_array
-        images, labels, folder = kit_split(self._root, self._train)
+        images, labels, folder = kit_split(self._root, self._train, gluons_own)
         labels = labels.copy()  # upstream's labels are a NumPy int32 array of its own
         if is_np_array():
             labels = mx_np.array(labels, dtype=labels.dtype)

@@ -218,6 +218,21 @@ def test_a_root_holding_the_current_release_is_read_from_there(offline, tmp_path
     assert len(test) == 10000 and recorder.requests == []
 
 
+def test_half_of_gluons_own_files_is_no_mix_of_releases(offline, tmp_path, recorder,
+                                                        monkeypatch, capsys):
+    """A root holding one of Gluon's own files (the first release) and not its partner: the
+    split comes whole from the kit, never half from each release, and nothing is fetched."""
+    from mxnet import gluon
+    root = tmp_path / "half"
+    root.mkdir()
+    (root / "t10k-labels-idx1-ubyte.gz").symlink_to(offline / "t10k-labels-idx1-ubyte.gz")
+    monkeypatch.setattr(datasets_module(), "check_sha1",  # Gluon takes that file for its own
+                        lambda path, sha1: path.endswith("t10k-labels-idx1-ubyte.gz"))
+    test = gluon.data.vision.FashionMNIST(root=str(root), train=False)
+    assert NOTICE + str(offline) in capsys.readouterr().err
+    assert len(test) == 10000 and recorder.requests == []
+
+
 def corrupt_copy(folder, source, name):
     """`folder` with copies of the four files of `source`, the file `name` with one byte of
     its content changed."""
@@ -252,7 +267,7 @@ def test_a_corrupt_file_in_root_is_the_kits_error(offline, tmp_path, recorder):
     bad = corrupt_copy(tmp_path / "bad", offline, "test_images")
     with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz in .* has SHA-1") as e:
         gluon.data.vision.FashionMNIST(root=str(bad), train=False)
-    assert "given this folder as its root" in str(e.value) and "Delete the file" in str(e.value)
+    assert "given this folder as its root" in str(e.value) and "Delete it" in str(e.value)
     assert recorder.requests == []
 
 
