@@ -86,7 +86,6 @@ def test_exchange_release_submit_collect(tmp_path, generated):
 # ---------------------------------------------------------------- the README
 
 def test_grade_command_refuses_unclear_requests():
-    sys.path.insert(0, str(ROOT))
     from tools import grade_class
     for argv, message in (([], "name an assignment"), (["a1_softmax", "--all"], "not both"),
                           (["a1_softmax", "--workers", "0"], "must be positive"),
