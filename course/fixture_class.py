@@ -3,7 +3,10 @@
     cd course
     ../.venv/bin/nbgrader generate_assignment a1_softmax --force
     ../.venv/bin/python fixture_class.py
-    ../.venv/bin/nbgrader autograde a1_softmax
+    cd .. && ./kit grade a1_softmax
+
+(not ``nbgrader autograde``: this course's nbgrader_config.py refuses it, since it would
+run the students' code unsandboxed; ``./kit grade`` grades each submission in a sandbox.)
 
 Each student starts from the released notebook (release/a1_softmax/softmax.ipynb) and
 answers the way the name says; submitted/<student>/a1_softmax/softmax.ipynb is the result:
@@ -16,7 +19,7 @@ answers the way the name says; submitted/<student>/a1_softmax/softmax.ipynb is t
 Every student but `empty` answers log-sum-exp and the question with the solutions, so
 each score differs from full marks by the softmax points alone. Generated from the current
 source and release every time, the answers cannot drift from the notebooks.
-tests/test_grading.py autogrades this class and checks each student's score.
+tests/test_grading.py grades this class and checks each student's score.
 """
 import argparse
 import sys
