@@ -145,7 +145,18 @@ def asks_help(args):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """./kit COMMAND ARGS; the exit status. Ctrl-C anywhere ends in one line."""
+    # ./kit starts this Python with Ctrl-C ignored, so that one pressed while Python starts
+    # prints no traceback: from here on it stops the command.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return dispatch(sys.argv[1:] if argv is None else list(argv))
+    except KeyboardInterrupt:
+        print("\nkit: interrupted (Ctrl-C); run the command again.", file=sys.stderr)
+        return INTERRUPTED
+
+
+def dispatch(argv):
     name, args = (argv[0], argv[1:]) if argv else ("help", [])
     if name in ("help", "-h", "--help"):
         if not args or args[0] not in COMMANDS:
@@ -173,10 +184,9 @@ def main(argv=None):
 def set_up_and_hand_over(command, args):
     """Set up what `command` needs, in this Python, then run it in .venv's."""
     from tools import setup_env
-    python = str(VENV / "bin" / "python")
     if asks_help(args):  # the command's own --help, without the data check
         if setup_env.is_ready(ROOT):
-            os.execv(python, [python, "-m", "tools.cli", command.name, *args])
+            hand_over(command, args)
         print(f"usage: ./kit {command.name} {command.usage}\n\n{command.summary}.\n\n"
               "Its options in full once the kit is set up: ./kit setup (about 1.2 GB, a few "
               "minutes, once).")
@@ -191,6 +201,14 @@ def set_up_and_hand_over(command, args):
         status = setup_env.main([command.setup])
         if status:
             return status
+    hand_over(command, args)
+
+
+def hand_over(command, args):
+    """Run `command` in .venv's Python: this process becomes it (Ctrl-C ignored until its
+    main() is running, as ./kit does for this one)."""
+    python = str(VENV / "bin" / "python")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.execv(python, [python, "-m", "tools.cli", command.name, *args])
 
 
@@ -245,7 +263,7 @@ def lab(args):
         folder = folder if folder.is_dir() else folder.parent
         env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
             filter(None, [str(ROOT / "course" / "student_jupyter"), env.get("JUPYTER_CONFIG_PATH")]))
-    tmp = tempfile.mkdtemp(prefix="kit-lab-")
+    tmp = tempfile.mkdtemp(prefix="kit-")  # short: the workers' sockets live in it
     env["TMPDIR"] = tmp
     jupyter = str(Path(sys.executable).parent / "jupyter")
     child = subprocess.Popen([jupyter, "lab", f"--notebook-dir={folder}", *args], env=env)

@@ -61,8 +61,13 @@ def make_client(nb, folder, timeout=900):
             self._task = (asyncio.get_running_loop(), asyncio.current_task())
             if self.stopping:
                 raise asyncio.CancelledError
-            async with super().async_setup_kernel(**kwargs):
-                yield
+            try:
+                async with super().async_setup_kernel(**kwargs):
+                    yield
+            except asyncio.CancelledError:
+                if self.km is not None and self.km.has_kernel:  # stopped while it started
+                    await self._async_cleanup_kernel()
+                raise
 
         def stop(self):
             """Kill the kernel and end `execute` (from any thread)."""
@@ -92,7 +97,7 @@ def execute(path, out_dir, timeout=900):
     nb = nbformat.read(path, as_version=4)
     client = make_client(nb, path.parent, timeout)
     error, failure = None, []
-    tmp = tempfile.mkdtemp(prefix=f"kit-run-{path.stem[:2]}-")
+    tmp = tempfile.mkdtemp(prefix="kit-")  # short: the workers' sockets live in it
     env = dict(os.environ, TMPDIR=tmp)
 
     def run():
@@ -116,8 +121,6 @@ def execute(path, out_dir, timeout=900):
         worker.join(30)
         raise
     finally:
-        if client.km is not None and client.km.has_kernel:  # stopped while it started
-            client.km.shutdown_kernel(now=True)
         shutil.rmtree(tmp, ignore_errors=True)
     seconds = time.perf_counter() - tic
     if failure:

@@ -31,6 +31,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -156,8 +157,8 @@ MESSAGES = {
                   "安装过程中磁盘满了（No space left on device；{free}）；{cleanup}。.venv/ "
                   "需要约 {need} MB：请腾出一些空间后再运行一次。"),
     "free now": ("{free} MB free now in {folder}", "{folder} 现在剩 {free} MB"),
-    "interrupted": ("set-up was interrupted; {cleanup}. Run the same command again to set up.",
-                    "安装被中断了；{cleanup}。再运行一次同一条命令即可继续安装。"),
+    "interrupted": ("set-up was interrupted; {cleanup}. Run the same command again.",
+                    "安装被中断了；{cleanup}。再运行一次同一条命令即可。"),
     "removed": (".venv/ (begun by this run) was removed, nothing half-installed is left",
                 "本次运行开始创建的 .venv/ 已经删除，没有留下装了一半的环境"),
     "kept": (".venv/ is kept but not marked ready: the next run finishes it",
@@ -222,6 +223,12 @@ def tr(key, **fields):
 
 def say(msg):
     print(f"kit: {msg}", flush=True)
+
+
+def run(cmd, **kwargs):
+    """subprocess.run in a session of its own: Ctrl-C reaches set-up alone, which stops the
+    command and says so in one line (the command would print its own traceback)."""
+    return subprocess.run(cmd, start_new_session=True, **kwargs)
 
 
 # 1. The platform
@@ -334,12 +341,12 @@ def create_venv(venv, who):
     """python -m venv .venv; on Debian without ensurepip, install python3.X-venv as root."""
     say(tr("creating", executable=who["executable"], version=who["version"]))
     cmd = [sys.executable, "-m", "venv", str(venv)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = run(cmd, capture_output=True, text=True)
     if r.returncode != 0 and "ensurepip" in r.stdout + r.stderr:
         package = "python%d.%d-venv" % sys.version_info[:2]
         shutil.rmtree(venv, ignore_errors=True)
         if may_install_system() and apt_install([package]):
-            r = subprocess.run(cmd, capture_output=True, text=True)
+            r = run(cmd, capture_output=True, text=True)
         else:
             raise SetupError(tr("no ensurepip", executable=who["executable"], package=package))
     if r.returncode != 0:
@@ -372,7 +379,7 @@ def pip_install(venv, plan, source, log_path):
         lock, reqs = str(Path(tmp, "constraints.txt")), str(Path(tmp, "requirements.txt"))
         for step in ([*python, "--no-deps", "-r", lock],
                      [*python, "-r", reqs, "-c", lock]):
-            r = subprocess.run(step, capture_output=True, text=True)
+            r = run(step, capture_output=True, text=True)
             output += r.stdout + r.stderr
             write_atomically(log_path, output)
             if r.returncode != 0:
@@ -441,7 +448,7 @@ def probe_pin(venv, source):
                "--ignore-installed", "--disable-pip-version-check", pin]
         if source is not None:
             cmd += ["--no-index", "--find-links", str(source)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = run(cmd, capture_output=True, text=True)
         conflicts = requires_python_conflicts(r.stdout + r.stderr)
         if r.returncode != 0 and conflicts:
             return (f"the pin {pin} needs Python {conflicts[-1][1].strip()}, and this Python "
@@ -512,7 +519,7 @@ print(npx.num_gpus())
 
 def check_import(venv):
     """Import MXNet in .venv/ and compute with it; raise SetupError with its error if not."""
-    r = subprocess.run([str(venv / "bin" / "python"), "-c", SMOKE_TEST],
+    r = run([str(venv / "bin" / "python"), "-c", SMOKE_TEST],
                        capture_output=True, text=True, cwd=tempfile.gettempdir())
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -559,7 +566,6 @@ def setup_venv(root=ROOT):
             raise
         cleanup = tr("intact") if is_ready(root) else tr("kept")
         if began:
-            import signal
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: finish the cleanup
             shutil.rmtree(venv, ignore_errors=True)
             signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -607,7 +613,7 @@ def _setup_venv(root, venv, began):
         why = explain_pip_failure(output, who["version"], source, probe_pin(venv, source))
         raise SetupError(tr("install failed", why=why, log=log))
     install_project(venv, root)
-    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "check"],
+    r = run([str(venv / "bin" / "python"), "-m", "pip", "check"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SetupError(f"the installed packages conflict (pip check):\n{r.stdout.strip()}")
@@ -626,7 +632,7 @@ def install_project(venv, root):
     import from anywhere and stay the files of this folder. No index, no build isolation:
     the pinned setuptools is already there, so this works with no network."""
     (site_packages(venv) / "softmax-kit.pth").unlink(missing_ok=True)  # an older kit's line
-    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps",
+    r = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps",
                         "--no-index", "--no-build-isolation", "--disable-pip-version-check",
                         "--editable", str(root)], capture_output=True, text=True)
     if r.returncode != 0:
@@ -708,10 +714,10 @@ def setup_data(root, venv):
     python = str(venv / "bin" / "python")
     folder = bundle_data(root)
     if folder is not None and not os.environ.get("FASHION_MNIST_DIR"):
-        r = subprocess.run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
+        r = run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
         if r.returncode != 0:
             raise SetupError(tr("bundle data", folder=folder))
-    r = subprocess.run([python, "-m", "helpers.data", "--check"], cwd=root)
+    r = run([python, "-m", "helpers.data", "--check"], cwd=root)
     if r.returncode != 0:
         raise SetupError(tr("data not ready"))
 
@@ -725,6 +731,8 @@ def main(argv=None):
     parser.add_argument("command", nargs="?", default="setup", help="also install what this "
                         f"command needs from the system ({', '.join(SYSTEM_TOOLS)}: as root)")
     command = parser.parse_args(sys.argv[1:] if argv is None else argv).command
+    # ./kit starts this Python with Ctrl-C ignored (no traceback from its start-up): now on.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         try:
             venv = setup_venv(ROOT)
