@@ -160,10 +160,13 @@ def grade_one(slot, assignment, job, limits):
         out.note = str(e)
         out.attention.append(f"unreadable: {e}")
         submitted = []
-    if job.found:
-        out.note = "; ".join(n for n in (job.found, out.note) if n)
-    out.cells = assemble(assignment.cells, submitted)
+    notes = []
+    out.cells = assemble(assignment.cells, submitted, notes)
+    out.attention += notes
+    out.note = "; ".join(n for n in (job.found, out.note, *notes) if n)
     found = scan(out.cells)
+    if found.unread:
+        out.attention.append("not read: " + "; ".join(f.text() for f in found.unread[:3]))
     secret = new_secret()
     budget = limits.budget(assignment.total_seconds)
     ex = None
@@ -339,7 +342,13 @@ class Grader:
                 pool.jobs.put(("grade", ready[(job.assignment, job.notebook)], job))
             for _ in [j for j in jobs if j.path is not None]:
                 outcome = pool.results.get()
-                self._store(book, outcome)
+                try:
+                    self._store(book, outcome)
+                except Exception as e:  # noqa: BLE001 (one submission must not stop the class)
+                    book.rollback()
+                    outcome.error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-3)}"
+                    outcome.attention.append(f"not stored: the grader failed ({type(e).__name__}"
+                                             f": {str(e)[:200]})")
                 outcome.peak_mb = peak_memory()
                 outcomes.append(outcome)
                 if progress:
