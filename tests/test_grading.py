@@ -1,7 +1,7 @@
 """The graded exercises in course/: the sources, the releases and a class graded.
 
 Every source notebook passes its own tests; every student release fails them and holds
-no solution and no hidden test; a fixture class of four submissions of a1_softmax is
+no solution and no hidden test; a fixture class of five submissions of a1_softmax is
 graded by `./kit grade` (tools/grade_class.py) and each score asserted; feedback (rebuilt
 after a manual grade too) and grade export work, and a student's own check says what it
 should. tests/test_grading_commands.py runs the other commands of the workflow;
@@ -25,7 +25,8 @@ from tests.course_copy import ASSIGNMENTS, COURSE, FIXTURE, PASSED, SOURCES, Cou
 # The fixture class (course/fixture_class.py): which autograded cells each student fails.
 FAILS = {
     "correct": set(),
-    "overflow": {"test_softmax_hidden"},           # the hidden tests only: logits ~ +-1000
+    "overflow": {"test_softmax", "test_softmax_hidden"},  # the visible test: logits ~ 1000
+    "batch_max": {"test_softmax_hidden"},  # the hidden tests only: rows ~ 1000 and ~ -1000
     "empty": {"test_softmax", "test_softmax_hidden", "test_logsumexp"},
     "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
 }
@@ -207,7 +208,8 @@ def test_release_holds_no_solution_and_no_hidden_test(course, name):
 # ---------------------------------------------------------------- autograde the fixture class
 
 def test_fixture_class_scores(course, graded, capsys):
-    """correct: full marks; overflow: loses the hidden tests; empty: zero; wrong_shape: softmax's points."""
+    """correct: full marks; overflow and wrong_shape: softmax's points; batch_max: the hidden
+    tests'; empty: zero."""
     from nbgrader.api import Gradebook
     assignment, notebook = FIXTURE
     with capsys.disabled():  # the time belongs in the test command's output
@@ -243,7 +245,9 @@ def feedback_page(course, student):
 def test_student_feedback_names_the_shape(course, graded):
     html = {s: feedback_page(course, s) for s in FAILS}
     assert SHAPE_MESSAGE in html["wrong_shape"]
-    assert "nan in output for logits around 1000" in html["overflow"]
+    assert "nan in softmax(X) for logits around 1000" in html["overflow"]
+    assert ("nan in softmax(X) for logits around 1000 in some rows and around -1000 in others"
+            in html["batch_max"])
     assert SHAPE_MESSAGE not in html["correct"]
     graded_nb = course.dir / "autograded" / "correct" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
     outputs = [o for c in _cells(graded_nb) if c.cell_type == "code" for o in c.outputs]
@@ -265,11 +269,14 @@ def test_feedback_after_manual_grading(course, graded):
 
 
 def test_students_own_check(course, graded):
-    """What `nbgrader validate` tells a student: overflow looks fine (its faults are hidden), wrong_shape does not."""
+    """What `nbgrader validate` tells a student: batch_max looks fine (its faults are hidden);
+    overflow does not (the visible test has logits around 1000), nor does wrong_shape."""
     submitted = course.dir / "submitted"
-    overflow = submitted / "overflow" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
-    wrong = submitted / "wrong_shape" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
-    out = course.nbgrader("validate", str(overflow), str(wrong)).stdout
+    batch_max, overflow, wrong = (submitted / student / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+                                  for student in ("batch_max", "overflow", "wrong_shape"))
+    out = course.nbgrader("validate", str(batch_max), str(overflow), str(wrong)).stdout
     assert out.startswith(PASSED), out
-    assert "VALIDATION FAILED ON 2 CELL(S)" in re.sub(r"\s+", " ", out), out
+    flat = re.sub(r"\s+", " ", out)
+    assert "VALIDATION FAILED ON 1 CELL(S)" in flat and "VALIDATION FAILED ON 2 CELL(S)" in flat
+    assert "nan in softmax(X) for logits around 1000" in out
     assert SHAPE_MESSAGE in out

@@ -207,7 +207,7 @@ def tuning_results(seed, with_test=True):
     not to the first one."""
     r = rng(seed)
     grid = [(lr, wd) for lr in (0.01, 0.03, 0.1) for wd in (0.0, 1e-3)]
-    val = r.uniform(0.80, 0.86, size=len(grid)).round(4)
+    val = (0.80 + 0.0005 * r.permutation(120)[:len(grid)]).round(4)  # no two alike
     test = (val - 0.005 + r.uniform(-0.003, 0.003, size=len(grid))).round(4)
     best_val = int(val.argmax())
     other = int(r.choice([i for i in range(1, len(grid)) if i != best_val]))

@@ -126,14 +126,18 @@ def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6, reveal=Tr
     ok = onp.isclose(got, expected, rtol=rtol, atol=atol)
     if ok.all():
         return
-    hidden = "" if reveal else ".hidden"
     if expected.ndim == 0:
-        fail("close.scalar" + hidden, name=name, got=num(got), expected=num(expected))
+        if not reveal:
+            fail("close.scalar.hidden", name=name, got=num(got))
+        fail("close.scalar", name=name, got=num(got), expected=num(expected))
     i = int(onp.argwhere(~ok)[0][0])
     if expected.ndim > 1:
-        fail("close.row" + hidden, name=name, index=i, got=vec(got[i]),
-             expected=vec(expected[i].ravel()))
-    fail("close.entry" + hidden, name=name, index=i, got=num(got[i]), expected=num(expected[i]))
+        if not reveal:
+            fail("close.row.hidden", name=name, index=i, got=vec(got[i]))
+        fail("close.row", name=name, index=i, got=vec(got[i]), expected=vec(expected[i].ravel()))
+    if not reveal:
+        fail("close.entry.hidden", name=name, index=i, got=num(got[i]))
+    fail("close.entry", name=name, index=i, got=num(got[i]), expected=num(expected[i]))
 
 
 def items_of(value, count, what):
@@ -576,8 +580,8 @@ def judge_numerical_gradients(record, params, seed, ref):
 def _loss_parts(record, name):
     """(loss, dW, db) of a recorded (loss, dW, db), or fail saying what came instead."""
     if record["len"] != 3:
-        fail("loss3.result", name=name, got=record["type"])
-    return (number_of(record["loss"], "loss3.number", name=name),
+        fail("regloss.result", name=name, got=record["type"])
+    return (number_of(record["loss"], "regloss.number", name=name),
             record["dW"], record["db"])
 
 
@@ -588,17 +592,22 @@ def judge_regularized_loss(record, params, seed, ref):
     loss, dW, db = _loss_parts(record, name)
     want_loss, want_W, want_b = ref.regularized_loss(X, y, W, b, reg)
     if not math.isfinite(loss):
-        fail("finite", kind="nan" if math.isnan(loss) else "inf", name=say("loss3.the_loss",
+        fail("finite", kind="nan" if math.isnan(loss) else "inf", name=say("regloss.the_loss",
              name=name), context="", at="")
     if not math.isclose(loss, want_loss, rel_tol=1e-6, abs_tol=1e-9):
         penalty = reg / 2 * float((W ** 2).sum())
         data = want_loss - penalty
-        for key, value in (("loss3.no_penalty", data), ("loss3.penalty_twice", data + 2 * penalty),
-                           ("loss3.bias_penalty", want_loss + reg / 2 * float((b ** 2).sum())),
-                           ("loss3.sum", n * data + penalty), ("loss3.sum", n * want_loss)):
-            if math.isclose(loss, value, rel_tol=1e-6, abs_tol=1e-9):
-                fail(key, name=name, n=n)
-        fail("loss3.value", name=name, got=num(loss))
+        def near(value):
+            return math.isclose(loss, value, rel_tol=1e-6, abs_tol=1e-9)
+        if near(data):
+            fail("regloss.no_penalty", name=name)
+        if near(data + 2 * penalty):
+            fail("regloss.penalty_twice", name=name)
+        if near(want_loss + reg / 2 * float((b ** 2).sum())):
+            fail("regloss.bias_penalty", name=name)
+        if near(n * data + penalty) or near(n * want_loss):
+            fail("regloss.sum", name=name, n=n)
+        fail("regloss.value", name=name, got=num(loss))
     for key, label, value, want in (("dW", say("regression.weights"), dW, want_W),
                                     ("db", say("regression.bias"), db, want_b)):
         label = f"{name}: {label}"
@@ -608,24 +617,25 @@ def judge_regularized_loss(record, params, seed, ref):
         if onp.allclose(got, want, rtol=1e-6, atol=1e-8):
             continue
         if key == "dW":
-            for wrong, message in ((want - reg * W, "grad3.no_penalty"),
-                                   (want + reg * W, "grad3.penalty_twice"),
-                                   ((want - reg * W) * n + reg * W, "regression.sum"),
-                                   (want * n, "regression.sum")):
-                if onp.allclose(got, wrong, rtol=1e-6, atol=1e-8):
-                    fail(message, name=f"{name}: dW" if message == "regression.sum" else name,
-                         n=n)
+            def near(wrong):
+                return onp.allclose(got, wrong, rtol=1e-6, atol=1e-8)
+            if near(want - reg * W):
+                fail("reggrad.no_penalty", name=name)
+            if near(want + reg * W):
+                fail("reggrad.penalty_twice", name=name)
+            if near((want - reg * W) * n + reg * W) or near(want * n):
+                fail("regression.sum", name=f"{name}: dW", n=n)
             from helpers.checks.tasks import PROBES
             entries = inputs.probe_entries((d, q), PROBES, seed)
             probes = items_of(record.get("probes"), len(entries), "finite differences")
             for (i, j), values in zip(entries, probes):
-                up, down = (number_of(v, "loss3.number", name=name)
+                up, down = (number_of(v, "regloss.number", name=name)
                             for v in items_of(values, 2, "finite differences"))
                 if not math.isclose((up - down) / 2e-6, got[i, j], rel_tol=1e-4, abs_tol=1e-6):
-                    fail("grad3.own_loss", name=name, i=i, j=j)
+                    fail("reggrad.own_loss", name=name, i=i, j=j)
         else:
             if onp.allclose(got, want + reg * b, rtol=1e-6, atol=1e-8):
-                fail("grad3.bias_penalty", name=name)
+                fail("reggrad.bias_penalty", name=name)
             if onp.allclose(got, n * want, rtol=1e-6, atol=1e-8):
                 fail("regression.sum", name=f"{name}: db", n=n)
         assert_close(got, want, label, rtol=1e-6, atol=1e-8, reveal=False)
@@ -641,7 +651,7 @@ def judge_vectorised(record, params, seed, ref):
     parts = {key: _loss_parts(record[key], names[key]) for key in names}
     (loss_a, dW_a, db_a), (loss_b, dW_b, db_b) = parts["naive"], parts["vectorised"]
     if not math.isclose(loss_a, loss_b, rel_tol=1e-6, abs_tol=1e-9):
-        fail("vectorised.disagree", what=say("loss3.the_loss", name=""), n=n)
+        fail("vectorised.disagree", what=say("regloss.the_loss", name=""), n=n)
     for what, a, b in (("dW", dW_a, dW_b), ("db", db_a, db_b)):
         A, B = array_of(a, what), array_of(b, what)
         if A.shape != B.shape or not onp.allclose(A.astype(onp.float64), B, rtol=1e-6,
