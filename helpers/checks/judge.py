@@ -590,6 +590,11 @@ def judge_regularized_loss(record, params, seed, ref):
     X, y, W, b = inputs.regression_problem(n, d, q, seed)
     X = X * params.get("scale", 1.0)
     loss, dW, db = _loss_parts(record, name)
+    from helpers.checks.tasks import PROBES
+    entries = inputs.probe_entries((d, q), PROBES, seed)
+    probes = [[number_of(v, "regloss.number", name=name)
+               for v in items_of(values, 2, "finite differences")]
+              for values in items_of(record.get("probes"), len(entries), "finite differences")]
     want_loss, want_W, want_b = ref.regularized_loss(X, y, W, b, reg)
     if not math.isfinite(loss):
         fail("finite", kind="nan" if math.isnan(loss) else "inf", name=say("regloss.the_loss",
@@ -625,12 +630,7 @@ def judge_regularized_loss(record, params, seed, ref):
                 fail("reggrad.penalty_twice", name=name)
             if near((want - reg * W) * n + reg * W) or near(want * n):
                 fail("regression.sum", name=f"{name}: dW", n=n)
-            from helpers.checks.tasks import PROBES
-            entries = inputs.probe_entries((d, q), PROBES, seed)
-            probes = items_of(record.get("probes"), len(entries), "finite differences")
-            for (i, j), values in zip(entries, probes):
-                up, down = (number_of(v, "regloss.number", name=name)
-                            for v in items_of(values, 2, "finite differences"))
+            for (i, j), (up, down) in zip(entries, probes):
                 if not math.isclose((up - down) / 2e-6, got[i, j], rel_tol=1e-4, abs_tol=1e-6):
                     fail("reggrad.own_loss", name=name, i=i, j=j)
         else:
@@ -641,7 +641,7 @@ def judge_regularized_loss(record, params, seed, ref):
         assert_close(got, want, label, rtol=1e-6, atol=1e-8, reveal=False)
 
 
-VECTORISED_SPEEDUP = 3  # how many times faster the vectorised loss must be than the loops
+VECTORISED_SPEEDUP = 10  # how many times faster the vectorised loss must be than the loops
 
 
 def judge_vectorised(record, params, seed, ref):
@@ -824,6 +824,8 @@ def judge_tuning(record, params, seed, ref):
     for entry in results:
         if entry["type"] != "dict" or entry["lr"] is None or entry["val_acc"] is None:
             fail("tune.results", got=entry["type"], candidates=candidates)
+        if not {"lr", "val_acc"} <= set(entry["keys"]):
+            fail("tune.results", got=entry["type"], candidates=candidates)
         tested = [k for k in entry["keys"] if "test" in k]
         if tested:
             fail("tune.test_in_results", entry=tested[0])
@@ -832,7 +834,8 @@ def judge_tuning(record, params, seed, ref):
         fail("tune.candidates", want=candidates, got=lrs)
     accs = [number_of(e["val_acc"], "tune.number", what="val_acc") for e in results]
     chosen = record["chosen"]
-    if chosen["type"] != "dict" or chosen["lr"] is None:
+    if chosen["type"] != "dict" or chosen["lr"] is None or \
+            not {"lr", "val_acc"} <= set(chosen["keys"]):
         fail("tune.chosen", got=chosen["type"])
     best = results[int(onp.argmax(accs))]
     if not math.isclose(number_of(chosen["lr"], "tune.number", what="lr"),
