@@ -31,6 +31,46 @@ FAILS = {
     "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
 }
 UNANSWERED = "unanswered"  # hands in every release as it was given
+TUNE_BY_TEST = """\
+results = []
+for lr in candidates:
+    candidate, trainer = make_net(lr)
+    for epoch in range(num_epochs):
+        train_epoch(candidate, train_iter, loss, trainer)
+    results.append({"lr": lr, "val_acc": evaluate_accuracy(candidate, val_iter),
+                    "test_acc": evaluate_accuracy(candidate, test_iter)})
+chosen = max(results, key=lambda r: r["test_acc"])
+net, trainer = make_net(chosen["lr"])
+for epoch in range(num_epochs):
+    train_epoch(net, full_iter, loss, trainer)
+test_acc = evaluate_accuracy(net, test_iter)
+"""
+# Wrong answers of later assignments that earned their points before the tests were
+# reshaped, graded for real: (assignment, student, {answer: source}, the cells it fails).
+WRONG = [
+    ("a5_devices", "never_asks", {"try_gpu": "def try_gpu(i=0):\n    return mx.cpu()\n\n\n"
+                                             "def try_all_gpus():\n    return [mx.cpu()]\n"},
+     {"test_try_gpu"}),
+    ("a8_tuning", "chooses_by_test", {"tune": TUNE_BY_TEST}, {"test_choice"}),
+]
+
+
+def write_submission(course, assignment, student, answers):
+    """The release of `assignment` answered with the source's solutions, but `answers`."""
+    source = next(p for p in SOURCES if p.parent.name == assignment)
+    solutions = {_nbgrader(c)["grade_id"]: "\n".join(
+        line for line in c.source.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        for c in _cells(source) if _nbgrader(c).get("solution")}
+    release = course.dir / "release" / assignment / source.name
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id in solutions:
+            cell.source = answers.get(grade_id, solutions[grade_id])
+    target = course.dir / "submitted" / student / assignment / source.name
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, str(target))
 SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
 
 
@@ -52,6 +92,8 @@ def graded(course):
         target = course.dir / "submitted" / UNANSWERED / release.parent.name / release.name
         target.parent.mkdir(parents=True)
         shutil.copy(release, target)
+    for assignment, student, answers, _ in WRONG:
+        write_submission(course, assignment, student, answers)
     report = course.root / "report.json"
     course.grade("--all", "--json", str(report))  # every source notebook runs once, too
     course.nbgrader("export")
@@ -217,7 +259,8 @@ def test_fixture_class_scores(course, graded, capsys):
               f"{len(graded['submissions'])} submissions and the {len(SOURCES)} source notebooks' runs "
               "(two workers)")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
-            if r["assignment"] == assignment and r["student_id"] != UNANSWERED}
+            if r["assignment"] == assignment
+            and r["student_id"] not in {UNANSWERED, *(w[1] for w in WRONG)}}
     assert set(rows) == set(FAILS)
     with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
         for student, fails in FAILS.items():
@@ -236,6 +279,20 @@ def test_fixture_class_scores(course, graded, capsys):
         assert correct.code_score == correct.max_code_score > 0
         assert correct.needs_manual_grade  # the written answer waits for the teacher
         assert empty.score == 0 and not empty.needs_manual_grade  # unanswered: 0, nothing to read
+
+
+@pytest.mark.parametrize("assignment, student, answers, fails", WRONG,
+                         ids=[w[1] for w in WRONG])
+def test_a_wrong_answer_loses_its_task_and_only_it(graded, assignment, student, answers, fails):
+    """a5's try_gpu that never asks, a8's tuning that chooses by the test set: graded, each
+    loses exactly its task's test cells, and the feedback says why without the answer."""
+    entry = next(s for s in graded["submissions"]
+                 if s["student"] == student and s["assignment"] == assignment)
+    failed = {name for name, (_, _, status, _) in entry["cells"].items() if status != "passed"}
+    assert failed == fails, entry
+    messages = " ".join(str(cell[3]) for cell in entry["cells"].values())
+    assert {"never_asks": "on a machine with 1 GPU should be gpu(0), got cpu(0)",
+            "chooses_by_test": "results holds a test accuracy (test_acc)"}[student] in messages
 
 
 def feedback_page(course, student):
