@@ -370,3 +370,25 @@ def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_clas
     assert not pasted, sorted(pasted)[:5]
     assert "A **student** bundle" in text["BUNDLE.md"] and "course/source/" in text["BUNDLE.md"]
     assert "A **teacher** bundle" in teacher["BUNDLE.md"].decode()
+
+
+# ---------------------------------------------------------------- both editions, validated
+
+def test_both_editions_pass_nbgrader_validate_as_sources_and_fail_it_as_releases(tmp_path):
+    """`nbgrader validate` as course/README.md's step 1 has a teacher run it, on all sixteen
+    notebooks: the English and Chinese source of every assignment passes all its tests (the
+    hidden ones included), and both student copies pass none."""
+    from tests.course_copy import PASSED, Course
+    from tools.release_zh import release_zh
+    course = Course(tmp_path)
+    course.generate("*")
+    release_zh(course.dir)
+    sources = sorted(course.dir.glob("source/*/*.ipynb")) + \
+        sorted(course.dir.glob("source_zh/*/*.ipynb"))
+    releases = sorted(course.dir.glob("release/*/*.ipynb")) + \
+        sorted(course.dir.glob("release_zh/*/*.ipynb"))
+    assert len(sources) == len(releases) == 16
+    out = course.nbgrader("validate", *map(str, sources)).stdout
+    assert out.count(PASSED) == 16, out[-3000:]
+    out = course.nbgrader("validate", "--invert", *map(str, releases)).stdout
+    assert out.count("Success! The notebook does not pass any tests.") == 16, out[-3000:]
