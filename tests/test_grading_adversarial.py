@@ -368,7 +368,7 @@ def feedback_text(graded, student):
 
 
 def test_feedback_keeps_the_friendly_messages(graded):
-    assert "nan in output for logits around 1000" in feedback_text(graded, "patched_numpy")
+    assert "nan in softmax(X) for logits around 1000" in feedback_text(graded, "patched_numpy")
     assert "test_acc is 0.850, but the trained model&#x27;s accuracy on the test set is" in \
         feedback_text(graded, "fake_accuracy")
     assert "cross_entropy uses cross_entropy from helpers.train" in \
