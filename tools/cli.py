@@ -154,6 +154,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("\nkit: interrupted (Ctrl-C); run the command again.", file=sys.stderr)
         return INTERRUPTED
+    except BrokenPipeError:  # ./kit help | head: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def dispatch(argv):
