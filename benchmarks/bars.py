@@ -21,8 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make helpers importable
-    sys.path.insert(0, str(ROOT))
 SOURCE = ROOT / "course" / "source"
 BAR = re.compile(r"check_accuracy_bar\(test_acc, ([0-9.]+), num_epochs")
 SEEDS = re.compile(r"\b(mx\.random\.seed|onp\.random\.seed)\(0\)")
