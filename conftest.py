@@ -58,8 +58,12 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
 
 
+_files = collections.Counter()
+
+
 def pytest_runtest_logreport(report):
     _durations[part_of(report.nodeid)] += report.duration
+    _files[report.nodeid.split("::", 1)[0]] += report.duration
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -68,3 +72,6 @@ def pytest_terminal_summary(terminalreporter):
     total = sum(_durations.values())
     parts = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in _durations.most_common())
     terminalreporter.write_line(f"time by part (summed over workers, {total:.0f} s): {parts}")
+    slowest = ", ".join(f"{path.rsplit('/', 1)[-1]} {seconds:.0f} s"
+                        for path, seconds in _files.most_common(12))
+    terminalreporter.write_line(f"slowest files: {slowest}")
