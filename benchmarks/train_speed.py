@@ -597,6 +597,19 @@ def write_peer_data(folder):
                    "image_shape": list(to_tensor(a["train_images"][:1]).shape[1:])}, f)
 
 
+def cpu_model():
+    """The processor's name, where the system says it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+    return platform.processor() or "an unnamed processor"
+
+
 def median(values):
     return statistics.median(values) if values else float("nan")
 
@@ -788,8 +801,11 @@ def run(rows, args):
     from helpers.data import load_arrays
     n_train = len(load_arrays()["train_labels"])
     peer_info = probe_peer(args.peer_python) if any(is_peer(r) for r in rows) else None
+    import mxnet as mx
     threads = "each library's default" if args.threads is None else str(args.threads)
-    print(f"{os.cpu_count()} CPU cores; threads per operation: {threads}. Each run in a "
+    print(f"MXNet {mx.__version__}, Python {sys.version.split()[0]}; {cpu_model()}, "
+          f"{os.cpu_count()} CPU cores.")
+    print(f"Threads per operation: {threads}. Each run in a "
           "process of its own, rows interleaved, the order reversed on every other "
           f"repetition; {args.epochs} epochs per run, the first left out; medians.")
     if peer_info:
