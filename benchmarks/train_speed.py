@@ -1,6 +1,6 @@
 """Benchmark: the lessons' training loops, seconds per epoch, side by side with PyTorch.
 
-    ./kit bench --peer-python ~/torch-cpu/bin/python   # with the PyTorch rows (~10 minutes)
+    ./kit bench --peer-python ~/torch-cpu/bin/python   # with the PyTorch rows (15 minutes or more)
     ./kit bench                                        # the MXNet rows only
     ./kit bench --only gluon:static torch:concise --repeats 7 --scaling-repeats 0
     ./kit bench --threads default                      # each library at its own default
