@@ -550,7 +550,8 @@ def run_row(row, cells, seed, args, data_dir, anatomy=False):
     if is_peer(row) and (result.get("imported_mxnet") or result.get("imported_kit")):
         raise BenchError(f"the {row} run imported MXNet or the kit: a peer must run on its "
                          "own, with torch alone (is --peer-python the kit's own Python?)")
-    result["peak_mib"] = usage.ru_maxrss / 1024  # KiB on Linux
+    # ru_maxrss: KiB on Linux, bytes on macOS
+    result["peak_mib"] = usage.ru_maxrss / (2 ** 20 if sys.platform == "darwin" else 2 ** 10)
     return result
 
 
