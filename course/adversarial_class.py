@@ -3,8 +3,9 @@
     cd course
     ../.venv/bin/nbgrader generate_assignment a1_softmax --force
     ../.venv/bin/nbgrader generate_assignment a3_scratch --force
+    ../.venv/bin/nbgrader generate_assignment a7_calibration --force
     ../.venv/bin/python adversarial_class.py
-    cd .. && ./kit grade a1_softmax a3_scratch
+    cd .. && ./kit grade a1_softmax a3_scratch a7_calibration
 
 Each student starts from the released notebook and answers with the source notebook's
 solutions, unless the entry says otherwise; then changes answers, adds cells, or breaks
@@ -42,9 +43,15 @@ class Student:
     extras: list = field(default_factory=list)      # (after grade_id, source)
     unanswered: bool = False                        # every answer left as handed out
     raw: str = None                                 # the file's bytes instead of a notebook
+    files: tuple = None                             # the notebook's file names (None: its own)
+    stored: str = None                              # outputs stored in the notebook, or "v3"
+    edit: str = None                                # a change to the text (TEXT_EDITS) or notebook (NB_EDITS)
+    encoding: str = "utf-8"                         # how the file is written
+    stub_files: tuple = ()                          # files written as handed out (the release notebook)
 
 
-NOTEBOOKS = {"a1_softmax": "softmax", "a3_scratch": "softmax_scratch"}
+NOTEBOOKS = {"a1_softmax": "softmax", "a3_scratch": "softmax_scratch",
+             "a7_calibration": "calibration"}
 
 OVERFLOW = '''\
 def softmax(X):
@@ -206,12 +213,11 @@ while True:
 EXITS = "import os\nos._exit(1)\n"
 
 FORK_BOMB = '''\
-import os, time
+import subprocess
+children = []
 try:
-    while True:  # only the kernel forks: it meets the process limit at once, even when busy
-        if os.fork() == 0:
-            time.sleep(600)  # each child stays, for the grader to kill
-            os._exit(0)
+    while True:  # spawning is cheap (no copy of the kernel): the process limit comes at once
+        children.append(subprocess.Popen(["sleep", "600"]))  # each stays, for the grader to kill
 except OSError as e:
     print("fork failed:", e)
 '''
@@ -269,6 +275,144 @@ for cell, calls in {"test_softmax": [((256, 10), "float32", 0.0, 0)],
 '''
 
 OUTPUT_FLOOD = 'print("x" * (50 * 2**20))\n'
+
+LINKS_WRITTEN = ('[my derivation](javascript:window.__pwned=10) [b](JavaScript&#58;window.__pwned=11)\n'
+                 '[c](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX19wd25lZD0xMjwvc2NyaXB0Pg==) '
+                 '[d](vbscript:msgbox) <a href="javascript&#x3a;window.__pwned=13">e</a>\n'
+                 '![f](x" onerror="window.__pwned=14) [g]: javascript:window.__pwned=15\n[g]\n\n'
+                 '$\\href{javascript:window.__pwned=16}{h}$ ```` ``` \nSoftmax is shift-invariant.')
+
+ENVIRON_READER = '''\
+import codecs
+for path in ("/proc/self/environ", "/proc/1/environ", "/proc/self/cmdline", "/proc/1/cmdline",
+             "/proc/self/cwd"):
+    try:
+        print(path, codecs.open(path, "rb").read())
+    except Exception as e:
+        print(path, type(e).__name__)
+'''
+
+UNSHARE = '''\
+import subprocess
+for args in (["unshare", "-Ur", "id"], ["unshare", "-n", "true"], ["unshare", "-m", "true"]):
+    r = subprocess.run(args, capture_output=True, text=True)
+    print(" ".join(args), "exit", r.returncode, r.stderr.strip()[:80])
+'''
+
+GETATTR_ALIAS = '''\
+g = getattr
+def softmax(X):
+    return g(npx, "soft" + "max")(X)
+'''
+
+ATTRGETTER = '''\
+import operator
+def softmax(X):
+    return operator.attrgetter("soft" "max")(npx)(X)
+'''
+
+TIMEIT_STRING = '''\
+import timeit
+def softmax(X):
+    box = {}
+    timeit.timeit("box['P'] = lib.softmax(X)", number=1,
+                  globals={"box": box, "lib": npx, "X": X})
+    return box["P"]
+'''
+
+LOGGING_SYS = '''\
+import logging
+def softmax(X):
+    return logging.sys.modules["mxnet.numpy_extension"].softmax(X)
+'''
+
+SOFTMIN = '''\
+import mxnet as mx
+def softmax(X):
+    return mx.nd.softmin(-X.as_nd_ndarray()).as_np_ndarray()
+'''
+
+LOSS_CLASS = '''\
+from mxnet import gluon
+def logsumexp(X):
+    j = np.zeros(X.shape[0], dtype="int32")
+    return X[:, 0] + gluon.loss.SoftmaxCrossEntropyLoss()(X, j).astype(X.dtype)
+'''
+
+EMPTY_RECORDS = '''\
+import helpers.checks.session as session
+_finish = session.Run.finish
+def finish(self, record):
+    if self.check == "temperature_nll":
+        record = {"values": []}
+    return _finish(self, record)
+session.Run.finish = finish
+'''
+
+NAIVE_NLL = '''\
+def nll(logits, y, T):
+    z = logits / T
+    return float((onp.log(onp.exp(z).sum(axis=1)) - z[onp.arange(len(y)), y]).mean())
+'''
+
+RECORD_BOMB = '''\
+import os, struct, zlib
+_cell = __import__("helpers.checks.session", fromlist=["_cell"])._cell
+
+def bomb(path, members=40, size=2**25):
+    # 40 arrays of 32 MB of zeros, each under the old 48 MB limit: 1.3 GB unpacked, 1.3 MB on disk
+    header = ("{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }" % size).encode()
+    header = b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", 118) + header.ljust(117) + b"\\n"
+    body = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = body.compress(header) + body.compress(bytes(size)) + body.flush()
+    crc = zlib.crc32(bytes(size), zlib.crc32(header))
+    full = len(header) + size
+    out, central = b"", b""
+    for k in range(members):
+        name = f"a{k}.npy".encode()
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), full,
+                            len(name), 0)
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc,
+                               len(data), full, len(name), 0, 0, 0, 0, 0, len(out)) + name
+        out += local + name + data
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, members, members, len(central), len(out), 0)
+    with open(path, "wb") as f:
+        f.write(out + central + end)
+
+def softmax(X):
+    if _cell["id"] == "test_softmax":
+        bomb(os.path.join(os.environ["SOFTMAX_KIT_GRADING"], "test_softmax.1.npz"))
+    X_max = X.max(axis=1, keepdims=True)
+    X_exp = np.exp(X - X_max)
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+'''
+
+DEEP_RECORD = '''\
+import os
+import numpy as onp
+_cell = __import__("helpers.checks.session", fromlist=["_cell"])._cell
+def logsumexp(X):
+    if _cell["id"] == "test_logsumexp":
+        text = '{"header": {"check": "logsumexp"}, "record": ' + "[" * 200000 + "]" * 200000 + "}"
+        with open(os.path.join(os.environ["SOFTMAX_KIT_GRADING"], "test_logsumexp.1.npz"), "wb") as f:
+            onp.savez(f, meta=onp.array(text))
+    X_max = X.max(axis=1, keepdims=True)
+    return X_max[:, 0] + np.log(np.exp(X - X_max).sum(axis=1))
+'''
+
+SLEEPY = "import time\ntime.sleep(4)\n"
+
+PLOTS_OWN_SOFTMAX = '''\
+from d2l import mxnet as d2l
+P = softmax(np.array([[1.0, 2.0, 3.0]]))
+d2l.plt.bar(range(3), P[0].asnumpy())
+d2l.plt.title("my softmax")
+'''
+
+COMPARES_WITH_LIBRARY = '''\
+X = np.random.normal(0, 5, size=(4, 10))
+print("largest difference to npx.softmax:", float(abs(softmax(X) - npx.softmax(X)).max()))
+'''
 
 FAKE_ACCURACY = "test_acc = 0.85  # no training at all\n"
 
@@ -332,6 +476,245 @@ STUDENTS = [
     Student("helpers_train", "a3_scratch", 2, False, ("a3 imports helpers.train",),
             answers={name: _helpers_train(name)
                      for name in ("cross_entropy", "accuracy", "sgd", "train_epoch")}),
+    Student("md_links", "a1_softmax", 6, False, ("links in a written answer",),
+            answers={"answer": LINKS_WRITTEN}),
+    Student("environ_reader", "a1_softmax", 6, True, ("reads the grader's environment",),
+            extras=[("setup", ENVIRON_READER)]),
+    Student("unshare", "a1_softmax", 6, True, ("new namespaces in the sandbox",),
+            extras=[("test_logsumexp", UNSHARE)]),
+    Student("getattr_alias", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": GETATTR_ALIAS}),
+    Student("attrgetter", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": ATTRGETTER}),
+    Student("timeit_string", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": TIMEIT_STRING}),
+    Student("logging_sys", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": LOGGING_SYS}),
+    Student("softmin", "a1_softmax", 2, False, ("an equivalent library route",),
+            answers={"softmax": SOFTMIN}),
+    Student("loss_class", "a1_softmax", 4, False, ("an equivalent library route",),
+            answers={"logsumexp": LOSS_CLASS}),
+    Student("empty_records", "a7_calibration", 6, True, ("records emptied",),
+            answers={"nll": NAIVE_NLL}, extras=[("setup", EMPTY_RECORDS)]),
+    Student("record_bomb", "a1_softmax", 4, True, ("a record that unpacks to gigabytes",),
+            answers={"softmax": RECORD_BOMB}),
+    Student("deep_record", "a1_softmax", 4, True, ("a record nested 200,000 deep",),
+            answers={"logsumexp": DEEP_RECORD}),
+    Student("sleepy", "a1_softmax", 6, True, ("many slow cells",),
+            extras=[("test_logsumexp", SLEEPY)] * 40),
+    Student("plots_own_softmax", "a1_softmax", 6, False, ("honest extras",),
+            extras=[("test_softmax_hidden", PLOTS_OWN_SOFTMAX)]),
+    Student("compares_with_library", "a1_softmax", 6, False, ("honest extras",),
+            extras=[("test_softmax_hidden", COMPARES_WITH_LIBRARY)]),
+    Student("renamed", "a1_softmax", 6, True, ("a renamed notebook",),
+            files=("softmax (1).ipynb",)),
+    Student("two_copies", "a1_softmax", 0, True, ("a renamed notebook",),
+            files=("softmax (1).ipynb", "softmax (2).ipynb")),
+    Student("no_notebook", "a1_softmax", 0, True, ("a renamed notebook",), files=()),
+    Student("heavy_outputs", "a1_softmax", 6, False, ("stored outputs or nbformat 3",),
+            stored="plotly"),
+    Student("nbformat3", "a1_softmax", 6, False, ("stored outputs or nbformat 3",),
+            stored="v3"),
+]
+
+
+# ---------------------------------------------------------------- more of the class
+
+LEGACY_ALIAS_SOFTMAX = '''\
+import mxnet as mx
+def softmax(X):
+    label = mx.nd.zeros(X.shape[0], dtype=X.dtype)
+    return mx.nd.Softmax(X.as_nd_ndarray(), label).as_np_ndarray()
+'''
+
+LEGACY_ALIAS_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X.max(axis=1) - np.log(softmax(X).max(axis=1))
+'''
+
+RENAMED_MODULE_SOFTMAX = '''\
+__name__ = "numpy"
+from mxnet.ndarray.numpy_extension import *
+def softmax(X):
+    return np.exp(log_softmax(X))
+'''
+
+RENAMED_MODULE_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X[:, 0] - log_softmax(X)[:, 0]
+'''
+
+WRAPPED_SOFTMAX = '''\
+from mxnet.ndarray.numpy_extension import *
+from mxnet.util import use_np
+log_softmax_ = use_np(log_softmax)
+def softmax(X):
+    return np.exp(log_softmax_(X))
+'''
+
+WRAPPED_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X[:, 0] - log_softmax_(X)[:, 0]
+'''
+
+THREAD_SOFTMAX = '''\
+from mxnet.ndarray.numpy_extension import *
+import queue
+def softmax(X):
+    box = queue.Queue()
+    worker = queue.threading.Thread(target=lambda: box.put(np.exp(log_softmax(X))))
+    worker.start()
+    worker.join()
+    return box.get()
+'''
+
+APPLY_LOGSUMEXP = '''\
+from numpy import *
+import numpy as onp
+def logsumexp(X):
+    return np.array(onp.apply_along_axis(logaddexp.reduce, 1, X.asnumpy()), dtype=X.dtype)
+'''
+
+SHELL_FLOOD = '''\
+import time
+kernel = get_ipython().kernel
+stream, ident = kernel.shell_stream, kernel._parent_ident["shell"]
+ident = ident[0] if isinstance(ident, list) else ident
+content = b"0" * (60 * 2**20)
+
+def push():  # 60 MB messages on the shell channel, which the grader reads only after the cell
+    for k in range(20):
+        stream.socket.send_multipart([ident, b"<IDS|MSG>", b"%064x" % k, b"{}", b"{}", b"{}",
+                                      content], copy=False)
+
+stream.io_loop.add_callback(push)
+time.sleep(5)
+'''
+
+HUGE_CELL = "a = 1\n" * 300_000
+
+SLOW_LAST_CELL = '''\
+import time
+start = time.time()
+while time.time() - start < 60:  # an experiment left running
+    pass
+'''
+
+SLOW_PLOT = "import time\ntime.sleep(0.6)  # a plot that takes a moment\n"
+
+TMPFS_INODES = '''\
+import os, time
+start, made = time.time(), 0
+folders = [f"{folder}/m" for folder in ("/tmp", "/dev/shm", os.path.expanduser("~"))]
+for folder in folders:
+    os.makedirs(folder, exist_ok=True)
+try:
+    while time.time() - start < 9:
+        for folder in folders:
+            for _ in range(500):
+                os.mknod(f"{folder}/{made}")
+                made += 1
+except OSError as e:
+    print("stopped:", e)
+print("made", made, "files")
+'''
+
+SANITY_IN_ANSWER = '''\
+def softmax(X):
+    X_max = X.max(axis=1, keepdims=True)
+    X_exp = np.exp(X - X_max)
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+
+X_try = np.random.normal(0, 5, size=(4, 10))
+print("largest difference to npx.softmax:", float(abs(softmax(X_try) - npx.softmax(X_try)).max()))
+'''
+
+CLASS_ANSWER = '''\
+class Softmax:
+    def softmax(self, X):
+        X_max = X.max(axis=1, keepdims=True)
+        X_exp = np.exp(X - X_max)
+        return X_exp / X_exp.sum(axis=1, keepdims=True)
+softmax = Softmax().softmax
+'''
+
+
+def _lone_surrogate(text):
+    """A written answer with half of an emoji's surrogate pair (valid JSON, not encodable)."""
+    return text.replace("LONE_SURROGATE", "\\ud83d")
+
+
+def _many_cells(text, count=100_000):
+    doc = json.loads(text)
+    doc["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": "a"}] * count
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def _deep_outputs(text, depth=50 * 2**20):
+    """100 MB of nested lists as a cell's stored outputs (a notebook over 20 MB: outputs not read)."""
+    marker = '"outputs": []'
+    at = text.index(marker)
+    return text[:at] + '"outputs": [' + "[" * depth + "]" * depth + "]" + text[at + len(marker):]
+
+
+TEXT_EDITS = {"lone_surrogate": _lone_surrogate, "many_cells": _many_cells,
+              "deep_outputs": _deep_outputs, "bom": lambda text: "\ufeff" + text}
+
+
+def _no_metadata(nb, release):
+    """Every cell's metadata gone (the notebook copied cell by cell into a fresh one)."""
+    for cell in nb.cells:
+        cell.metadata = nbformat.NotebookNode()
+
+
+def _answer_below_stub(nb, release):
+    """The written answer typed in a new cell under the question's cell, left as handed out."""
+    stub = next(c for c in release.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "answer")
+    for i, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer":
+            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(cell.source))
+            cell.source = stub.source
+            break
+
+
+NB_EDITS = {"no_metadata": _no_metadata, "answer_below_stub": _answer_below_stub}
+
+STUDENTS += [
+    Student("legacy_alias", "a1_softmax", 0, False, ("an equivalent library route",),
+            answers={"softmax": LEGACY_ALIAS_SOFTMAX, "logsumexp": LEGACY_ALIAS_LOGSUMEXP}),
+    Student("renamed_module", "a1_softmax", 0, True, ("a library answer by another name",),
+            answers={"softmax": RENAMED_MODULE_SOFTMAX, "logsumexp": RENAMED_MODULE_LOGSUMEXP}),
+    Student("wrapped_library", "a1_softmax", 0, True, ("a library answer by another name",),
+            answers={"softmax": WRAPPED_SOFTMAX, "logsumexp": WRAPPED_LOGSUMEXP}),
+    Student("thread_library", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": THREAD_SOFTMAX}),
+    Student("apply_along_axis", "a1_softmax", 4, True, ("a library answer by another name",),
+            answers={"logsumexp": APPLY_LOGSUMEXP}),
+    Student("lone_surrogate", "a1_softmax", 6, False, ("a character JSON allows and UTF-8 not",),
+            answers={"answer": "Softmax is shift-invariant LONE_SURROGATE"},
+            edit="lone_surrogate"),
+    Student("shell_flood", "a1_softmax", 6, True, ("floods the grader's channels",),
+            extras=[("test_logsumexp", SHELL_FLOOD)]),
+    Student("huge_cell", "a1_softmax", 6, True, ("too much to read",),
+            extras=[("test_logsumexp", HUGE_CELL)]),
+    Student("many_cells", "a1_softmax", 0, True, ("too much to read",), edit="many_cells"),
+    Student("deep_outputs", "a1_softmax", 0, True, ("too much to read",), edit="deep_outputs"),
+    Student("slow_last_cell", "a1_softmax", 6, True, ("many slow cells",),
+            extras=[("test_softmax_hidden", SLOW_PLOT), ("test_logsumexp", SLOW_LAST_CELL)]),
+    Student("tmpfs_inodes", "a1_softmax", 6, True, ("beyond: files",),
+            extras=[("test_logsumexp", TMPFS_INODES)]),
+    Student("copy_kept_original", "a1_softmax", 6, True, ("a renamed notebook",),
+            files=("softmax-Copy1.ipynb",), stub_files=("softmax.ipynb",)),
+    Student("answer_below_stub", "a1_softmax", 6, True, ("answers out of place",),
+            edit="answer_below_stub"),
+    Student("no_metadata", "a1_softmax", 6, True, ("answers out of place",), edit="no_metadata"),
+    Student("sanity_in_answer", "a1_softmax", 6, False, ("honest extras",),
+            answers={"softmax": SANITY_IN_ANSWER}),
+    Student("class_answer", "a1_softmax", 6, False, ("honest extras",),
+            answers={"softmax": CLASS_ANSWER}),
+    Student("bom", "a1_softmax", 6, False, ("stored outputs or nbformat 3",), edit="bom"),
+    Student("utf16", "a1_softmax", 6, False, ("stored outputs or nbformat 3",), encoding="utf-16"),
 ]
 
 
@@ -366,6 +749,17 @@ def notebook_of(student, course, fields):
             if after == grade_id:
                 cells.append(nbformat.v4.new_code_cell(string.Template(source).substitute(fields)))
     nb.cells = cells
+    if student.edit in NB_EDITS:
+        NB_EDITS[student.edit](nb, nbformat.read(release, as_version=4))
+    if student.stored == "plotly":  # a figure of 30 MB stored with the first code cell
+        figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
+                            "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
+        code = next(c for c in nb.cells if c.cell_type == "code")
+        code.outputs = [nbformat.v4.new_output(
+            "display_data", data={"application/vnd.plotly.v1+json": figure,
+                                  "text/plain": "Figure"})]
+    if student.stored == "v3":
+        return nbformat.v3.writes_json(nbformat.convert(nb, 3))
     text = nbformat.writes(nb)
     if student.raw == "truncated":
         return text[: len(text) // 2]
@@ -373,7 +767,7 @@ def notebook_of(student, course, fields):
         return text + "\n\x00 this is not JSON }"
     if student.raw is not None:
         return student.raw
-    return text
+    return TEXT_EDITS[student.edit](text) if student.edit in TEXT_EDITS else text
 
 
 def write_class(course=HERE, port=9, students=STUDENTS):
@@ -382,11 +776,21 @@ def write_class(course=HERE, port=9, students=STUDENTS):
     fields = {"course": str(course), "kit": str(KIT), "port": str(port)}
     paths = []
     for student in students:
-        path = (course / "submitted" / student.name / student.assignment
-                / f"{NOTEBOOKS[student.assignment]}.ipynb")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(notebook_of(student, course, fields))
-        paths.append(path)
+        folder = course / "submitted" / student.name / student.assignment
+        folder.mkdir(parents=True, exist_ok=True)
+        names = (f"{NOTEBOOKS[student.assignment]}.ipynb",) if student.files is None \
+            else student.files
+        for name in names:
+            (folder / name).write_text(notebook_of(student, course, fields),
+                                       encoding=student.encoding)
+            paths.append(folder / name)
+        for name in student.stub_files:
+            (folder / name).write_bytes((course / "release" / student.assignment /
+                                         f"{NOTEBOOKS[student.assignment]}.ipynb").read_bytes())
+            paths.append(folder / name)
+        if not names:
+            (folder / "notes.txt").write_text("the notebook is on my other laptop\n")
+            paths.append(folder / "notes.txt")
     return paths
 
 

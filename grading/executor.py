@@ -1,7 +1,7 @@
 """Run code cells in a student's kernel, one at a time, each with a time limit.
 
-The kernel speaks Jupyter's protocol over IPC sockets in the sandbox's /run/kernel (a
-host folder only root may enter). Everything it sends is the student's to forge, so each
+The kernel speaks Jupyter's protocol over IPC sockets in the sandbox's /run/kernel, which
+the grader reaches through /proc/<pid>/root and which is read-only once they are bound. Everything it sends is the student's to forge, so each
 message is read defensively, its size is capped, and nothing it says decides a grade:
 the outputs kept here only show the student what happened. A cell that outlives its
 limit, or a kernel that dies, ends the run; the caller decides what to do next.
@@ -9,7 +9,6 @@ limit, or a kernel that dies, ends the run; the caller decides what to do next.
 import base64
 import binascii
 import json
-import os
 import queue
 import re
 import secrets
@@ -20,19 +19,21 @@ import zmq
 
 CONNECTION = "connection.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MAX_MESSAGE_BYTES = 64 * 2**20  # a bigger message drops the connection: the cell times out
+MAX_MESSAGE_BYTES = 4 * 2**20   # a bigger message is dropped (with its connection, renewed)
+QUEUED_MESSAGES = 64            # per socket: what the kernel sends beyond waits, or is dropped
+REPLY_GRACE = 1.0               # after the execute reply, the seconds left for the last outputs
 
 
-def write_connection(runtime_dir, runtime_inside):
-    """Write the kernel's connection file (root's alone); return the grader's connection info."""
+def connection(runtime_inside, runtime_outside):
+    """(the kernel's connection file as bytes, the grader's connection info) of a new kernel.
+
+    Both ends name the same sockets: the kernel by their path inside its sandbox, the
+    grader through /proc/<pid>/root (`runtime_outside`).
+    """
     info = {"transport": "ipc", "ip": f"{runtime_inside}/k", "shell_port": 1, "iopub_port": 2,
             "stdin_port": 3, "control_port": 4, "hb_port": 5, "key": secrets.token_hex(32),
             "signature_scheme": "hmac-sha256", "kernel_name": ""}
-    path = os.path.join(runtime_dir, CONNECTION)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        json.dump(info, f)
-    return dict(info, ip=f"{runtime_dir}/k")
+    return json.dumps(info).encode(), dict(info, ip=f"{runtime_outside}/k")
 
 
 @dataclass
@@ -50,7 +51,9 @@ def _text(value, limit):
         value = "".join(v for v in value if isinstance(v, str))
     if not isinstance(value, str):
         return ""
-    value = ANSI.sub("", value)
+    value = ANSI.sub("", value[:limit + 1000])
+    if not value.isascii():  # a lone surrogate (half a UTF-16 pair) cannot be written out
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value if len(value) <= limit else value[:limit] + "\n[... output cut ...]\n"
 
 
@@ -119,6 +122,8 @@ class Kernel:
         from jupyter_client.blocking import BlockingKernelClient
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)  # the grader's memory is bounded:
+        self.context.setsockopt(zmq.SNDHWM, QUEUED_MESSAGES)  # at most this many a socket
         self.context.setsockopt(zmq.LINGER, 0)
         self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # the kernel binds a moment later
         self.client = BlockingKernelClient(context=self.context)
@@ -165,11 +170,17 @@ class Kernel:
         status = "ok"
         msg_id = self.client.execute(code, silent=silent, store_history=not silent,
                                      allow_stdin=False, stop_on_error=False)
-        deadline = tic + timeout
+        deadline, replied = tic + timeout, None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 status = "timeout"
+                break
+            # Nothing of the kernel's waits in the grader meanwhile; its reply also ends the
+            # cell (shortly after), should IOPub's "idle" be lost.
+            if self._drain_shell(100, msg_id) and replied is None:
+                replied = time.monotonic()
+            if replied is not None and time.monotonic() - replied > REPLY_GRACE:
                 break
             try:
                 msg = self.client.get_iopub_msg(timeout=min(0.2, remaining))
@@ -196,12 +207,20 @@ class Kernel:
             status = "error"
         return CellRun(outputs.items, status, time.monotonic() - tic, outputs.error)
 
-    def _drain_shell(self):
-        while True:
+    def _drain_shell(self, most=10_000, msg_id=None):
+        """Read and drop what waits on the shell channel; True if the reply to `msg_id` was there."""
+        seen = False
+        for _ in range(most):
             try:
-                self.client.get_shell_msg(timeout=0)
+                msg = self.client.get_shell_msg(timeout=0)
             except Exception:  # noqa: BLE001 (queue.Empty, or an unreadable reply)
-                return
+                return seen
+            try:
+                seen = seen or (msg_id is not None and msg["msg_type"] == "execute_reply" and
+                                msg["parent_header"].get("msg_id") == msg_id)
+            except (KeyError, TypeError, AttributeError):
+                continue
+        return seen
 
     def close(self):
         """Stop the channels and the sockets."""

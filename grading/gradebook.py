@@ -5,6 +5,13 @@ the course's gradebook.db by default, or a shared PostgreSQL). Scores go where n
 own autograde puts them, so formgrader, `nbgrader export` and the feedback commands read
 them as usual; a manual grade already given is kept, and marked for review as nbgrader
 does. A submission that needs the teacher's attention is flagged.
+
+Student markdown (a written answer, a cell the student added) goes into the autograded
+notebook as a fenced code block: formgrader renders that notebook with nbconvert's
+markdown, which would make links (javascript:, data:) and decode entities; inside a
+fence every character shows as written and nothing forms a link, an image or a tag.
+When the grader runs as root, every file and folder it makes belongs to the course
+folder's owner.
 """
 import os
 import re
@@ -30,15 +37,33 @@ def course_settings(course_dir):
     return coursedir
 
 
-def atomic_write(path, data):
-    """Write bytes or text to `path` through a temporary file: never half a file."""
+def make_folder(folder, owner=None):
+    """mkdir -p `folder`; the folders it makes belong to `owner` ((uid, gid) or None)."""
+    folder = Path(folder)
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for made in reversed(missing):
+        made.mkdir(exist_ok=True)
+        if owner:
+            os.lchown(made, *owner)
+
+
+def atomic_write(path, data, owner=None):
+    """Write bytes or text to `path` through a temporary file: never half a file.
+
+    owner: (uid, gid) the file (and any folder made for it) belongs to, or None.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent, owner)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)
         os.chmod(tmp, 0o644)
+        if owner:
+            os.lchown(tmp, *owner)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -69,11 +94,15 @@ def timestamp_of(kept):
         return None
 
 
-def defang(markdown):
-    """Student markdown as the course's tools (formgrader, nbgrader's feedback) will render it:
-    every character shows as written, but no tag of it is a tag and no link runs a script."""
-    text = markdown.replace("&", "&amp;").replace("<", "&lt;")
-    return re.sub(r"(?i)(javascript|vbscript|data):", r"\1&#58;", text)
+def fenced(text):
+    """`text` as a markdown fenced code block: shown as written, never a link, image or tag.
+
+    The fence is longer than any run of backticks in the text, so no line of it can close
+    the block; inside, markdown makes no link and decodes no entity, and HTML is escaped.
+    """
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
 
 
 def autograded_notebook(cells, runs, verdicts, note=None):
@@ -83,13 +112,13 @@ def autograded_notebook(cells, runs, verdicts, note=None):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                                  "language": "python"}
     if note:
-        cell = nbformat.v4.new_markdown_cell(f"**Grader's note:** {defang(note)}")
+        cell = nbformat.v4.new_markdown_cell(f"**Grader's note:**\n\n{fenced(note)}")
         cell.metadata["grading"] = {"origin": "grader"}
         nb.cells.append(cell)
     for i, c in enumerate(cells):
         text = c.source
         if c.cell_type == "markdown" and c.kind != "kit":
-            text = defang(c.source)  # the text as written is kept in the metadata below
+            text = fenced(c.source)  # the text as written is kept in the metadata below
         if c.cell_type == "code":
             cell = nbformat.v4.new_code_cell(text)
             run = runs.get(i)
@@ -108,6 +137,8 @@ def autograded_notebook(cells, runs, verdicts, note=None):
         cell.metadata["grading"] = {"origin": "course" if c.kind == "kit" else "student"}
         if text != c.source:
             cell.metadata["grading"]["text"] = c.source
+        if c.kind == "kit" and c.shown:  # the student's feedback shows no hidden test
+            cell.metadata["grading"]["shown"] = c.shown
         nb.cells.append(cell)
     return nb
 
@@ -137,9 +168,20 @@ class Book:
             self._checksums[key] = {c.name: c.checksum for c in nb.source_cells}
         return self._checksums[key]
 
-    def close(self):
-        """Close the connection."""
+    def rollback(self):
+        """Undo what a failed record left half-done in the session."""
+        self.gb.db.rollback()
+
+    def close(self, owner=None):
+        """Close the connection; a SQLite gradebook's files then belong to `owner`, if given."""
         self.gb.close()
+        url = str(self.coursedir.db_url)
+        if owner and url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///"):])
+            for f in (path, path.with_name(path.name + "-journal"),
+                      path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+                if f.is_file() and not f.is_symlink() and f.stat().st_uid != owner[0]:
+                    os.lchown(f, *owner)
 
     def notebooks(self, assignment):
         """The notebook names of an assignment, as generate_assignment recorded them."""
@@ -178,14 +220,15 @@ class Book:
         gb.find_submission_notebook(notebook, assignment, student).flagged = bool(flagged)
         gb.db.commit()
 
-    def record_missing(self, assignment, notebook, student, timestamp=None):
-        """A submission without this notebook: every grade 0, as nbgrader does."""
+    def record_missing(self, assignment, notebook, student, flagged=False):
+        """A submission without this notebook: every grade 0, as nbgrader does; flagged if asked."""
         self.gb.update_or_create_student(student)
         self.gb.update_or_create_submission(assignment, student)
         nb = self.gb.find_submission_notebook(notebook, assignment, student)
         for grade in nb.grades:
             grade.auto_score = 0
             grade.needs_manual_grade = False
+        nb.flagged = bool(flagged)
         self.gb.db.commit()
 
     def scores(self, assignment, notebook, student):
@@ -195,10 +238,10 @@ class Book:
                          g.max_score, g.needs_manual_grade) for g in nb.grades}
 
 
-def write_autograded(coursedir, assignment, notebook, student, nb, kept):
+def write_autograded(coursedir, assignment, notebook, student, nb, kept, owner=None):
     """autograded/<student>/<assignment>/<notebook>.ipynb and the exchange's small files."""
     folder = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    atomic_write(folder / f"{notebook}.ipynb", nbformat.writes(nb))
+    atomic_write(folder / f"{notebook}.ipynb", nbformat.writes(nb), owner)
     for name, text in kept.items():
-        atomic_write(folder / name, text)
+        atomic_write(folder / name, text, owner)
     return folder

@@ -1,14 +1,15 @@
 """The limits a student's kernel runs under, and the uid it runs as.
 
-Wall time is the grader's to enforce (a limit per cell); the rest are set in the kernel's
-process before any student code runs, and every process it starts inherits them.
+Wall time is the grader's to enforce: a limit per cell, and a budget for the whole
+notebook (a few times the source notebook's own time, plus a few seconds); the rest are
+set in the kernel's process before any student code runs, and every process it starts
+inherits them.
 """
 import fcntl
 import os
 import resource
-import tempfile
+import stat
 from dataclasses import dataclass
-from pathlib import Path
 
 GiB, MiB = 2**30, 2**20
 
@@ -19,15 +20,23 @@ class Limits:
 
     cell_seconds: float = 10.0       # the least time a cell gets; longer for slow cells
     cell_factor: float = 4.0         # a cell gets this many times the reference run's time
-    notebook_seconds: float = 300.0  # all cells together, the retry included
+    notebook_seconds: float = 300.0  # all cells together, the retry included, at most
+    notebook_factor: float = 3.0     # ... and at most this many times the source's own time
+    notebook_slack: float = 10.0     # ... plus this many seconds
     cpu_seconds: int = 300           # CPU time of each process
     memory_bytes: int = 4 * GiB      # address space of each process
     processes: int = 96              # processes and threads of the sandbox's uid
     file_bytes: int = 64 * MiB       # the largest file a process may write
     scratch_bytes: int = 256 * MiB   # the writable home folder (and /tmp: as much again)
+    scratch_files: int = 20_000      # files and folders in each (a tmpfs's inodes: memory)
     open_files: int = 1024
     output_chars: int = 20_000       # text kept per cell's output
     image_bytes: int = 300_000       # a PNG output kept in the feedback, base64
+
+    def budget(self, source_seconds):
+        """Seconds a submission's notebook may take in all, when its source takes `source_seconds`."""
+        return min(self.notebook_seconds,
+                   self.notebook_factor * source_seconds + self.notebook_slack)
 
     def rlimits(self):
         """[(resource, (soft, hard))] to apply in the kernel's process."""
@@ -45,29 +54,61 @@ class Limits:
 UID_BASE = 2_000_000_000
 
 
-def claim_uids(count, base=UID_BASE, span=4096):
-    """Claim `count` slot uids that no other grading run on this machine holds.
+LOCKS = "/run/softmax-kit-grading"  # root's: no other user can create or link anything there
 
-    Returns (uids, locks): each uid is held by an exclusive lock on a file in /run/lock
-    (or the temporary folder) until its lock is closed, or the process ends. Two courses,
-    or two test files, graded at once never share a uid, so neither kills the other's
-    kernels nor counts its processes.
+
+class LockError(RuntimeError):
+    """The folder of the uid locks is not what the grader made: the message says what to do."""
+
+
+def _lock_folder(path=LOCKS):
+    """A file descriptor of the locks' folder: made by root, root's alone, never a link."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    st = os.fstat(fd)
+    if st.st_uid != os.geteuid() or stat.S_IMODE(st.st_mode) & 0o022:
+        os.close(fd)
+        raise LockError(f"{path} belongs to uid {st.st_uid} with mode "
+                        f"{stat.S_IMODE(st.st_mode):o}: it is not the grader's; remove it "
+                        "(as root) and grade again")
+    return fd
+
+
+def claim_uids(count, base=UID_BASE, span=4096, folder=LOCKS):
+    """Claim `count` slot uids that no other grading run on this machine holds (as root).
+
+    Returns (uids, locks): each uid is held by an exclusive lock on a file in `folder`
+    until its lock is closed, or the process ends. Two courses, or two test files, graded
+    at once never share a uid, so neither kills the other's kernels nor counts its
+    processes. The lock files are opened without following links or truncating anything.
     """
-    folder = Path("/run/lock" if os.access("/run/lock", os.W_OK) else tempfile.gettempdir())
-    folder = folder / "softmax-kit-grading"
-    folder.mkdir(mode=0o700, exist_ok=True)
+    dir_fd = _lock_folder(folder)
     uids, locks = [], []
-    for uid in range(base, base + span):
-        lock = open(folder / f"{uid}.lock", "w")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            continue
-        uids.append(uid)
-        locks.append(lock)
-        if len(uids) == count:
-            return uids, locks
+    try:
+        for uid in range(base, base + span):
+            try:
+                fd = os.open(f"{uid}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                             0o600, dir_fd=dir_fd)
+            except OSError:  # a link, a folder: not a lock of ours, never followed
+                continue
+            lock = os.fdopen(fd, "r+b")
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                lock.close()
+                continue
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.close()
+                continue
+            uids.append(uid)
+            locks.append(lock)
+            if len(uids) == count:
+                return uids, locks
+    finally:
+        os.close(dir_fd)
     for lock in locks:
         lock.close()
     raise RuntimeError(f"no {count} free grading uids from {base} on: too many grading runs")

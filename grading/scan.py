@@ -1,24 +1,37 @@
 """Read the student's code, as text, for answers it did not write and for tampering.
 
 Runs in the grader on the notebook's source, never trusting the student's interpreter.
-Two kinds of findings:
+Three kinds of findings:
 
-- delegation: an answer that uses the kit's own code (helpers, d2l) or a library
-  function listed for its task (an answer cell's metadata "grading": {"forbid": [...]},
-  e.g. npx.softmax for the softmax task); the tests of that answer earn nothing. Names
-  carry it: `sm = npx.softmax` in any cell, then `sm(X)` in the answer, counts as well.
-  In a cell the student added, a listed name costs every task that lists it, and the
-  kit's modules (beyond what the course's cells import, and the check_* functions) cost
-  every task: such a cell could compute answers behind the tests' back.
-- tamper: code that reaches into the interpreter or the machine (exec, eval, getattr with
-  a computed name, sys, os, inspect, ctypes, IPython's hooks, magics, dunder attributes,
-  rebinding the course's names or patching a module's attributes). The grade does not
-  depend on it (judging happens outside the kernel), but the teacher should look.
+- delegation (costs the task its points): the graded function hands its work to the
+  kit's own code (helpers, d2l) or to a library function its task forbids (the answer
+  cell's metadata "grading": {"forbid": [...]}, widened by EQUIVALENTS: forbidding
+  softmax also forbids softmin, log_softmax, the softmax losses, ...). Only code that
+  feeds the graded function counts: the answer cell, every statement anywhere that binds
+  a name it uses (an alias `sm = npx.softmax` in an added cell, a helper function), and
+  so on to a fixpoint; and any statement that rebinds the answer's own name. An added
+  cell that plots with d2l.plt, or compares the answer with npx.softmax, feeds nothing
+  and costs nothing. The kit's code reached through another task's answer is graded
+  there, not here; a forbidden name counts wherever it is reached.
+- tamper (listed for the teacher): code that reaches into the interpreter, the machine
+  or the grading protocol (exec, eval, sys, os, inspect, ctypes, IPython's hooks, magics,
+  dunder attributes, helpers.checks' records, rebinding the course's names or patching a
+  module's attributes).
+- dynamic (listed for the teacher): what a reading of the text cannot follow: getattr
+  and friends with a built name or under another name, operator, functools, timeit and
+  other runners of code strings, a module reached through another (logging.sys).
+
+What a static scan can prove is limited: Python can build any name at run time. The
+grade therefore never rests on the scan alone: the checks also trap the forbidden
+functions while they run the student's code (helpers.checks.trap), and everything the
+scan cannot follow is listed, never silent. Judging happens outside the kernel, so
+tampering cannot change a verdict, only the evidence, and the teacher is told.
 """
 import ast
 from dataclasses import dataclass, field
 
 KIT_MODULES = {"helpers", "d2l", "grading", "nbgrader"}
+PROTOCOL = "helpers.checks"  # the checks: their check_* functions are the course's to call
 TAMPER_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "open", "input", "setattr", "delattr", "get_ipython",
                 "__builtins__", "__builtin__", "memoryview"}
@@ -30,7 +43,17 @@ TAMPER_MODULES = {"os", "sys", "subprocess", "signal", "ctypes", "inspect", "imp
                   "IPython", "ipykernel", "zmq", "jupyter_client", "tornado", "nbformat",
                   "unittest", "pytest", "dill", "cloudpickle", "copyreg", "traceback",
                   "linecache", "dis", "sysconfig", "site", "posix", "urllib", "http",
-                  "requests"}
+                  "requests", "codecs"}
+DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProfile",
+                   "profile", "trace", "doctest", "pdb", "bdb"}
+DYNAMIC_NAMES = {"getattr", "setattr", "delattr", "hasattr", "__getattribute__"}
+THROUGH = {"sys", "os", "builtins", "importlib", "subprocess", "ctypes", "inspect", "gc",
+           "modules", "threading", "_thread", "multiprocessing", "concurrent",
+           "asyncio"}  # attributes that reach a module's machinery: logging.sys.modules
+CODE_MAGICS = {"time", "timeit", "capture", "prun"}  # run their code: the scan reads it too
+HARMLESS_MAGICS = {"matplotlib"}
+MAX_CELL_CHARS = 200_000      # a code cell the scan reads (a homework's are a few hundred)
+MAX_CODE_CHARS = 1_000_000    # all the student's code the scan reads
 TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__dict__",
                   "__subclasses__", "__bases__", "__base__", "__mro__", "__class__",
                   "__getattribute__", "__setattr__", "__delattr__", "__import__",
@@ -39,6 +62,32 @@ TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__d
                   "__module__", "__traceback__", "__frame__", "f_locals", "f_globals",
                   "f_back", "gi_frame", "tb_frame", "co_code"}
 
+# Library routes to the same answer: forbidding one name of a family forbids them all.
+_SOFTMAX = {"softmax", "softmin", "log_softmax", "masked_softmax", "masked_log_softmax",
+            "Softmax", "SoftmaxActivation", "SoftmaxOutput", "softmax_cross_entropy",
+            "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "scaled_softmax",
+            "stable_softmax", "logsumexp", "logaddexp", "special"}
+_CROSS_ENTROPY = {"cross_entropy", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
+                  "softmax_cross_entropy", "log_loss", "nll", "nll_loss", "KLDivLoss",
+                  "CrossEntropyLoss"}
+_SGD = {"sgd", "SGD", "sgd_update", "sgd_mom_update", "mp_sgd_update", "mp_sgd_mom_update",
+        "multi_sgd_update", "multi_sgd_mom_update", "Trainer", "optimizer"}
+_GRADIENT = {"autograd", "backward", "attach_grad", "grad", "record", "mark_variables",
+             "numerical_gradient", "check_gradient", "approx_fprime", "check_grad"}
+EQUIVALENTS = {name: family for family in (_SOFTMAX, _CROSS_ENTROPY, _SGD, _GRADIENT)
+               for name in family}
+# Names that must never widen: too common to forbid beyond the task that lists them.
+_NARROW = {"grad", "record", "special", "optimizer", "nll"}
+
+
+def expand(forbid):
+    """The names `forbid` lists, with the library routes equivalent to them."""
+    out = set(forbid)
+    for name in forbid:
+        if name not in _NARROW:
+            out |= EQUIVALENTS.get(name, set())
+    return out
+
 
 @dataclass
 class Finding:
@@ -46,13 +95,14 @@ class Finding:
 
     cell: int        # index of the cell among the graded notebook's cells
     line: int
-    kind: str        # "delegation" or "tamper"
+    kind: str        # "delegation", "tamper" or "dynamic"
     what: str
     task: str = None  # the answer cell's grade_id, for a delegation
 
     def text(self):
         """Where and what, for the teacher's summary."""
-        return f"cell {self.cell + 1}, line {self.line}: {self.what}"
+        where = f"cell {self.cell + 1}" + (f", line {self.line}" if self.line else "")
+        return f"{where}: {self.what}"
 
 
 @dataclass
@@ -61,11 +111,37 @@ class ScanResult:
 
     delegated: dict = field(default_factory=dict)   # answer grade_id -> [Finding]
     tampering: list = field(default_factory=list)   # [Finding]
+    dynamic: list = field(default_factory=list)     # [Finding]
     unparsable: list = field(default_factory=list)  # cell indices
+    forbidden: dict = field(default_factory=dict)   # answer grade_id -> set of names
+    unread: list = field(default_factory=list)      # [Finding]: code too large to read
+
+
+def _magic(stmt):
+    """(kind, name, code) of a statement that is one IPython magic, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+            call.func.attr in ("run_cell_magic", "run_line_magic") and
+            isinstance(call.func.value, ast.Call) and
+            isinstance(call.func.value.func, ast.Name) and
+            call.func.value.func.id == "get_ipython"):
+        return None
+    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
+            for a in call.args]
+    if not args or args[0] is None:
+        return None
+    code = args[2] if call.func.attr == "run_cell_magic" and len(args) > 2 else \
+        args[1] if len(args) > 1 else None
+    return call.func.attr, args[0], code
 
 
 def parse(text):
-    """A cell's text as a Python AST; IPython's magics and shell escapes become get_ipython() calls."""
+    """A cell's text as a Python AST.
+
+    IPython's magics and shell escapes become get_ipython() calls, but the magics that run
+    code of the cell's own (%%time, %timeit, %%capture, %prun) become that code, which is
+    read like any other; %matplotlib goes.
+    """
     try:
         return ast.parse(text)
     except SyntaxError:
@@ -75,7 +151,23 @@ def parse(text):
         text = TransformerManager().transform_cell(text)
     except Exception:  # noqa: BLE001 (ast.parse says what is wrong)
         pass
-    return ast.parse(text)
+    tree = ast.parse(text)
+    body = []
+    for stmt in tree.body:
+        magic = _magic(stmt)
+        if magic and magic[1] in HARMLESS_MAGICS:
+            continue
+        if magic and magic[1] in CODE_MAGICS and magic[2] is not None:
+            inner = parse(magic[2] if magic[0] == "run_cell_magic" else
+                          magic[2].lstrip("-ocnrq0123456789 "))
+            for node in ast.walk(inner):
+                if hasattr(node, "lineno"):
+                    node.lineno += stmt.lineno
+            body += inner.body
+            continue
+        body.append(stmt)
+    tree.body = body
+    return tree
 
 
 def dotted(node):
@@ -105,7 +197,7 @@ def bound_names(stmt):
 
 
 def used_names(stmt):
-    """Names a statement reads."""
+    """Names a statement reads (a function's body included)."""
     return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
@@ -131,24 +223,43 @@ class Course:
                     self.modules |= bound_names(stmt)
 
 
-def direct_findings(stmt, cell, course, forbid, modules):
-    """Findings of one statement: (delegations, tamperings).
+def _call_of_check(node, course):
+    """True for `from helpers.checks import check_x` (names as the course imports them)."""
+    return isinstance(node, ast.ImportFrom) and node.module == PROTOCOL and all(
+        a.name.startswith("check_") and (a.asname or a.name) == a.name for a in node.names)
+
+
+def _root(node):
+    """The name an attribute chain starts from: `a` of a.b, a().b, a[0].b; None if none."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def direct_findings(stmt, course, forbid, modules, own=frozenset(), starred=None):
+    """Findings of one statement: (delegations, tamperings, dynamics).
 
     delegations: [(line, what, name)], name None for the kit's modules, else the forbidden
-    library name; tamperings: [(line, what)].
+    library name; tamperings and dynamics: [(line, what)]. `own`: names of the student's
+    own classes and objects (their methods may be called softmax); `starred`: {name: module}
+    of the names no statement of the student's binds, for a forbidden name used bare when
+    the student imported a module's every name.
     """
-    delegations, tamperings = [], []
+    delegations, tamperings, dynamics = [], [], []
+    call_funcs = {id(n.func) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
     for node in ast.walk(stmt):
         line = getattr(node, "lineno", 0)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
             for mod in mods:
                 top = mod.split(".")[0]
-                if top in KIT_MODULES:
+                if mod == PROTOCOL or mod.startswith(PROTOCOL + "."):
+                    if not _call_of_check(node, course):
+                        tamperings.append((line, f"imports the grading protocol {mod}"))
+                elif top in KIT_MODULES:
                     allowed = isinstance(node, ast.ImportFrom) and all(
-                        ((mod, a.name) in course.imports or
-                         (mod == "helpers.checks" and a.name.startswith("check_")))
-                        and (a.asname or a.name) == a.name for a in node.names)
+                        (mod, a.name) in course.imports and (a.asname or a.name) == a.name
+                        for a in node.names)
                     if not allowed:
                         names = ", ".join(a.name for a in node.names)
                         delegations.append((line, f"{names} from {mod}"
@@ -156,37 +267,58 @@ def direct_findings(stmt, cell, course, forbid, modules):
                                             else f"the module {mod}", None))
                 if top in TAMPER_MODULES:
                     tamperings.append((line, f"imports {mod}"))
+                if top in DYNAMIC_MODULES:
+                    dynamics.append((line, f"imports {mod}"))
             if isinstance(node, ast.ImportFrom):
                 for a in node.names:
+                    if a.name == "*":
+                        dynamics.append((line, f"imports every name of {node.module} (*)"))
                     if a.name in forbid:
                         delegations.append((line, f"{a.name} from {node.module}", a.name))
+                    if a.name in DYNAMIC_NAMES | TAMPER_MODULES:
+                        dynamics.append((line, f"imports {a.name} from {node.module}"))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and \
+                node.id.startswith("__") and node.id.endswith("__"):
+            tamperings.append((line, f"rebinds {node.id}"))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if starred and node.id in forbid and node.id in starred:
+                delegations.append((line, f"{node.id} (from {starred[node.id]} import *)",
+                                    node.id))
             if node.id in KIT_MODULES and node.id not in course.modules:
                 delegations.append((line, f"the module {node.id}", None))
             if node.id in TAMPER_NAMES:
                 tamperings.append((line, f"uses {node.id}"))
+            if node.id in DYNAMIC_NAMES and id(node) not in call_funcs:
+                dynamics.append((line, f"uses {node.id} under another name"))
         elif isinstance(node, ast.Attribute):
             chain = dotted(node)
-            if node.attr in forbid:
+            if node.attr in forbid and _root(node) not in own:
                 delegations.append((line, chain or node.attr, node.attr))
             if chain and chain.split(".")[0] in KIT_MODULES:
+                if chain.startswith(PROTOCOL + ".") and not chain.split(".")[2].startswith(
+                        "check_"):
+                    tamperings.append((line, f"reaches the grading protocol {chain}"))
                 delegations.append((line, chain, None))
             if node.attr in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {node.attr}"))
+            if node.attr in THROUGH:
+                dynamics.append((line, f"reaches {chain or node.attr} through another module"))
+            if node.attr in DYNAMIC_NAMES:
+                dynamics.append((line, f"uses {chain or node.attr}"))
             if isinstance(node.ctx, (ast.Store, ast.Del)):
                 root = chain.split(".")[0] if chain else None
                 if root in modules:
                     tamperings.append((line, f"changes {chain}, which belongs to a library"))
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
-                node.func.id == "getattr" and len(node.args) >= 2:
+                node.func.id in DYNAMIC_NAMES and len(node.args) >= 2:
             name = node.args[1]
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
-                tamperings.append((line, "uses getattr with a computed name"))
+                tamperings.append((line, f"uses {node.func.id} with a computed name"))
             elif name.value in forbid:
-                delegations.append((line, f"{name.value} (through getattr)", name.value))
+                delegations.append((line, f"{name.value} (through {node.func.id})", name.value))
             elif name.value in TAMPER_DUNDERS:
                 tamperings.append((line, f"reaches into {name.value}"))
-    checks_import = isinstance(stmt, ast.ImportFrom) and stmt.module == "helpers.checks"
+    checks_import = _call_of_check(stmt, course)
     for name in bound_names(stmt):
         if (name in course.kit_names or name.startswith("check_")) and not checks_import:
             tamperings.append((getattr(stmt, "lineno", 0), f"rebinds {name}, which the course "
@@ -194,85 +326,144 @@ def direct_findings(stmt, cell, course, forbid, modules):
         elif name in course.modules and not isinstance(stmt, (ast.Import, ast.ImportFrom)):
             tamperings.append((getattr(stmt, "lineno", 0), f"rebinds {name}, which the course "
                                "imports"))
-    return delegations, tamperings
+    return delegations, tamperings, dynamics
+
+
+def test_cells_of(cells):
+    """{answer grade_id: index of the last test cell that tests it} (answers since the last test)."""
+    out, pending, last = {}, [], []
+    for i, c in enumerate(cells):
+        if c.kind == "answer" and c.cell_type == "code":
+            pending.append(c.grade_id)
+        elif c.is_test:
+            last = pending or last
+            for task in last:
+                out[task] = i
+            pending = []
+    return out
+
+
+@dataclass
+class _Statement:
+    cell: int
+    task: str            # the answer cell's grade_id, None for a cell the student added
+    node: ast.stmt
+    binds: set
+    uses: set
+
+
+def _reached(start, statements, binders):
+    """Indices of the statements that feed the statements `start`, to a fixpoint."""
+    seen, todo = set(start), list(start)
+    while todo:
+        k = todo.pop()
+        for name in statements[k].uses:
+            for j in binders.get(name, ()):
+                if j not in seen:
+                    seen.add(j)
+                    todo.append(j)
+    return seen
 
 
 def scan(cells):
     """Scan the student's cells of a graded notebook (grading.notebook.assemble's cells)."""
     result = ScanResult()
     course = Course([c.source for c in cells if c.kind == "kit" and c.cell_type == "code"])
-    statements = []  # (cell index, answer grade_id or None, stmt, forbid)
-    trees = []
+    statements, read = [], 0
     for i, c in enumerate(cells):
         if c.kind == "kit" or c.cell_type != "code" or not c.source.strip():
             continue
+        if len(c.source) > MAX_CELL_CHARS or read + len(c.source) > MAX_CODE_CHARS:
+            what = f"{len(c.source) / 1000:.0f} kB of code, too much to read"
+            result.unread.append(Finding(i, 0, "delegation", what,
+                                         c.grade_id if c.kind == "answer" else None))
+            continue
+        read += len(c.source)
         try:
             tree = parse(c.source)
-        except (SyntaxError, ValueError, RecursionError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             result.unparsable.append(i)
             continue
-        trees.append((i, c, tree))
-    student_modules = set()
-    for _, _, tree in trees:
+        task = c.grade_id if c.kind == "answer" else None
         for stmt in tree.body:
-            if isinstance(stmt, (ast.Import, ast.ImportFrom)):
-                student_modules |= bound_names(stmt)
-    modules = course.modules | student_modules
-    tasks = [c.grade_id for c in cells if c.kind == "answer" and c.cell_type == "code"]
-    forbidders = {}
+            statements.append(_Statement(i, task, stmt, bound_names(stmt), used_names(stmt)))
+    modules = set(course.modules)
+    for s in statements:
+        if isinstance(s.node, (ast.Import, ast.ImportFrom)):
+            modules |= s.binds
+    binders, own, bound = {}, {"self", "cls"}, set()
+    for k, s in enumerate(statements):
+        for name in s.binds:
+            binders.setdefault(name, []).append(k)
+        if isinstance(s.node, ast.ClassDef):
+            own.add(s.node.name)
+        bound |= s.binds - {"*"}
+    for s in statements:  # objects made from the student's classes
+        if isinstance(s.node, ast.Assign) and _root(s.node.value) in own:
+            own |= s.binds
+    starred = {}
+    for s in statements:
+        if isinstance(s.node, ast.ImportFrom) and any(a.name == "*" for a in s.node.names):
+            starred[s.node.module or "?"] = True
+    star_names = ({} if not starred else
+                  {n: next(iter(starred)) for s in statements for n in s.uses
+                   if n not in bound and n not in course.modules and n not in course.kit_names})
     for c in cells:
-        if c.kind == "answer":
-            for name in c.forbid:
-                forbidders.setdefault(name, []).append(c.grade_id)
-    for i, c, tree in trees:
-        forbid = set(c.forbid) if c.kind == "answer" else set(forbidders)
-        for stmt in tree.body:
-            statements.append((i, c.grade_id if c.kind == "answer" else None, stmt, forbid))
-    taint, direct = {}, []
-    for i, task, stmt, forbid in statements:
-        delegations, tamperings = direct_findings(stmt, i, course, forbid, modules)
-        result.tampering += [Finding(i, line, "tamper", what) for line, what in tamperings]
-        direct.append([Finding(i, line, "delegation", what, task) for line, what, _ in delegations])
-        if task is None:  # a cell the student added: the tasks that forbid it lose their points
+        if c.kind == "answer" and c.cell_type == "code":
+            result.forbidden[c.grade_id] = expand(c.forbid)
+    # Tampering and dynamic constructs, anywhere in the student's code.
+    for s in statements:
+        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules, own)
+        for line, what in tamperings:
+            f = Finding(s.cell, line, "tamper", what)
+            if f not in result.tampering:
+                result.tampering.append(f)
+        for line, what in dynamics:
+            f = Finding(s.cell, line, "dynamic", what)
+            if f not in result.dynamic:
+                result.dynamic.append(f)
+    # Delegation: what feeds each graded function, from the statements that bind the names
+    # its tests use, between its answer cell and its last test, and whatever its answer
+    # cell binds (an import of the answer); not a bare expression there (a print).
+    tested_at, used_by_tests = test_cells_of(cells), _test_names(cells)
+    for task, forbid in result.forbidden.items():
+        end = tested_at.get(task, len(cells))
+        graded = used_by_tests.get(task, set()) - course.kit_names
+        binding = [k for k, s in enumerate(statements) if s.binds & graded and s.cell < end]
+        start = min((statements[k].cell for k in binding if statements[k].task == task),
+                    default=0)
+        roots = {k for k in binding if statements[k].cell >= start}
+        roots |= {k for k, s in enumerate(statements) if s.task == task and s.binds}
+        for k in sorted(_reached(roots, statements, binders)):
+            s = statements[k]
+            delegations, _, _ = direct_findings(s.node, course, forbid, modules, own,
+                                                star_names)
             for line, what, name in delegations:
-                for t in (tasks if name is None else forbidders.get(name, [])):
-                    f = Finding(i, line, "delegation", what, t)
-                    if f not in result.delegated.setdefault(t, []):
-                        result.delegated[t].append(f)
-    # Names bound to delegated code in the cells a student added carry it to wherever
-    # they are used (to a fixpoint). An answer's own delegation stays with its task.
-    changed = True
-    while changed:
-        changed = False
-        for (i, task, stmt, _), found in zip(statements, direct):
-            if task is not None:
-                continue
-            carried = list(found) + [f for n in used_names(stmt) for f in taint.get(n, [])]
-            for name in bound_names(stmt) if carried else ():
-                known = taint.setdefault(name, [])
-                for f in carried:
-                    if f not in known:
-                        known.append(f)
-                        changed = True
-    answers = {}
-    for i, task, stmt, _ in statements:
-        if task is not None:
-            answers.setdefault(task, set()).update(bound_names(stmt))
-    answer_names = set().union(*answers.values()) if answers else set()
-    for (i, task, stmt, _), found in zip(statements, direct):
-        if task is None:
-            continue
-        # Another task's name (e.g. the training cell calling train_epoch) is graded there.
-        carried = [Finding(f.cell, f.line, f.kind, f.what, task)
-                   for n in used_names(stmt) - answer_names for f in taint.get(n, [])]
-        for f in found + carried:
-            if f not in result.delegated.setdefault(task, []):
-                result.delegated[task].append(f)
-    for task, names in answers.items():  # an answer's name rebound elsewhere to delegated code
-        for name in names:
-            for f in taint.get(name, []):
-                f = Finding(f.cell, f.line, f.kind, f.what, task)
+                if name is None and s.task not in (None, task):
+                    continue  # the kit's code in another task's answer is graded there
+                f = Finding(s.cell, line, "delegation", what, task)
                 if f not in result.delegated.setdefault(task, []):
                     result.delegated[task].append(f)
+    for f in result.unread:  # an answer too large to read earns nothing
+        if f.task in result.forbidden:
+            result.delegated.setdefault(f.task, []).insert(0, f)
     result.delegated = {t: fs for t, fs in result.delegated.items() if fs}
     return result
+
+
+def _test_names(cells):
+    """{answer grade_id: the names its test cells use} (the course's test cells, read as text)."""
+    out, pending, last = {}, [], []
+    for c in cells:
+        if c.kind == "answer" and c.cell_type == "code":
+            pending.append(c.grade_id)
+        elif c.is_test:
+            last = pending or last
+            pending = []
+            try:
+                names = used_names(parse(c.source))
+            except (SyntaxError, ValueError, RecursionError):
+                names = set()
+            for task in last:
+                out.setdefault(task, set()).update(names)
+    return out

@@ -5,7 +5,9 @@ ran as the source notebook's does (same check, same parameters: the manifest, ta
 a run of the source notebook), and the grader's judge accepts each answer against the
 grader's own reference (grading.reference) on inputs it regenerates itself. Outputs,
 errors and anything else the kernel said count for nothing, except to explain a failure.
-An answer that hands its task to the kit's or a library's code earns nothing.
+An answer that hands its task to the kit's or a library's code earns nothing: found by
+the grader's scan of the code (grading.scan), or by the trap the checks set while they
+ran the student's code (helpers.checks.trap), which the record reports.
 """
 from dataclasses import dataclass
 
@@ -62,6 +64,11 @@ def judge_cell(grade_id, expected, recorded, secret, ref):
             key, got, wanted = first_difference(header.get("params") or {}, want["params"])
             return say("grading.changed_call", check=f"check_{want['check']}", param=key,
                        got=repr(got), want=repr(wanted)), "failed"
+        trapped = header.get("trapped")
+        if trapped:
+            shown = ", ".join(str(t) for t in trapped[:3]) if isinstance(trapped, list) \
+                else str(trapped)[:200]
+            return say("grading.trapped", check=want["check"], what=shown), "delegated"
         params = want["params"]
         seed = derive_seed(secret, grade_id, index, params.get("seed"))
         try:

@@ -1,12 +1,17 @@
 """A warm fork server: starts each student's kernel in a sandbox in a few milliseconds.
 
-Run as ``python -m grading.zygote`` by a worker slot (grading.worker), as root. It imports
-MXNet, ipykernel and the kit's helpers once, and loads Fashion-MNIST, which together take
-seconds; then, for each submission, it forks. The child joins the submission's sandbox
-(the namespaces of grading.sandbox: setns, then a fork into its PID namespace), closes
-every inherited file, sets the limits, starts the kernel's sockets (still root, in a
-folder the student cannot touch), and drops to the slot's uid for good before any
-student code runs. The server itself never runs student code and holds no student data.
+Run as ``python -m grading.zygote`` by a worker slot (grading.worker), as root or as the
+teacher, with a minimal environment of its own (a forked kernel keeps its parent's
+environment block, whatever it does to os.environ: /proc/self/environ shows it). It
+imports MXNet, ipykernel and the kit's helpers once, and loads Fashion-MNIST, which
+together take seconds; then, for each submission, it forks. The child joins the
+submission's sandbox (the namespaces of grading.sandbox: setns, the user namespace first
+when grading as an ordinary user, then a fork into its PID namespace), closes every
+inherited file, sets the limits, starts the kernel's sockets, makes their folder
+read-only, and gives up every privilege for good before any student code runs: the
+slot's uid as root, every capability as an ordinary user; then no new privileges, and
+the seccomp filter of grading.seccomp. The server itself never runs student code and
+holds no student data.
 
 Protocol, one JSON object per line: the worker writes {"op": "spawn", ...} or
 {"op": "quit"}; the server answers {"event": "ready"} once warm, then per spawn
@@ -20,15 +25,21 @@ import signal
 import sys
 import time
 
+from grading import seccomp  # imported here: grading/ is not visible in a sandbox
+
 # Before MXNet loads: run operators synchronously in the calling thread (no engine
 # threads, which a fork would not carry over) and one OpenMP thread.
 os.environ["MXNET_ENGINE_TYPE"] = "NaiveEngine"
 os.environ["OMP_NUM_THREADS"] = "1"
 os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # debugpy's note about frozen modules
 
-CLONE = {"ipc": 0x08000000, "uts": 0x04000000, "net": 0x40000000, "pid": 0x20000000,
-         "mnt": 0x00020000}
-PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
+CLONE = {"user": 0x10000000, "ipc": 0x08000000, "uts": 0x04000000, "net": 0x40000000,
+         "pid": 0x20000000, "mnt": 0x00020000}
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+NS_GET_USERNS = 0xB701
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND = 1, 2, 4, 8, 32, 4096
+CAPABILITY_VERSION_3 = 0x20080522
 EXIT_SETUP = 70  # the child could not enter the sandbox
 
 
@@ -69,19 +80,47 @@ def _check(result, what):
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def enter_namespaces(holder):
-    """Join the namespaces of process `holder` (the calling process must be single-threaded)."""
+def enter_namespaces(holder, mode):
+    """Join the namespaces of process `holder` (the calling process must be single-threaded).
+
+    As an ordinary user ("user"), first the user namespace that owns them (bwrap makes it,
+    and runs its own processes in a child of it): there the process has the capabilities
+    to join the others, and a fork is counted against that namespace's process limit.
+    """
+    import fcntl
     threads = len(os.listdir("/proc/self/task"))
     if threads != 1:
         raise RuntimeError(f"{threads} threads: a kernel may only fork from one")
     libc = _libc()
-    fds = {kind: os.open(f"/proc/{holder}/ns/{kind}", os.O_RDONLY) for kind in CLONE}
+    fds = {kind: os.open(f"/proc/{holder}/ns/{kind}", os.O_RDONLY) for kind in CLONE
+           if kind != "user"}
     try:
-        for kind in ("ipc", "uts", "net", "pid", "mnt"):  # mnt last: /proc/<holder> is ours
+        order = ["ipc", "uts", "net", "pid", "mnt"]  # mnt last: /proc/<holder> is ours
+        if mode == "user":
+            fds["user"] = fcntl.ioctl(fds["pid"], NS_GET_USERNS)
+            order.insert(0, "user")
+        for kind in order:
             _check(libc.setns(fds[kind], CLONE[kind]), f"setns {kind}")
     finally:
         for fd in fds.values():
             os.close(fd)
+
+
+def drop_capabilities(libc):
+    """Give up every capability of this thread: bounding set, ambient, then all three sets."""
+    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    for cap in range(last + 1):
+        _check(libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0), "prctl CAPBSET_DROP")
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    _check(libc.capset(ctypes.byref(Header(CAPABILITY_VERSION_3, 0)), (Data * 2)()), "capset")
 
 
 def _chown_tree(path, uid):
@@ -105,6 +144,9 @@ def run_kernel(spec, report_fd):
     for res, soft, hard in spec["rlimits"]:
         resource.setrlimit(res, (soft, hard))
     uid, home = spec["uid"], spec["home"]
+    for folder in (home, "/tmp", "/dev/shm"):  # bytes are capped; now the files too
+        _check(libc.mount(None, folder.encode(), None, MS_REMOUNT | MS_NOSUID | MS_NODEV,
+                          f"nr_inodes={spec['files']}".encode()), f"limit the files in {folder}")
     os.umask(0o077)
     os.chown(home, uid, uid)
     os.mkdir(spec["grading_dir"], 0o700)
@@ -123,10 +165,20 @@ def run_kernel(spec, report_fd):
     app = IPKernelApp.instance()
     app.initialize(["-f", spec["connection_file"], "--HistoryManager.enabled=False",
                     "--IPKernelApp.parent_handle=0"])
+    # The sockets are bound: their folder becomes read-only (no link, no file of the
+    # student's can take a socket's place), for root and the student alike.
+    runtime = os.path.dirname(spec["connection_file"]).encode()
+    _check(libc.mount(None, runtime, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID |
+                      MS_NODEV | MS_NOEXEC, None), "remount the sockets' folder read-only")
     _chown_tree(home, uid)
-    os.setgroups([])
-    os.setresgid(uid, uid, uid)
-    os.setresuid(uid, uid, uid)
+    if spec["mode"] == "root":
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)  # every thread: no capability left
+    else:
+        drop_capabilities(libc)  # this thread; the filter below binds the others too
+    if seccomp.supported():
+        seccomp.install()
     libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # /proc/self stays the student's own
     os.umask(0o022)
     os.close(report_fd)
@@ -137,9 +189,10 @@ def _child(spec):
     """The forked child: join the sandbox, fork the kernel there, wait; return its exit code.
 
     The kernel reports a failure to start over a pipe, closed once it serves; the child
-    writes the report to the runtime folder, where the grader reads it.
+    passes the report on as a "startup-error" event (one write, under the pipe's atomic
+    size, so that it never interleaves with the server's own events).
     """
-    enter_namespaces(spec["holder"])
+    enter_namespaces(spec["holder"], spec["mode"])
     read, write = os.pipe()
     kernel = os.fork()
     if kernel == 0:
@@ -165,8 +218,12 @@ def _child(spec):
         report += chunk
     os.close(read)
     if report:
-        with open(spec["error_file"], "wb") as f:
-            f.write(report)
+        text = report.decode(errors="replace")[-3000:]
+        line = json.dumps({"event": "startup-error", "text": text}) + "\n"
+        while len(line.encode()) > 4000:
+            text = text[len(text) // 4:]
+            line = json.dumps({"event": "startup-error", "text": text}) + "\n"
+        os.write(1, line.encode())
     _, status = os.waitpid(kernel, 0)
     return os.waitstatus_to_exitcode(status) & 0xFF
 

@@ -4,10 +4,13 @@ Each explorer keeps its figure-making logic in a plain function (tested headless
 its widgets in a small class: `update()` redraws and returns the figure, so a test
 can set a control's value, call `update()` and check the figure's data. In a notebook
 the explorer displays itself. The figure is shown in an `Output` widget, so its last
-state is saved with the notebook's widget state.
+state is saved with the notebook's widget state. Their words follow KIT_LANG, as the
+figures of helpers/plot.py do.
 """
 import numpy as onp
 import plotly.graph_objects as go
+
+from helpers.plot import word
 
 
 def softmax_probabilities(logits, temperature=1.0):
@@ -34,7 +37,7 @@ def softmax_figure(logits, temperature=1.0, labels=None):
     fig = go.Figure(go.Bar(x=labels, y=p, marker_color=colours,
                            text=[f"{v:.2f}" for v in p], textposition="outside"))
     fig.update_layout(title=f"softmax(o / T), T = {temperature:.2f}; argmax: {labels[top]}",
-                      yaxis_range=[0, 1.1], yaxis_title="probability", height=340,
+                      yaxis_range=[0, 1.1], yaxis_title=word("probability"), height=340,
                       template="plotly_white", showlegend=False)
     return fig
 
@@ -65,7 +68,7 @@ class SoftmaxExplorer:
                                 continuous_update=True)
             for j, v in enumerate(start)]
         self.count = widgets.IntSlider(value=len(logits), min=3, max=self.MAX_LOGITS,
-                                       description="classes")
+                                       description=word("classes"))
         self.temperature = widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
                                                   step=0.05, description="T")
         self.out = widgets.Output()
@@ -104,17 +107,18 @@ def prediction_figure(image, probs, true_label, labels):
     top = int(probs.argmax())
     colours = ["#2ca02c" if j == true_label else "#d62728" if j == top else "#1f77b4"
                for j in range(len(probs))]
-    verdict = "right" if top == true_label else "wrong"
+    verdict = word("right") if top == true_label else word("wrong")
     fig = make_subplots(rows=1, cols=2, column_widths=[0.35, 0.65],
-                        subplot_titles=(f"true: {labels[true_label]}",
-                                        f"predicted: {labels[top]} ({probs[top]:.0%}, {verdict})"))
+                        subplot_titles=(word("true:", label=labels[true_label]),
+                                        word("predicted:", label=labels[top], p=probs[top],
+                                             verdict=verdict)))
     pixels = onp.asarray(image, dtype=onp.float64).reshape(28, 28)
     fig.add_trace(go.Heatmap(z=pixels[::-1], colorscale="Greys", showscale=False), 1, 1)
     fig.add_trace(go.Bar(x=list(labels), y=probs, marker_color=colours,
                          text=[f"{p:.2f}" for p in probs], textposition="outside"), 1, 2)
     fig.update_xaxes(visible=False, row=1, col=1)
     fig.update_yaxes(visible=False, scaleanchor="x", row=1, col=1)
-    fig.update_yaxes(range=[0, 1.15], title_text="probability", row=1, col=2)
+    fig.update_yaxes(range=[0, 1.15], title_text=word("probability"), row=1, col=2)
     fig.update_layout(height=340, template="plotly_white", showlegend=False,
                       margin=dict(t=60, b=80))
     return fig
@@ -133,8 +137,8 @@ class PredictionBrowser:
         self.probs, self.y = onp.asarray(probs), onp.asarray(y)
         self.mistakes = onp.flatnonzero(self.probs.argmax(axis=1) != self.y)
         self.index = widgets.IntSlider(value=0, min=0, max=len(self.y) - 1,
-                                       description="test image")
-        self.next_button = widgets.Button(description="next mistake", icon="forward")
+                                       description=word("test image"))
+        self.next_button = widgets.Button(description=word("next mistake"), icon="forward")
         self.next_button.on_click(lambda _: self.next_mistake())
         self.out = widgets.Output()
         self.index.observe(lambda change: self.update(), names="value")

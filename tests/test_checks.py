@@ -708,7 +708,7 @@ def _npy(array):
 
 def test_records_refuse_what_is_not_plain():
     meta = _npy(onp.array('{"header": {"check": "x"}, "record": {}}'))
-    assert records.read(_npz(**{"meta.npy": meta})) == ({"check": "x"}, {})
+    assert records.read(_npz(**{"meta.npy": meta}))[0] == ({"check": "x"}, {})
     bad = {
         "not a zip": b"hello",
         "a pickled object": _npz(**{"meta.npy": meta,
@@ -741,14 +741,14 @@ def test_checks_record_when_graded_and_the_grader_judges(tmp_path, monkeypatch):
     checks.check_softmax(lambda X: None)  # outside a test cell: nothing is written
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["test_softmax.0.npz", "test_softmax.1.npz"]
-    header, record = records.read((tmp_path / names[0]).read_bytes())
+    (header, record), _ = records.read((tmp_path / names[0]).read_bytes())
     assert header == {"check": "softmax", "params": {"shape": [256, 10], "dtype": "float32",
                                                      "offset": 1000, "seed": 0}}
     seed = session.derive_seed("s3cret", "test_softmax", 0, 0)
     assert seed != 0
     with pytest.raises(AssertionError, match="^nan in output for logits around 1000"):
         JUDGES["softmax"](record, header["params"], seed, grader_reference)
-    header, record = records.read((tmp_path / names[1]).read_bytes())
+    (header, record), _ = records.read((tmp_path / names[1]).read_bytes())
     JUDGES["softmax"](record, header["params"], session.derive_seed("s3cret", "test_softmax",
                                                                      1, 0), grader_reference)
     with pytest.raises(AssertionError, match="row 0 is"):  # other inputs: the answer is wrong

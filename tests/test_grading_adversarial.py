@@ -2,20 +2,29 @@
 
 The class covers every row of course/README.md's table "What grading withstands": checks
 replaced, numpy patched, the test cells rewritten, a function that knows it is tested,
-the kit's reference called, a3's faked accuracy and borrowed helpers.train, the gradebook
-edited, files written and read outside the student's folder, scripts in markdown and
-outputs, processes left running, endless loops and sleeps, SIGINT ignored, the kernel
-exited, broken JSON; and beyond it a fork bomb, a memory hog, a full disk, the network,
-forged records and an output flood. It is graded once, in parallel, on a temporary copy
-of the course. For every student: the score is what the work deserves and the teacher is
-told exactly when the entry says so; nothing outside the sandbox changed; no other
-student's grade changed; no process outlived grading; no feedback page runs a script (in
-headless Chromium); and grading took at most a few seconds beyond the cell limit.
+the kit's reference called or a library's reached by another name, a3's faked accuracy
+and borrowed helpers.train, the gradebook edited, files written and read outside the
+student's folder, the grader's environment read, new namespaces, scripts and links in
+markdown and outputs, processes left running, endless loops, sleeps and many slow cells,
+SIGINT ignored, the kernel exited, broken JSON, records emptied, bombed or nested deep;
+honest work in untidy notebooks (renamed, heavy with outputs, nbformat 3, extra plots);
+and beyond it a fork bomb, a memory hog, a full disk, the network, forged records and an
+output flood.
+
+It is graded twice, on temporary copies of the course owned by a teacher account: once
+by root, and once by that teacher without root (each in parallel). For every student, in
+both: the score is what the work deserves and the teacher is told exactly when the entry
+says so; nothing outside the sandbox changed and everything grading wrote belongs to the
+teacher; no other student's grade changed; no secret of the grader reached a student; no
+process outlived grading; the grader's memory stayed bounded; no feedback page and no
+formgrader page runs a script or forms a link of the student's (in headless Chromium);
+and each notebook stayed within its time budget.
 """
 import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -34,18 +43,30 @@ from adversarial_class import NOTEBOOKS, STUDENTS, Student, write_class  # noqa:
 
 from grading.limits import UID_BASE, claim_uids  # noqa: E402
 from grading.sandbox import users_processes  # noqa: E402
+from tools.as_user import ensure_user, kit_paths, run_as  # noqa: E402
 from tests.course_copy import GENERATED  # noqa: E402
 
 OUTPUTS = ("autograded", "feedback", "gradebook.db", "grades.csv")  # the grader's to write
 CELL_LIMIT = 5.0
 WORKERS = 2
+TEACHER = "kit-grading"       # the course's owner; grades it without root in the "user" route
+ASSIGNMENTS = ("a1_softmax", "a3_scratch", "a7_calibration")
+SECRET = f"grader-secret-{secrets.token_hex(8)}"  # in the grader's environment only
 ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison replaced",
         "AST transformer", "input transformer", "notices it is tested",
-        "calls the kit's reference", "a3 fakes the accuracy", "a3 imports helpers.train",
+        "calls the kit's reference", "a library answer by another name",
+        "an equivalent library route", "a3 fakes the accuracy", "a3 imports helpers.train",
         "edits gradebook.db", "writes outside its folder", "prints other assignments' solutions",
-        "<script> in markdown and outputs", "processes left running", "infinite loop",
-        "long sleep", "ignores SIGINT", "exits the kernel", "not valid JSON")
+        "reads the grader's environment", "new namespaces in the sandbox",
+        "<script> in markdown and outputs", "links in a written answer",
+        "processes left running", "infinite loop", "long sleep", "many slow cells",
+        "ignores SIGINT", "exits the kernel", "not valid JSON", "records emptied",
+        "a record that unpacks to gigabytes", "a record nested 200,000 deep", "honest extras",
+        "a renamed notebook", "stored outputs or nbformat 3", "a character JSON allows and UTF-8 not",
+        "floods the grader's channels", "too much to read", "beyond: files",
+        "answers out of place")
 BY_NAME = {s.name: s for s in STUDENTS}
+GRADED = [s for s in STUDENTS if s.files is None or len(s.files) == 1]
 
 
 def digest(folder, skip=()):
@@ -91,10 +112,19 @@ def nbgrader(course, *args, check=True):
     return proc
 
 
-def grade(course, *args):
-    return subprocess.run([sys.executable, str(ROOT / "tools" / "grade_class.py"),
-                           "--course", str(course), *args],
-                          capture_output=True, text=True, timeout=1200)
+def grader(mode, root):
+    """grade(course, *args): `./kit grade` run by root, or by the teacher without root."""
+    env = {"KIT_TEST_SECRET": SECRET, "PGPASSWORD": SECRET}
+
+    def grade(course, *args):
+        command = [sys.executable, str(ROOT / "tools" / "grade_class.py"),
+                   "--course", str(course), *args]
+        if mode == "root":
+            return subprocess.run(command, env=dict(os.environ, **env), capture_output=True,
+                                  text=True, timeout=1200)
+        return run_as(command, kit_paths(ROOT) + [root], user=TEACHER, env=env,
+                      capture_output=True, text=True, timeout=1200)
+    return grade
 
 
 def slot_processes(uids):
@@ -128,53 +158,63 @@ def sleepers():
     return found
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """The adversarial class graded in one command; what the tests need to look at."""
+@pytest.fixture(scope="module", params=("root", "user"))
+def graded(request, tmp_path_factory):
+    """The adversarial class graded in one command, by root or by the teacher without root."""
     if os.geteuid() != 0 or not shutil.which("bwrap"):
-        pytest.fail("grading needs root and bubblewrap: run the tests as ./kit test does "
-                    "(its set-up installs bubblewrap)", pytrace=False)
-    root = tmp_path_factory.mktemp("adversarial")
+        pytest.fail("these tests make a teacher account and grade as root and as that teacher: "
+                    "run them as root, as ./kit test does (its set-up installs bubblewrap)",
+                    pytrace=False)
+    mode = request.param
+    root = tmp_path_factory.mktemp(f"adversarial-{mode}")
+    os.chmod(root, 0o755)  # the teacher's way in (run_as shows it the folders above)
     course = root / "course"
     shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
-    nbgrader(course, "generate_assignment", "a[13]_*", "--force")
+    nbgrader(course, "generate_assignment", "a[137]_*", "--force")
+    teacher = ensure_user(TEACHER)
+    grade = grader(mode, root)
     # A student graded before the class: the attackers must not change a thing of theirs.
     write_class(course, students=[Student("bystander", "a1_softmax", 6, False, ())])
+    out = root / "out"
+    out.mkdir()
+    subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course), str(out)], check=True)
     first = grade(course, "a1_softmax", "--student", "bystander", "--workers", "1")
     assert first.returncode == 0, first.stdout + first.stderr
     bystander = (course / "feedback" / "bystander" / "a1_softmax" / "softmax.html").read_bytes()
     bystander_grades = grades_of(course, "a1_softmax", "bystander")
     listener = Listener()
     write_class(course, port=listener.port)
+    subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course / "submitted")], check=True)
     before = {"course": digest(course, skip=OUTPUTS),
               "kit": {d: digest(ROOT / d) for d in ("helpers/checks", "grading")},
               "helpers": (ROOT / "helpers" / "__init__.py").read_bytes(),
               "config": (course / "nbgrader_config.py").read_bytes()}
     assert not Path("/tmp/owned").exists()
     tic, cpu = time.perf_counter(), os.times()
-    report = root / "report.json"
+    report = out / "report.json"
     names = [a for s in STUDENTS for a in ("--student", s.name)]
-    proc = grade(course, "a1_softmax", "a3_scratch", "--cell-timeout", str(CELL_LIMIT),
+    proc = grade(course, *ASSIGNMENTS, "--cell-timeout", str(CELL_LIMIT),
                  "--workers", str(WORKERS), "--json", str(report), *names)
     seconds = time.perf_counter() - tic
     used = os.times()
     print(f"\ngrading the adversarial class ({len(STUDENTS)} submissions, {WORKERS} workers): "
           f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
-    # The uids are free again: hold them, so that no grading run started meanwhile (another
-    # test file's) uses them, or kills what this one left, while we look.
-    uids = json.loads(report.read_text())["uids"]
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
+    # As root: the uids are free again: hold them, so that no grading run started meanwhile
+    # (another test file's) uses them, or kills what this one left, while we look. As the
+    # teacher: any process of the teacher's is one grading left.
+    uids = json.loads(report.read_text())["uids"] if mode == "root" else []
     held = hold_uids(uids)
     try:
         time.sleep(2)  # a process that outlived grading would act now
-        outlived = {"slot": slot_processes(uids),
+        outlived = {"slot": slot_processes(uids) if mode == "root" else users_processes(teacher),
                     "sleepers": sleepers()}
     finally:
         for lock in held:
             lock.close()
     listener.close()
-    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    return {"course": course, "root": root, "proc": proc, "before": before,
-            "report": json.loads(report.read_text()), "listener": listener,
+    return {"course": course, "root": root, "proc": proc, "before": before, "mode": mode,
+            "report": json.loads(report.read_text()), "listener": listener, "teacher": teacher,
             "bystander": (bystander, bystander_grades), "seconds": seconds,
             "outlived": outlived}
 
@@ -235,8 +275,46 @@ def test_no_other_students_grade_changed(graded):
 
 def test_no_process_outlived_grading(graded):
     uids = graded["report"]["uids"]
-    assert len(uids) == WORKERS and all(uid >= UID_BASE for uid in uids)
+    if graded["mode"] == "root":
+        assert len(uids) == WORKERS and all(uid >= UID_BASE for uid in uids)
+    else:
+        assert uids == [] and graded["report"]["mode"] == "user"
     assert graded["outlived"] == {"slot": [], "sleepers": []}
+
+
+def test_everything_grading_wrote_belongs_to_the_teacher(graded):
+    """As root too: a teacher must be able to delete what grading left in the course."""
+    course, teacher = graded["course"], graded["teacher"]
+    others = [str(p.relative_to(course)) for p in [course, *course.rglob("*")]
+              if p.lstat().st_uid != teacher]
+    assert not others, f"not the teacher's: {others[:5]}"
+
+
+def test_no_secret_of_the_grader_reaches_a_student(graded):
+    course = graded["course"]
+    text = "".join(p.read_text(errors="replace") for folder in ("autograded", "feedback")
+                   for p in (course / folder).rglob("*") if p.is_file())
+    assert SECRET not in text
+    nb = nbformat.read(course / "autograded" / "environ_reader" / "a1_softmax" / "softmax.ipynb",
+                       as_version=4)
+    seen = json.dumps([c.get("outputs", []) for c in nb.cells])
+    assert "/proc/self/environ b'HOME=/home/student" in seen  # it did read its own
+    assert str(graded["root"]) not in seen  # nor where the course is
+
+
+def test_no_new_namespaces_in_the_sandbox(graded):
+    seen = (graded["course"] / "autograded" / "unshare" / "a1_softmax" / "softmax.ipynb").read_text()
+    runs = re.findall(r"unshare (?:-Ur id|-n true|-m true) exit (\d+)", seen)
+    assert len(runs) == 3 and all(code != "0" for code in runs), seen[-2000:]
+
+
+def test_records_cannot_exhaust_the_grader(graded):
+    """A bomb of 1.3 GB in a 1.3 MB record, JSON nested 200,000 deep: read within bounds, listed."""
+    report = graded["report"]
+    assert report["peak_mb"] < 600, report["peak_mb"]
+    entries = {e["student"]: e for e in report["submissions"]}
+    assert any("records not read: test_softmax" in a for a in entries["record_bomb"]["attention"])
+    assert any("nests deeper" in a for a in entries["deep_record"]["attention"])
 
 
 def test_no_network(graded):
@@ -245,16 +323,20 @@ def test_no_network(graded):
     assert "no connection to 127.0.0.1" in out and "connected 127" not in out
 
 
-def test_grading_took_a_few_seconds_beyond_the_cell_limit(graded):
-    slow = {}
-    for entry in graded["report"]["submissions"]:
-        budget = CELL_LIMIT + 6 if entry["assignment"] == "a1_softmax" else 4 * CELL_LIMIT + 20
-        if entry["seconds"] > budget:
-            slow[entry["student"]] = entry["seconds"]
-    assert not slow, f"slower than the cell limit ({CELL_LIMIT:g} s) allows: {slow}"
-    timed_out = {e["student"] for e in graded["report"]["submissions"]
+def test_each_notebook_stayed_within_its_time_budget(graded):
+    """3 x the source notebook's own time + 10 s, and a few seconds to start its kernels."""
+    report, slow = graded["report"], {}
+    for entry in report["submissions"]:
+        budget = report["budgets"][f"{entry['assignment']}/{entry['notebook']}"]
+        if entry["seconds"] > budget + 10:
+            slow[entry["student"]] = (entry["seconds"], budget)
+    assert not slow, f"slower than the budget allows: {slow}"
+    assert report["budgets"]["a1_softmax/softmax"] < 60
+    timed_out = {e["student"] for e in report["submissions"]
                  if any("ran longer than" in a for a in e["attention"])}
     assert {"infinite_loop", "long_sleep", "ignores_sigint"} <= timed_out
+    sleepy = next(e for e in report["submissions"] if e["student"] == "sleepy")
+    assert any("ran out of its time" in a for a in sleepy["attention"])
 
 
 def test_the_summary_names_each_submission_needing_attention(graded):
@@ -283,6 +365,32 @@ def test_feedback_keeps_the_friendly_messages(graded):
         feedback_text(graded, "kit_reference")
 
 
+def test_no_feedback_page_shows_a_hidden_test(graded):
+    """Their messages, yes; their source (the inputs they try), no: not even a1's own."""
+    hidden = set()
+    for cell in nbformat.read(COURSE / "source" / "a1_softmax" / "softmax.ipynb", 4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+                inside = line.strip().startswith("### BEGIN")
+            elif inside and line.strip():
+                hidden.add(line.strip())
+    assert hidden
+    import html
+    pages = [html.unescape(p.read_text()) for p in (graded["course"] / "feedback").rglob("*.html")]
+    shown = [line for line in hidden for page in pages if line in page]
+    assert not shown, shown[:3]
+    assert "logits around 1000" in html.unescape(feedback_text(graded, "patched_numpy"))
+
+
+def test_the_sandboxes_files_are_limited(graded):
+    """Files are memory on a tmpfs: each writable folder holds at most 20,000."""
+    seen = (graded["course"] / "autograded" / "tmpfs_inodes" / "a1_softmax" /
+            "softmax.ipynb").read_text()
+    made = int(re.search(r"made (\d+) files", seen)[1])
+    assert 1000 < made <= 3 * 20_000 and "No space left on device" in seen
+
+
 def test_feedback_leaks_no_solution_or_hidden_test(graded):
     secret = set()
     for path in sorted(COURSE.glob("source/*/*.ipynb")):
@@ -295,9 +403,7 @@ def test_feedback_leaks_no_solution_or_hidden_test(graded):
                     if line.strip() in (begin, end):
                         inside = line.strip() == begin
                     elif inside and len(line.strip()) > 20:
-                        own_test = path.parent.name == "a1_softmax" and begin.endswith("TESTS")
-                        if not own_test:  # a1's own hidden tests are in its feedback, by design
-                            secret.add(line.strip())
+                        secret.add(line.strip())
     secret |= {line.strip() for line in (ROOT / "grading" / "reference.py").read_text().splitlines()
                if len(line.strip()) > 30}
     import html
@@ -332,13 +438,54 @@ def open_pages(chromium, folder, names):
 def test_feedback_runs_no_student_script(graded, chromium):
     folder = graded["course"] / "feedback"
     pages = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
-    assert len(pages) == len(STUDENTS) + 1
+    assert len(pages) == len(GRADED) + 1
     seen, texts = open_pages(chromium, folder, pages)
     text = texts["scripts/a1_softmax/softmax.html"]
     bad = {name: v for name, v in seen.items() if v != ("undefined", [])}
     assert not bad, f"student scripts ran: {bad}"
     assert "<script>window.__pwned = 1</script>" in text  # shown, as text
     assert "<script>window.__pwned = 7</script>" in text
+
+
+def formgrader_page(notebook):
+    """The page formgrader shows for an autograded notebook: its own exporter and template."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": "a1_softmax", "notebook_id": "softmax", "submission_id": "1",
+                 "index": 0, "total": 1, "base_url": "", "student": "s", "last_name": None,
+                 "first_name": None, "notebook_path": "/notebook"}
+    return HTMLExporter(config=config).from_filename(str(notebook), resources=resources)[0]
+
+
+def test_formgrader_shows_written_answers_as_text(graded, chromium, tmp_path):
+    """Links of every scheme, entities, raw HTML, MathJax's \\href: none forms in formgrader."""
+    for student in ("md_links", "scripts"):
+        nb = graded["course"] / "autograded" / student / "a1_softmax" / "softmax.ipynb"
+        (tmp_path / f"{student}.html").write_text(formgrader_page(nb))
+    names = ["md_links.html", "scripts.html"]
+    seen, texts = open_pages(chromium, tmp_path, names)
+    assert seen == {name: ("undefined", []) for name in names}
+    assert "[my derivation](javascript:window.__pwned=10)" in texts["md_links.html"]
+    assert "<script>window.__pwned = 1</script>" in texts["scripts.html"]
+    from tests.test_site import serve
+    server = serve(tmp_path)
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        for name in names:
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/{name}")
+            bad = page.evaluate("""() => [...document.querySelectorAll('[href], [src]')]
+                .map(e => e.getAttribute('href') || e.getAttribute('src'))
+                .filter(u => /^\\s*(javascript|vbscript|data)\\s*(:|&)/i.test(u))""")
+            assert bad == [], (name, bad)
+    finally:
+        context.close()
+        server.shutdown()
+        server.server_close()
 
 
 def test_nbgrader_feedback_is_inert_too(graded, chromium):

@@ -47,7 +47,7 @@ def test_read_json_salvages_a_notebook_with_stray_bytes(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ('{"cells": [', r"not valid JSON \(line 1, column 12"),
-    (b"\xff\xfe{}", "not UTF-8"),
+    (b"{\"cells\": \"\xff\"}", "not UTF-8"),
     ('[1, 2]', "not a notebook"),
     ('{"cells": 7}', "not a notebook"),
 ])
@@ -114,9 +114,12 @@ def test_scan_passes_honest_work():
      "stable_softmax from helpers.numerics"),
     ({"softmax": "def softmax(X):\n    return sm(X)"}, [("setup", "sm = getattr(npx, 'softmax')")],
      "softmax", "softmax (through getattr)"),
-    ({}, [("test_logsumexp", "softmax = helper\nhelper = d2l.softmax")], "softmax", "d2l.softmax"),
-    ({}, [("setup", "import helpers.checks.records")], "logsumexp",
-     "the module helpers.checks.records"),
+    ({}, [("softmax", "helper = d2l.softmax\nsoftmax = helper")], "softmax", "d2l.softmax"),
+    ({"softmax": "def softmax(X):\n    return mx.nd.softmin(-X)"}, (), "softmax",
+     "mx.nd.softmin"),
+    ({"logsumexp": "def logsumexp(X):\n    j = np.zeros(len(X), dtype='int32')\n"
+                   "    return X[:, 0] + gluon.loss.SoftmaxCrossEntropyLoss()(X, j)"}, (),
+     "logsumexp", "gluon.loss.SoftmaxCrossEntropyLoss"),
 ])
 def test_scan_finds_delegated_answers(answers, extras, task, what):
     found = scanned(A1, answers, extras)
@@ -153,6 +156,41 @@ def test_scan_finds_delegated_answers_in_the_later_assignments(path, answers, ta
     found = scanned(path, answers)
     assert task in found.delegated, found
     assert what in [f.what for f in found.delegated[task]], found.delegated[task]
+
+
+def test_scan_spares_extras_that_feed_no_answer():
+    """A plot with d2l.plt, a comparison with the library, the lesson's imports: no cost."""
+    extras = [("test_softmax_hidden", "from d2l import mxnet as d2l\n"
+                                      "d2l.plt.plot(softmax(np.ones((2, 3)))[0].asnumpy())"),
+              ("test_softmax_hidden", "print(abs(softmax(X) - npx.softmax(X)).max())"),
+              ("test_logsumexp", "from helpers.numerics import stable_softmax\n"
+                                 "print(stable_softmax(np.ones((2, 3))))"),
+              ("test_logsumexp", "softmax = npx.softmax  # after its last test: harmless")]
+    found = scanned(A1, extras=extras)
+    assert found.delegated == {}, found.delegated
+    assert found.tampering == [] and found.dynamic == []
+
+
+def test_scan_follows_what_feeds_an_answer_through_the_added_cells():
+    extras = [("setup", "def stable(Z):\n    return npx.log_softmax(Z)"),
+              ("setup", "helper = stable")]
+    found = scanned(A1, {"logsumexp": "def logsumexp(X):\n    return (X - helper(X))[:, 0]"},
+                    extras)
+    assert [f.what for f in found.delegated["logsumexp"]] == ["npx.log_softmax"]
+    assert "softmax" not in found.delegated
+
+
+@pytest.mark.parametrize("code, what", [
+    ("g = getattr\nf = g(npx, 'soft' + 'max')", "uses getattr under another name"),
+    ("import operator\nf = operator.attrgetter('softmax')(npx)", "imports operator"),
+    ("import timeit\ntimeit.timeit('npx.softmax(X)', globals=dict(npx=npx, X=1))",
+     "imports timeit"),
+    ("import logging\nm = logging.sys.modules['mxnet'].npx", "reaches logging.sys"),
+    ("from functools import reduce", "imports functools"),
+])
+def test_scan_lists_what_it_cannot_follow(code, what):
+    found = scanned(A1, extras=[("setup", code)])
+    assert any(what in f.what for f in found.dynamic + found.tampering), found
 
 
 def test_scan_keeps_a_delegation_with_its_own_task():
@@ -236,7 +274,7 @@ def test_feedback_page_escapes_the_student_and_forbids_scripts():
     nb = nbformat.v4.new_notebook()
     kit = nbformat.v4.new_markdown_cell("# Title <b>x</b>")
     kit.metadata["grading"] = {"origin": "course"}
-    answer = nbformat.v4.new_markdown_cell(gradebook.defang("<script>alert(1)</script> & co"))
+    answer = nbformat.v4.new_markdown_cell(gradebook.fenced("<script>alert(1)</script> & co"))
     answer.metadata["grading"] = {"origin": "student", "text": "<script>alert(1)</script> & co"}
     answer.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": "answer"}
     code = nbformat.v4.new_code_cell("print('<img src=x onerror=alert(1)>')")
@@ -250,31 +288,33 @@ def test_feedback_page_escapes_the_student_and_forbids_scripts():
     assert "waiting for your teacher" in page
 
 
-def test_defang_keeps_every_character():
-    text = "<b>a</b> & &lt; javascript:x [l](JavaScript:y) &#58;"
-    out = gradebook.defang(text)
-    assert "<" not in out and "javascript:" not in out.lower()
-    import html
-    assert html.unescape(out) == text
+def test_fenced_keeps_every_character_inside_one_block():
+    text = "<b>a</b> & &lt; [l](javascript:y) ```\n````` ~~~ &#58;"
+    out = gradebook.fenced(text)
+    fence = out.splitlines()[0][:-len("text")]
+    assert set(fence) == {"`"} and len(fence) == 6 and out.endswith("\n" + fence)
+    assert out[len(fence) + len("text\n"):-len(fence) - 1] == text
 
 
 def test_sandbox_shows_only_what_a_kernel_needs(tmp_path):
-    args = sandbox.bwrap_args("bwrap", 12345, str(ROOT), "/usr/share/datasets", tmp_path,
-                              tmp_path / "passwd", 2**20)
-    line = " ".join(args)
-    for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent"):
-        assert flag in args
-    binds = [args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
-    assert str(ROOT / "helpers") in binds
-    assert not [b for b in binds if b.startswith(str(ROOT / "course")) or
-                b.startswith(str(ROOT / "grading")) or b == str(ROOT)]
-    assert f"--bind {tmp_path} /run/kernel" in line  # the only writable host folder
+    for mode in (sandbox.ROOT, sandbox.USER):
+        args = sandbox.bwrap_args("bwrap", mode, str(ROOT), "/usr/share/datasets",
+                                  tmp_path / "passwd", 2**20)
+        for flag in ("--unshare-pid", "--unshare-net", "--unshare-ipc", "--die-with-parent"):
+            assert flag in args
+        assert ("--unshare-user" in args) == (mode == sandbox.USER)
+        binds = [args[i + 1] for i, a in enumerate(args) if a in ("--ro-bind", "--bind")]
+        assert str(ROOT / "helpers") in binds
+        assert not [b for b in binds if b.startswith(str(ROOT / "course")) or
+                    b.startswith(str(ROOT / "grading")) or b == str(ROOT)]
+        assert "--bind" not in args  # no host folder is writable inside
+        assert args[args.index("/run/kernel") - 1] == "--tmpfs"
 
 
 @pytest.mark.parametrize("kit", ["/tmp/class/softmax-kit", "/home/teacher/softmax-kit"])
 def test_a_kit_under_tmp_or_home_stays_visible_in_the_sandbox(tmp_path, kit):
     """The sandbox's own /tmp and /home are mounted first, the kit's folders on top."""
-    args = sandbox.bwrap_args("bwrap", 12345, kit, None, tmp_path, tmp_path / "passwd", 2**20)
+    args = sandbox.bwrap_args("bwrap", sandbox.ROOT, kit, None, tmp_path / "passwd", 2**20)
     helpers = args.index(f"{kit}/helpers")
     assert args[helpers - 1] == "--ro-bind"
     above = [i for i, a in enumerate(args) if a == "--tmpfs"
@@ -337,7 +377,7 @@ def test_a_kernel_that_ended_late_does_not_fail_the_next_spawn(tmp_path):
     slot.server = _Server()
     slot.events.put({"event": "exited", "status": -9})
     slot.events.put({"event": "spawned", "pid": 7})
-    slot._spawn(SimpleNamespace(pid=1), "secret")
+    slot._spawn(SimpleNamespace(pid=1, kernel_uid=12345), "secret")
     assert slot.events.empty()
     assert json.loads(slot.server.stdin.getvalue())["op"] == "spawn"
 
@@ -369,7 +409,7 @@ def test_the_source_notebook_gets_a_second_start_too():
     class Slot:
         calls, closed = 0, 0
 
-        def execute(self, cells, limits_of, secret):
+        def execute(self, cells, limits_of, secret, **options):
             self.calls += 1
             return Execution(stopped="the kernel died", stopped_at=-1,
                              startup_error="the kernel server did not answer")

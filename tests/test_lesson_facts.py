@@ -1,7 +1,11 @@
 """What the lessons say about themselves holds: every "notebook NN" names a notebook that
 exists, a topic is sent to the notebook that teaches it, the notebooks of the original
 lesson use d2l as it does and every `d2l.` call there exists and runs, the asides stay
-out of the main path, and the figures show what the exercises produce.
+out of the main path, and the figures show what the exercises produce. Also: the original
+lesson is defined and credited where it first appears, its sections are named beside the
+kit's headings, each departure from it is said where it happens; the classroom path and
+each lesson's planned time agree with the README; engineering asides sit in appendix
+sections after the summary; the figures of lesson 07 say what they show.
 
 Most tests read the stored notebooks (fast); the one on d2l calls reads the lessons as
 executed once per run (`executed_lessons`, tests/conftest.py).
@@ -40,8 +44,8 @@ TOPICS = {
 }
 # Where each of these is taught: a heading of that notebook names it.
 HEADINGS = {
-    "01": [r"softmax", r"one-hot", r"maximum likelihood", r"entropy", r"accuracy directly",
-           r"calibration", r"linear model"],
+    "01": [r"softmax", r"one-hot", r"maximum likelihood", r"gradient", r"weight decay",
+           r"entropy", r"accuracy directly", r"calibration", r"linear model"],
     "02": [r"dataset", r"classes", r"minibatch", r"in memory"],
     "03": [r"initializing", r"softmax", r"loss", r"accuracy", r"training", r"prediction",
            r"d2l", r"asynchronous"],
@@ -249,7 +253,7 @@ def test_engineering_asides_sit_in_optional_sections(number, names):
         elif cell.source.lstrip().startswith("#@save"):
             for name in names:
                 if re.search(rf"^(def|class) {name}\b", cell.source, re.M):
-                    assert section and section.startswith("## Optional"), \
+                    assert section and section.startswith(("## Optional", "## Appendix")), \
                         f"{path.name}: {name} is defined under {section!r}"
 
 
@@ -283,3 +287,252 @@ def test_image_titles_leave_the_images_above_them_alone():
         image = above.get_window_extent(renderer)
         assert title.y1 <= image.y0, "a title overlaps the image above it"
     plt.close(fig)
+
+
+
+# ---------------------------------------------------------------- the original lesson, credited
+
+ZH = ROOT / "notebooks" / "zh"
+ORIGINAL_POST = "https://my.oschina.net/u/4321684/blog/4626963"
+CITED_POSTS = ("https://www.jianshu.com/p/e0d0f75118f1",
+               "https://blog.csdn.net/tonydz0523/article/details/108696637")
+
+
+def lesson(number, zh=False):
+    return next(p for p in sorted((ZH if zh else ROOT / "notebooks").glob(f"{number}_*.ipynb")))
+
+
+def markdown(path):
+    return [c.source for c in cells(path) if c.cell_type == "markdown"]
+
+
+def code(path):
+    return "\n".join(c.source for c in cells(path) if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("zh", [False, True], ids=["en", "zh"])
+def test_the_original_lesson_is_defined_where_it_first_appears(zh):
+    """The first mention, in the first lesson, says what the original lesson is and links it."""
+    name = "最初的这堂课" if zh else "original lesson"
+    for path in [lesson(n, zh) for n in sorted(NUMBERS)]:
+        first = next((p for text in markdown(path) for p in re.split(r"\n\s*\n", text)
+                      if name in p), None)
+        if first is not None:
+            break
+    assert path.name.startswith("01"), f"'{name}' first appears in {path.name}, not in 01"
+    definition = "\n".join(p for text in markdown(path) for p in re.split(r"\n\s*\n", text)
+                           if ORIGINAL_POST in p)
+    assert definition and name in definition and all(u in definition for u in CITED_POSTS), \
+        f"{path.name} mentions '{name}' without defining it beside {ORIGINAL_POST}"
+    references = prose_of(path)[prose_of(path).index("## 参考文献" if zh else "## References"):]
+    assert ORIGINAL_POST in references and all(u in references for u in CITED_POSTS)
+
+
+def test_the_readme_credits_the_original_post():
+    for readme in ("README.md", "README.zh-CN.md"):
+        assert ORIGINAL_POST in (ROOT / readme).read_text(encoding="utf-8"), readme
+
+
+# The original lesson's sections and the kit's headings they correspond to (02 to 04 name
+# theirs in their own notebooks).
+ORIGINAL_SECTIONS = {"01": {"0": r"^# "}, "05": {"4": r"^# ", "5": r"^## The complete program"}}
+
+
+@pytest.mark.parametrize("number", sorted(ORIGINAL_SECTIONS))
+@pytest.mark.parametrize("zh", [False, True], ids=["en", "zh"])
+def test_the_original_sections_stand_beside_the_kits_headings(number, zh):
+    """A quoted note in a heading's section, before any other heading, names the original
+    section (under a lesson's title it follows the opening paragraph, which the site's index
+    quotes)."""
+    note = r"^> \*\*最初的这堂课\*\*：第 (\d) 节" if zh else r"^> \*\*Original lesson:\*\* section (\d)"
+    english = [c.source for c in cells(lesson(number)) if c.cell_type == "markdown"]
+    found = {}
+    for i, text in enumerate(markdown(lesson(number, zh))):
+        heading = next((line for line in english[i].splitlines() if line.startswith("#")), "")
+        lines = text.splitlines()
+        for j, line in enumerate(lines):
+            m = re.match(note, line)
+            if m:
+                above = [x for x in lines[:j] if x.startswith("#")]
+                assert above, f"{number}: the note stands under no heading of its cell"
+                found[m.group(1)] = heading
+    for section, pattern in ORIGINAL_SECTIONS[number].items():
+        assert section in found and re.match(pattern, found[section]), (number, section, found)
+
+
+def test_the_section_map_names_every_section_of_the_original():
+    text = markdown(lesson("01"))[0]
+    for section in ("0 (the softmax operation)", "1 (the data, 1.1 to 1.4)",
+                    "2 (from scratch, 2.1 to 2.10)", "3 (the concise version, 3.1\nto 3.5)",
+                    "4 (the GPU)", "5 (the complete code)"):
+        assert " ".join(section.split()) in " ".join(text.split()), section
+
+
+@pytest.mark.parametrize("claim, words", [
+    ("its opening line", ("generalization of logistic regression",)),
+    ("its example", ("0.1, 0.8 and 0.1",)),
+    ("its three steps", ("three steps", "original lesson's `softmax`")),
+    ("Luce", ("*invented*", "does not repeat that")),
+])
+def test_each_departure_from_the_original_is_said_where_it_happens(claim, words):
+    """Where 01 departs from the original lesson, one cell says so with the original's claim."""
+    cells_saying = [t for t in markdown(lesson("01"))
+                    if all(w in " ".join(t.split()) for w in words)]
+    assert cells_saying, f"01 never says how it treats the original lesson's {claim}"
+    assert all("original" in " ".join(t.split()).lower() or "post" in t for t in cells_saying)
+
+
+def test_the_original_example_is_computed():
+    assert "[0.1, 0.8, 0.1]" in code(lesson("01"))
+
+
+# ---------------------------------------------------------------- theory against d2l 3.4
+
+def test_lesson_01_derives_the_gradient_and_the_l2_penalty_in_its_text():
+    text = "\n".join(markdown(lesson("01")))
+    assert r"\mathrm{softmax}(\mathbf{o})_j - y_j" in text
+    assert r"\frac{1}{n}\mathbf{X}^\top(\hat{\mathbf{Y}} - \mathbf{Y}) + \lambda \mathbf{W}" in text
+    source = code(lesson("01"))
+    assert "W.grad" in source and "lam / 2 * (W ** 2).sum()" in source, "checked by autograd"
+    assert "network_figure(num_inputs=4, num_outputs=3)" in source
+    exercises = text[text.index("## Exercises"):]
+    assert "Show that the derivative of the cross-entropy" not in exercises, \
+        "the gradient is derived in the text, not left as an exercise"
+
+
+def test_there_is_no_previous_lesson_before_01():
+    for zh in (False, True):
+        text = markdown(lesson("01", zh))[0]
+        assert "previous lesson" not in text and "上一课" not in text
+
+
+# ---------------------------------------------------------------- the classroom path
+
+PLANNED = re.compile(r"\*\*Planned time:\*\* (\d+) minutes")
+PLANNED_ZH = re.compile(r"\*\*计划用时\*\*：(\d+) 分钟")
+OWN_TIMES = ("01", "05", "06", "07", "08", "09")  # 02 to 04 state theirs too, in their files
+
+
+def readme_times():
+    """{lesson number: (minutes, where)} from README.md's lesson table."""
+    rows = re.findall(r"^\| (\d\d) \| [^|]+ \| (\d+) min, ([a-z0-9 ]+) \|", (ROOT / "README.md")
+                      .read_text(), re.M)
+    return {n: (int(m), where) for n, m, where in rows}
+
+
+def test_the_readme_states_the_classroom_path_and_its_time():
+    readme = (ROOT / "README.md").read_text()
+    assert "The classroom path: lessons 01 to 05, in two sittings of 90 minutes" in readme
+    times = readme_times()
+    assert sorted(times) == sorted(NUMBERS), times
+    for sitting in ("sitting 1", "sitting 2"):
+        minutes = sum(m for m, where in times.values() if where == sitting)
+        assert 0 < minutes <= 90, (sitting, minutes)
+    on_path = sorted(n for n, (_, where) in times.items() if where.startswith("sitting"))
+    assert on_path == ["01", "02", "03", "04", "05"]
+    assert times["09"][1] == "appendix"
+
+
+@pytest.mark.parametrize("number", OWN_TIMES)
+def test_each_lesson_states_its_planned_time_at_the_top(number):
+    for zh, pattern in ((False, PLANNED), (True, PLANNED_ZH)):
+        first = markdown(lesson(number, zh))[0]
+        m = pattern.search(first)
+        assert m, f"{lesson(number, zh).name} gives no planned time in its first cell"
+        assert int(m.group(1)) == readme_times()[number][0], "README and lesson disagree"
+
+
+APPENDIX_TOPICS = {"05": (r"CUDA build", r"copy costs", r"model this small"),
+                   "09": (r"role dies", r"several machines")}
+
+
+@pytest.mark.parametrize("number", sorted(APPENDIX_TOPICS))
+def test_engineering_asides_sit_in_appendix_sections_after_the_summary(number):
+    headings = [line for text in markdown(lesson(number)) for line in text.splitlines()
+                if line.startswith("## ")]
+    after = headings[headings.index("## Summary") + 1:]
+    for topic in APPENDIX_TOPICS[number]:
+        where = [h for h in headings if re.search(topic, h)]
+        assert where and where[0] in after and where[0].startswith("## Appendix: "), \
+            f"{number}: the aside on {topic!r} is not an appendix section after the summary"
+    assert after[-1] == "## References"
+    assert all(h.startswith("## Appendix: ") for h in after[:-1] if h != "## Exercises")
+
+
+def test_lesson_09_is_an_appendix_for_systems_minded_classes():
+    for zh, title, note in ((False, "# Appendix:", "appendix for systems-minded classes"),
+                            (True, "# 附录：", "给关注系统的班级的附录")):
+        first = markdown(lesson("09", zh))[0]
+        assert first.startswith(title) and note in first
+    assert "[Appendix: beyond one machine](notebooks/09_distributed.ipynb)" in \
+        (ROOT / "README.md").read_text()
+
+
+def test_no_lesson_sends_the_reader_to_next_lessons_that_are_not_there():
+    for path in LESSONS:
+        text = " ".join(prose_of(path).split())
+        assert "the next lessons" not in text, f"{path.name} promises lessons the kit has not"
+
+
+# ---------------------------------------------------------------- lesson 05: claims one can check
+
+def test_05_no_longer_quotes_figures_no_one_can_reproduce():
+    text = " ".join("\n".join(markdown(lesson("05"))).split())
+    assert "H100" not in text and "PyTorch" not in text
+    assert "what memory allows" not in text
+
+
+def test_05_times_the_cpu_copy_beside_numpy(executed_lessons):
+    run = nbformat.read(executed_lessons["05_gpu"]["path"], as_version=4)
+    cell = next(c for c in run.cells if c.cell_type == "code" and "copy_seconds" in c.source)
+    printed = "".join(o.get("text", "") for o in cell.outputs)
+    for size in ("one batch", "training set"):
+        lines = [line for line in printed.splitlines() if line.strip().startswith(size)]
+        assert any("MXNet" in line for line in lines) and any("NumPy" in line for line in lines)
+
+
+# ---------------------------------------------------------------- lesson 07: figures that say what they show
+
+def figures_of(cell):
+    """The plotly figures a code cell of an executed notebook displayed, as dicts."""
+    return [o["data"]["application/vnd.plotly.v1+json"] for o in cell.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def test_07_labels_its_held_out_curve_val(executed_lessons):
+    run = nbformat.read(executed_lessons["07_calibration"]["path"], as_version=4)
+    training = next(c for c in run.cells if c.cell_type == "code" and "ProgressChart(" in c.source)
+    names = [t["name"] for fig in figures_of(training) for t in fig["data"]]
+    assert "val acc" in names and "test acc" not in names, names
+
+
+def test_07_shows_before_and_after_on_the_same_split(executed_lessons):
+    run = nbformat.read(executed_lessons["07_calibration"]["path"], as_version=4)
+    pairs = [fig for c in run.cells if c.cell_type == "code" for fig in figures_of(c)
+             if "before and after" in fig["layout"]["title"]["text"]]
+    assert len(pairs) == 1, "one figure compares before and after"
+    titles = [a["text"] for a in pairs[0]["layout"]["annotations"]]
+    assert len(titles) == 2 and len({t.split(",")[0] for t in titles}) == 1, titles
+    assert "T = 1:" in titles[0] and "T = 1:" not in titles[1]
+
+
+def test_07_asserts_nothing_on_a_small_ece_difference_and_measures_its_noise():
+    source = code(lesson("07"))
+    assert not re.search(r"assert\s+ece_after\s*<\s*ece_before", source)
+    assert "paired_bootstrap_ece" in source
+    text = " ".join("\n".join(markdown(lesson("07"))).split())
+    assert "nearly calibrated" in text and "noise" in text
+    assert "why must a linear model" not in text.lower()
+
+
+def test_07_weights_share_one_colour_scale(executed_lessons):
+    assert "weight_templates(W, labels)" in code(lesson("07"))
+    assert "one colour scale" in " ".join("\n".join(markdown(lesson("07"))).split())
+
+
+# ---------------------------------------------------------------- lesson 08's exercise, measured
+
+def test_08_exercise_on_standardization_says_what_was_measured():
+    text = " ".join(prose_of(lesson("08")).split())
+    exercises = text[text.index("## Exercises"):]
+    assert "Nothing diverges" in exercises and "0.844" in exercises

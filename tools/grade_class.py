@@ -69,7 +69,8 @@ def main(argv=None):
     print(report(outcomes, problems, seconds, args.workers))
     if args.json:
         args.json.write_text(json.dumps(as_json(outcomes, problems, seconds,
-                                                   grader.fixed_seconds, grader.uids), indent=1))
+                                                   grader.fixed_seconds, grader.uids,
+                                                   grader.budgets, grader.mode), indent=1))
     if problems and not outcomes:
         return 2
     return 1 if problems or any(o.attention for o in outcomes) else 0

@@ -8,7 +8,9 @@ only the standard library, because .venv/ may not exist yet. In order:
    (``KIT_MXNET``, e.g. ``mxnet-cu117`` for a CUDA 11.7 GPU);
 3. install the pins (``requirements.txt`` locked by ``constraints.txt``), from PyPI or, with
    no network, from a classroom bundle's ``wheelhouse/`` (``./kit bundle``); a failure is
-   explained in one message naming its cause, the whole pip log kept in .venv/;
+   explained in one message naming its cause, the whole pip log kept in .venv/; then the
+   ``.pth`` lines that make the project importable and let the book's own code run
+   (``helpers/book_code.py``; written on every run, since they name this folder);
 4. check that ``libmxnet.so`` finds its shared libraries (``ldd``), installing the Debian
    packages as root, otherwise naming them; then import MXNet and compute with it;
 5. only then write the stamp that lets the next run skip all this;
@@ -70,6 +72,107 @@ class SetupError(RuntimeError):
     """Set-up cannot go on; the message says why and what to do."""
 
 
+# The messages a student meets most often, in English and in Chinese: KIT_LANG=zh (or zh-CN,
+# zh_CN.UTF-8 ...) picks Chinese, as it does for the exercise checks and the figures. The
+# rarer messages (a broken lock, a conflict pip reports) stay in English.
+MESSAGES = {
+    "creating": ("creating the project environment .venv/ with {executable} ({version})",
+                 "正在用 {executable}（{version}）创建本项目的环境 .venv/"),
+    "rebuilding": ("rebuilding .venv/: it was made from {old} ({old_version}, {old_mxnet}), "
+                   "and this is {new} ({new_version}, {new_mxnet})",
+                   "重建 .venv/：它是用 {old}（{old_version}，{old_mxnet}）创建的，而现在用的是 "
+                   "{new}（{new_version}，{new_mxnet}）"),
+    "installing": ("installing the pinned packages into .venv/ {where} (once; a few minutes)",
+                   "正在把固定版本的包安装到 .venv/ 中，{where}（只需一次，几分钟）"),
+    "from PyPI": ("from PyPI", "来源是 PyPI（或 PIP_INDEX_URL 指定的镜像）"),
+    "from bundle": ("from the bundle's wheelhouse {source}", "来源是离线包的 wheel 文件夹 {source}"),
+    "ready": ("the project environment .venv/ is ready", "本项目的环境 .venv/ 已经就绪"),
+    "gpus": ("{mxnet} works and sees {gpus} GPU(s)", "{mxnet} 可以正常工作，看到了 {gpus} 块 GPU"),
+    "apt": ("installing Debian packages: {packages}", "正在安装 Debian 包：{packages}"),
+    "apt failed": ("could not install {packages}", "无法安装 {packages}"),
+    "download later": ("; the data will be downloaded when first needed",
+                       "；第一次用到数据时会下载它（在中国大陆常常连不上，请看 README.zh-CN.md 的“数据”一节）"),
+    "no data package": ("not installing {package} (not root on Debian/Ubuntu, or "
+                        "KIT_SYSTEM_PACKAGES=no); the data will be downloaded when first needed",
+                        "没有安装 {package}（不是 Debian/Ubuntu 上的 root 用户，或设置了 "
+                        "KIT_SYSTEM_PACKAGES=no）；第一次用到数据时会下载它。在中国大陆请先执行 "
+                        "sudo apt-get install {package}，或者用离线包（README.zh-CN.md 的“数据”一节）"),
+    "no tools": ("not installing {packages} (not root on Debian/Ubuntu, or "
+                 "KIT_SYSTEM_PACKAGES=no); install them for './kit {command}'",
+                 "没有安装 {packages}（不是 Debian/Ubuntu 上的 root 用户，或设置了 "
+                 "KIT_SYSTEM_PACKAGES=no）；运行 './kit {command}' 需要先装好它们"),
+    "install failed": ("installing the pinned packages failed: {why}\n     pip's whole output: {log}",
+                       "安装固定版本的包失败：{why}\n     pip 的完整输出：{log}"),
+    "no network": ("pip could not reach the package index (PyPI): {error}.\n     Connect to the "
+                   "internet and run again, or install from a classroom bundle with no network "
+                   "(README, 'A classroom without network'). Where PyPI is slow or blocked, set "
+                   "PIP_INDEX_URL to a PyPI mirror and run again.",
+                   "pip 连不上软件包索引（PyPI）：{error}。\n     请连上网络后再运行一次；在 PyPI "
+                   "很慢或连不上的地方（例如中国大陆），设置 PIP_INDEX_URL 为一个 PyPI 镜像再运行，"
+                   "例如 PIP_INDEX_URL=<镜像的 simple 地址> ./kit setup（README.zh-CN.md 的“在中国大陆"
+                   "安装”一节）；也可以用离线包安装，完全不需要网络。"),
+    "certificate": ("pip could not verify the package index's certificate "
+                    "(CERTIFICATE_VERIFY_FAILED): a proxy or firewall on this network intercepts "
+                    "HTTPS.\n     Ask for its CA certificate and run again with "
+                    "PIP_CERT=/path/to/ca-bundle.pem, or install from a classroom bundle "
+                    "(README, 'A classroom without network').",
+                    "pip 无法验证软件包索引的证书（CERTIFICATE_VERIFY_FAILED）：这个网络上的代理或"
+                    "防火墙拦截了 HTTPS。\n     向网络管理员要它的 CA 证书，然后用 "
+                    "PIP_CERT=/path/to/ca-bundle.pem 再运行一次；或者用离线包安装"
+                    "（README.zh-CN.md 的“没有网络的教室”一节）。"),
+    "disk full": ("the disk is full (pip: No space left on device). Free some space and run again.",
+                  "磁盘满了（pip：No space left on device）。腾出一些空间后再运行一次。"),
+    "libraries": ("MXNet's library libmxnet.so cannot load: {missing} not found.",
+                  "MXNet 的库 libmxnet.so 无法加载：找不到 {missing}。"),
+    "run again": ("     Then run the same command again.", "     然后再运行同一条命令。"),
+    "broken mxnet": ("MXNet is installed but does not work: {last}\n"
+                     "     Run again; if it persists, delete .venv/ and run again.",
+                     "MXNet 已经安装，但不能正常工作：{last}\n"
+                     "     请再运行一次；如果问题依旧，删除 .venv/ 后再运行。"),
+    "no ensurepip": ("{executable} cannot create a virtual environment: its 'venv' module lacks "
+                     "ensurepip. Install it, then run again:\n       sudo apt-get install {package}",
+                     "{executable} 无法创建虚拟环境：它的 venv 模块缺少 ensurepip。先安装它，"
+                     "再运行一次：\n       sudo apt-get install {package}"),
+    "data not ready": ("the data is not ready (above).", "数据还没有准备好（原因见上面的信息）。"),
+    "bundle data": ("the bundle's data in {folder} failed verification (above).",
+                    "离线包中 {folder} 里的数据没有通过校验（原因见上面的信息）。"),
+    "windows": ("Windows: MXNet 1.9.1 has no Windows wheel. Use WSL2 (Ubuntu or Debian inside "
+                "Windows; then the Linux route) or the container.",
+                "Windows：MXNet 1.9.1 没有 Windows 版的 wheel。请使用 WSL2（在 Windows 中运行 "
+                "Debian 或 Ubuntu，然后按 Linux 的方法做）或容器。"),
+    "apple": ("Apple Silicon: MXNet 1.9.1 has no arm64 wheel for macOS. Use the container (it "
+              "runs as linux/amd64 under emulation), or an x86-64 Python 3.11 under Rosetta: "
+              "KIT_PYTHON=/path/to/x86_64/python3.11.",
+              "Apple 芯片：MXNet 1.9.1 没有 macOS 的 arm64 版 wheel。请使用容器（它以 linux/amd64 "
+              "仿真运行），或者在 Rosetta 下使用 x86-64 的 Python 3.11："
+              "KIT_PYTHON=/path/to/x86_64/python3.11。"),
+    "arm": ("Linux arm64: MXNet 1.9.1's aarch64 wheel needs the Arm Performance Libraries "
+            "(libarmpl_lp64_mp.so), which no package registry ships, so it does not import. Use "
+            "the container under amd64 emulation (docker run --platform linux/amd64 ...).",
+            "Linux arm64：MXNet 1.9.1 的 aarch64 版 wheel 需要 Arm Performance Libraries "
+            "（libarmpl_lp64_mp.so），而没有任何软件包仓库提供它，所以无法导入。请在 amd64 "
+            "仿真下使用容器（docker run --platform linux/amd64 ...）。"),
+    "other platform": ("{tag}: MXNet 1.9.1 publishes no wheel for this platform. Use the "
+                       "container (README, 'Every platform').",
+                       "{tag}：MXNet 1.9.1 没有为这个平台发布 wheel。请使用容器"
+                       "（README.zh-CN.md 的“各平台”一节）。"),
+    "routes": ("\n     README.md, 'Every platform', has the commands.",
+               "\n     README.zh-CN.md 的“各平台”一节给出了具体命令。"),
+}
+
+
+def language():
+    """The language of the messages: 'zh' when KIT_LANG names Chinese, else 'en'."""
+    value = (os.environ.get("KIT_LANG") or "en").split(".")[0].replace("_", "-").lower()
+    return "zh" if value.split("-")[0] == "zh" else "en"
+
+
+def tr(key, **fields):
+    """The message `key` in the language KIT_LANG picks, its {fields} filled in."""
+    english, chinese = MESSAGES[key]
+    return (chinese if language() == "zh" else english).format(**fields)
+
+
 def say(msg):
     print(f"kit: {msg}", flush=True)
 
@@ -94,20 +197,8 @@ def check_platform(tag, mxnet="mxnet"):
     if mxnet != "mxnet":
         raise SetupError(f"{mxnet} (MXNet with CUDA) exists for Linux x86-64 only; this is "
                          f"{tag}. Unset KIT_MXNET to install the CPU package.")
-    routes = {
-        "macos-aarch64": "Apple Silicon: MXNet 1.9.1 has no arm64 wheel for macOS. Use the "
-                         "container (it runs as linux/amd64 under emulation), or an x86-64 "
-                         "Python 3.11 under Rosetta: KIT_PYTHON=/path/to/x86_64/python3.11.",
-        "linux-aarch64": "Linux arm64: MXNet 1.9.1's aarch64 wheel needs the Arm Performance "
-                         "Libraries (libarmpl_lp64_mp.so), which no package registry ships, so "
-                         "it does not import. Use the container under amd64 emulation "
-                         "(docker run --platform linux/amd64 ...).",
-        "windows-x86_64": "Windows: MXNet 1.9.1 has no Windows wheel. Use WSL2 (Ubuntu or "
-                          "Debian inside Windows; then the Linux route) or the container.",
-    }
-    raise SetupError(routes.get(tag, f"{tag}: MXNet 1.9.1 publishes no wheel for this "
-                                     "platform. Use the container (README, 'Every platform').")
-                     + "\n     README.md, 'Every platform', has the commands.")
+    routes = {"macos-aarch64": "apple", "linux-aarch64": "arm", "windows-x86_64": "windows"}
+    raise SetupError(tr(routes.get(tag, "other platform"), tag=tag) + tr("routes"))
 
 
 # 2. The environment and what it was made from
@@ -185,7 +276,7 @@ def apt_install(packages):
     """apt-get install `packages` (an update first if the lists are stale); True if it worked."""
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     cmd = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages]
-    say(f"installing Debian packages: {' '.join(packages)}")
+    say(tr("apt", packages=" ".join(packages)))
     if subprocess.run(cmd, env=env, capture_output=True).returncode == 0:
         return True
     subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True)
@@ -194,7 +285,7 @@ def apt_install(packages):
 
 def create_venv(venv, who):
     """python -m venv .venv; on Debian without ensurepip, install python3.X-venv as root."""
-    say(f"creating the project environment .venv/ with {who['executable']} ({who['version']})")
+    say(tr("creating", executable=who["executable"], version=who["version"]))
     cmd = [sys.executable, "-m", "venv", str(venv)]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0 and "ensurepip" in r.stdout + r.stderr:
@@ -203,9 +294,7 @@ def create_venv(venv, who):
         if may_install_system() and apt_install([package]):
             r = subprocess.run(cmd, capture_output=True, text=True)
         else:
-            raise SetupError(f"{who['executable']} cannot create a virtual environment: "
-                             f"its 'venv' module lacks ensurepip. Install it, then run again:\n"
-                             f"       sudo apt-get install {package}")
+            raise SetupError(tr("no ensurepip", executable=who["executable"], package=package))
     if r.returncode != 0:
         shutil.rmtree(venv, ignore_errors=True)
         raise SetupError(f"could not create .venv/ with {who['executable']}:\n"
@@ -257,17 +346,11 @@ def explain_pip_failure(output, version, source, probe=None):
                         r"URL|Max retries exceeded|Name or service not known|timed out)", output)
     missing = re.findall(r"No matching distribution found for (\S+)", output)
     if "CERTIFICATE_VERIFY_FAILED" in output and source is None:
-        return ("pip could not verify the package index's certificate "
-                "(CERTIFICATE_VERIFY_FAILED): a proxy or firewall on this network intercepts "
-                "HTTPS.\n     Ask for its CA certificate and run again with "
-                "PIP_CERT=/path/to/ca-bundle.pem, or install from a classroom bundle "
-                "(README, 'A classroom without network').")
+        return tr("certificate")
     if "No space left on device" in output:
-        return "the disk is full (pip: No space left on device). Free some space and run again."
+        return tr("disk full")
     if network and source is None:
-        return ("pip could not reach the package index (PyPI): "
-                f"{network.group(1)}.\n     Connect to the internet and run again, or install "
-                "from a classroom bundle with no network (README, 'A classroom without network').")
+        return tr("no network", error=network.group(1))
     if missing:
         pin = missing[-1]
         python = requires_python_conflicts(output)
@@ -340,7 +423,7 @@ def library_message(missing, mxnet):
     """What to install for the libraries `missing`, on Debian and elsewhere."""
     debian = sorted({DEBIAN_PACKAGES[m] for m in missing if m in DEBIAN_PACKAGES})
     cuda = [m for m in missing if m.startswith(("libcu", "libnv", "libcudnn", "libnccl"))]
-    lines = [f"MXNet's library libmxnet.so cannot load: {', '.join(missing)} not found."]
+    lines = [tr("libraries", missing=", ".join(missing))]
     if debian:
         lines.append(f"     Debian/Ubuntu: sudo apt-get install {' '.join(debian)}")
         lines.append(f"       {OTHER_DISTROS}")
@@ -348,7 +431,7 @@ def library_message(missing, mxnet):
         lines.append(f"     {mxnet} needs the CUDA toolkit's libraries of its version "
                      f"(CUDA {mxnet[len('mxnet-cu'):-1]}.{mxnet[-1]}) and an NVIDIA driver: "
                      "install them, or unset KIT_MXNET for the CPU package.")
-    lines.append("     Then run the same command again.")
+    lines.append(tr("run again"))
     return "\n".join(lines)
 
 
@@ -384,8 +467,7 @@ def check_import(venv):
                        capture_output=True, text=True, cwd=tempfile.gettempdir())
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise SetupError(f"MXNet is installed but does not work: {last}\n"
-                         "     Run again; if it persists, delete .venv/ and run again.")
+        raise SetupError(tr("broken mxnet", last=last))
     return int(r.stdout.strip().splitlines()[-1])
 
 
@@ -407,12 +489,13 @@ def setup_venv(root=ROOT):
     ready = stamp.is_file() and stamp.read_text().strip() == want
     if ready and (venv / "bin" / "python").exists():
         check_libraries(venv, mxnet)  # a library removed since: say so before a notebook fails
+        install_book_code_hook(venv, root)
         return venv
     made_from = dict(who, mxnet=mxnet)
     if record is not None and record != made_from:
-        say(f"rebuilding .venv/: it was made from {record['executable']} "
-            f"({record['version']}, {record['mxnet']}), and this is {who['executable']} "
-            f"({who['version']}, {mxnet})")
+        say(tr("rebuilding", old=record["executable"], old_version=record["version"],
+               old_mxnet=record["mxnet"], new=who["executable"], new_version=who["version"],
+               new_mxnet=mxnet))
         shutil.rmtree(venv)
     if not (venv / "bin" / "python").exists():
         shutil.rmtree(venv, ignore_errors=True)
@@ -420,14 +503,13 @@ def setup_venv(root=ROOT):
         write_atomically(venv / ".kit-mxnet", mxnet + "\n")
     stamp.unlink(missing_ok=True)
     source = wheelhouse(root, tag)
-    where = f"from the bundle's wheelhouse {source}" if source else "from PyPI"
-    say(f"installing the pinned packages into .venv/ {where} (once; a few minutes)")
+    where = tr("from bundle", source=source) if source else tr("from PyPI")
+    say(tr("installing", where=where))
     log = venv / "kit-install.log"
     ok, output = pip_install(venv, install_plan(root, mxnet), source, log)
     if not ok:
         why = explain_pip_failure(output, who["version"], source, probe_pin(venv, source))
-        raise SetupError(f"installing the pinned packages failed: {why}\n"
-                         f"     pip's whole output: {log}")
+        raise SetupError(tr("install failed", why=why, log=log))
     # The project itself, importable from anywhere (what an editable install does).
     pth = site_packages(venv) / "softmax-kit.pth"
     write_atomically(pth, str(root) + "\n")
@@ -435,13 +517,44 @@ def setup_venv(root=ROOT):
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SetupError(f"the installed packages conflict (pip check):\n{r.stdout.strip()}")
+    install_book_code_hook(venv, root)
     check_libraries(venv, mxnet)
     gpus = check_import(venv)
     if mxnet != "mxnet":
-        say(f"{mxnet} works and sees {gpus} GPU(s)")
+        say(tr("gpus", mxnet=mxnet, gpus=gpus))
     write_atomically(stamp, want + "\n")
-    say("the project environment .venv/ is ready")
+    say(tr("ready"))
     return venv
+
+
+def book_code_pth(root):
+    """The line that loads helpers/book_code.py's import hook at interpreter start.
+
+    It loads that one file under a private name (not the ``helpers`` package, which a
+    user's own code may also have) and adds the hook; MXNet, d2l and the data are touched
+    only when the code imports them (README, "Running the book's own code").
+    """
+    path = root / "helpers" / "book_code.py"
+    # Once per process: site reads the site-packages folder twice where lib64 links to lib.
+    # importlib.machinery, not importlib.util: the latter imports contextlib, functools and
+    # collections, some 4 ms at every start.
+    code = ("if NAME not in sys.modules:\n"
+            " from importlib.machinery import SourceFileLoader\n"
+            " loader = SourceFileLoader(NAME, PATH)\n"
+            " m = sys.modules[NAME] = type(sys)(NAME)\n"
+            " m.__file__, m.__loader__ = PATH, loader\n"
+            " loader.exec_module(m)\n"
+            " m.install()\n")
+    code = code.replace("NAME", repr("_softmax_kit_book_code")).replace("PATH", repr(str(path)))
+    return f"import sys; exec({code!r})\n"
+
+
+def install_book_code_hook(venv, root):
+    """Write .venv's softmax-kit-book-code.pth (each set-up: it names this folder)."""
+    pth = site_packages(venv) / "softmax-kit-book-code.pth"
+    line = book_code_pth(root)
+    if not pth.is_file() or pth.read_text() != line:
+        write_atomically(pth, line)
 
 
 # 6. System packages and data
@@ -463,15 +576,12 @@ def setup_system(root, command):
         return
     if may_install_system():
         if not apt_install(want):
-            say(f"could not install {' '.join(want)}"
-                + ("; the data will be downloaded when first needed" if DATA_PACKAGE in want
-                   else ""))
+            say(tr("apt failed", packages=" ".join(want))
+                + (tr("download later") if DATA_PACKAGE in want else ""))
     elif DATA_PACKAGE in want and len(want) == 1:
-        say(f"not installing {DATA_PACKAGE} (not root on Debian/Ubuntu, or "
-            "KIT_SYSTEM_PACKAGES=no); the data will be downloaded when first needed")
+        say(tr("no data package", package=DATA_PACKAGE))
     else:
-        say(f"not installing {' '.join(want)} (not root on Debian/Ubuntu, or "
-            "KIT_SYSTEM_PACKAGES=no); install them for './kit {command}'")
+        say(tr("no tools", packages=" ".join(want), command=command))
 
 
 def setup_data(root, venv):
@@ -481,10 +591,10 @@ def setup_data(root, venv):
     if folder is not None and not os.environ.get("FASHION_MNIST_DIR"):
         r = subprocess.run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
         if r.returncode != 0:
-            raise SetupError(f"the bundle's data in {folder} failed verification (above).")
+            raise SetupError(tr("bundle data", folder=folder))
     r = subprocess.run([python, "-m", "helpers.data", "--check"], cwd=root)
     if r.returncode != 0:
-        raise SetupError("the data is not ready (above).")
+        raise SetupError(tr("data not ready"))
 
 
 def main(argv=None):

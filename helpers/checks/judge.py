@@ -130,6 +130,14 @@ def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6):
     fail("close.entry", name=name, index=i, got=num(got[i]), expected=num(expected[i]))
 
 
+def items_of(value, count, what):
+    """`value` as a list of exactly `count` items, or the AssertionError that says how many came."""
+    got = len(value) if isinstance(value, list) else type(value).__name__
+    if got != count:
+        fail("grading.short_record", what=what, got=got, want=count)
+    return value
+
+
 def number_of(value, what_key, **fields):
     """A recorded number (helpers.checks.convert.number) as a float, or fail with `what_key`."""
     if isinstance(value, float):
@@ -208,7 +216,7 @@ def judge_labels(record, params, seed, ref):
     got = record["result"]
     if got["type"] != "list":
         fail("labels.type", got=got["type"])
-    items = got["items"]
+    items = got["items"] if isinstance(got.get("items"), list) else []
     if len(items) != len(want):
         fail("labels.count", want=len(want), got=len(items))
     for label, (kind, shown), w in zip(indices, items, want):
@@ -318,7 +326,8 @@ def judge_train_epoch(record, params, seed, ref):
     W = array_of(record["W"], "W")
     if W.shape == W0.shape and onp.array_equal(W, W0):
         fail("train_epoch.unchanged")
-    train_loss, train_acc = (number_of(v, "train_epoch.result") for v in result["values"])
+    train_loss, train_acc = (number_of(v, "train_epoch.result")
+                             for v in items_of(result["values"], 2, "train_epoch"))
     want_loss, want_acc, W_want = ref.train_epoch(batches, W0, lr=0.5)
     if not 0 <= train_acc <= 1:
         fail("train_epoch.fraction", got=num(train_acc))
@@ -357,7 +366,7 @@ def judge_concise_net(record, params, seed, ref):
     if record["uninitialized"]:
         fail("net.uninitialized")
     assert_shape(record["out"], (2, num_outputs), say("net.call"))
-    weights = [v for k, v in record["params"].items() if k.endswith("weight")]
+    weights = [v for k, v in record["params"].items() if str(k).endswith("weight")]
     if len(weights) != 1:
         fail("net.layers", found=len(weights))
     assert_shape(weights[0], (num_outputs, num_inputs), say("net.weight"))
@@ -400,7 +409,7 @@ def judge_try_gpu(record, params, seed, ref):
     if ref.num_gpus is not None and n != ref.num_gpus:
         fail("num_gpus", got=n)
     there = say("try_gpu.gpus", n=n, s="s" if n != 1 else "")
-    asked = [i for i, _ in record["try_gpu"]]
+    asked = [i for i, _ in items_of(record["try_gpu"], 4, "try_gpu")]
     if asked != [0, 1, n, 100]:
         fail("grading.bad_record", why="try_gpu")
     for i, got in record["try_gpu"]:
@@ -424,7 +433,7 @@ def judge_split_batch(record, params, seed, ref):
     if record["type"] != "tuple" or record["len"] != 2:
         fail("split.result", got=record["type"])
     for name, shards, full in (("X", record["X"], x), ("y", record["y"], y)):
-        if len(shards) != len(devices):
+        if not isinstance(shards, list) or len(shards) != len(devices):
             fail("split.count", want=len(devices), name=name, got=len(shards))
         sizes = [_length(s["data"], say("split.shard", name=name, k=k))
                  for k, s in enumerate(shards)]
@@ -441,10 +450,15 @@ def judge_split_batch(record, params, seed, ref):
 
 def judge_replicas(record, params, seed, ref):
     devices = params["devices"]
+    if not isinstance(record["params"], dict) or not any(
+            str(k).endswith("weight") for k in record["params"]):
+        fail("grading.short_record", what="net.collect_params()", want="a weight and a bias",
+             got=len(record["params"]) if isinstance(record["params"], dict) else "none")
     for name, p in record["params"].items():
         if p["ctx"] != devices:
             fail("replicas.devices", name=name, got=_device_list(p["ctx"]),
                  want=_device_list(devices))
+        items_of(p["copies"], len(devices), f"{name}: copies")
         copies = [array_of(c, name) for c in p["copies"]]
         for k, c in enumerate(copies[1:], 1):
             if c.shape != copies[0].shape or not onp.allclose(c, copies[0], atol=1e-6):
@@ -537,7 +551,7 @@ def judge_temperature_nll(record, params, seed, ref):
     n, offset = params["n"], params["offset"]
     logits, y = inputs.scaled_logits(n, 10, 2.0, offset, seed)
     context = say("logits_around", offset=f"{offset:g}")
-    for T, value in zip((1.0, 0.5, 2.0), record["values"]):
+    for T, value in zip((1.0, 0.5, 2.0), items_of(record["values"], 3, "nll(logits, y, T)")):
         got = number_of(value, "nll.number")
         want = ref.nll(logits, y, T)
         if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
@@ -576,7 +590,8 @@ def judge_calibration_report(record, params, seed, ref):
     test_logits, test_y = inputs.scaled_logits(n, 10, 2.0, 0.0, seed + 1)
     if record["values"] is None:
         fail("report.result", got=record["type"])
-    T, before, after = (number_of(v, "report.number") for v in record["values"])
+    T, before, after = (number_of(v, "report.number")
+                        for v in items_of(record["values"], 3, "calibrate"))
     if not (math.isfinite(T) and T > 0):
         fail("temperature.number", got=num(T))
     best_val, best_test = (ref.best_temperature(val_logits, val_y),
@@ -601,7 +616,7 @@ def judge_stratified_split(record, params, seed, ref):
     y = inputs.class_labels(counts, seed)
     n = len(y)
     splits = []
-    for call in record["calls"]:
+    for call in items_of(record["calls"], 3, "stratified_split"):
         if call["len"] != 2:
             fail("stratify.result", got=call["type"])
         pair = []
@@ -669,7 +684,9 @@ def judge_dense_labels(record, params, seed, ref):
 
 
 def judge_step_argument(record, params, seed, ref):
-    for sizes, value in zip(inputs.shard_sizes(seed), record["values"]):
+    sizes_list = inputs.shard_sizes(seed)
+    for sizes, value in zip(sizes_list, items_of(record["values"], len(sizes_list),
+                                                 "step_argument")):
         got = number_of(value, "step.number")
         want = ref.step_argument(sizes)
         if math.isclose(got, want):

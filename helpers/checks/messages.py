@@ -203,6 +203,11 @@ ENGLISH = {
     "grading.bad_record": "the answer could not be read ({why})",
     "grading.delegated": ("{task} uses {what} (cell {cell}, line {line}): write it yourself "
                           "(the kit's and the libraries' own versions earn no points here)"),
+    "grading.trapped": ("check_{check} ran your code, which called {what}: write it yourself "
+                        "(the kit's and the libraries' own versions earn no points here)"),
+    "grading.budget": ("the notebook ran out of its time ({seconds:g} s in all) at cell {cell}: "
+                       "the cells after it did not run"),
+    "grading.short_record": "{what}: {got} values recorded where the test asks for {want}",
 }
 
 # ---------------------------------------------------------------- the language

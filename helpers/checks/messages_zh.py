@@ -127,6 +127,10 @@ CHINESE = {
     "grading.bad_record": "无法读取这个答案（{why}）",
     "grading.delegated": ("{task} 用到了 {what}（单元格 {cell}，第 {line} 行）：请自己实现"
                           "（本套件和各个库自带的版本在这里不得分）"),
+    "grading.trapped": ("check_{check} 运行你的代码时，它调用了 {what}：请自己实现"
+                        "（本套件和各个库自带的版本在这里不得分）"),
+    "grading.budget": "笔记本在单元格 {cell} 处用完了它的时间（总共 {seconds:g} 秒），之后的单元格没有运行",
+    "grading.short_record": "{what}：记录了 {got} 个值，而测试要求 {want} 个",
 
     # ---------------------------------------------------------------- assignment 4
     "dense.call": "dense_loss(logits, one_hot(y, q)) 的结果",

@@ -3,21 +3,30 @@
 A record is a dict of plain values: None, bools, numbers, strings, lists, dicts with
 string keys, and NumPy arrays of numbers, booleans or text. `pack` splits it into JSON
 and arrays; `write` stores both in one .npz file (no pickle); `read` parses such a file
-back from bytes, refusing anything else: object arrays, arrays or files over the limits,
-unknown members, malformed JSON. A check's judge then sees exactly what `read` returns,
-in the student's own kernel and in the grader alike.
+back from bytes, refusing anything else: object arrays, unknown members, malformed or
+deeply nested JSON, and anything over the limits. A file comes from a student's kernel,
+so it is read as a hostile one: the members are counted before anything is unpacked,
+each is unpacked a chunk at a time and never beyond what its header declares or what
+is left of `max_bytes` (a few kilobytes of zeros can claim gigabytes), and the JSON's
+depth is bounded before it is parsed. A check's judge then sees exactly what `read`
+returns, in the student's own kernel and in the grader alike.
 """
 import io
 import json
 import math
 import re
 import zipfile
+import zlib
 
 import numpy as onp
 
-MAX_FILE_BYTES = 64 * 2**20
-MAX_ARRAY_BYTES = 48 * 2**20
+MAX_FILE_BYTES = 16 * 2**20     # a record file, as written
+MAX_ARRAY_BYTES = 16 * 2**20    # one array, unpacked
+MAX_RECORD_BYTES = 32 * 2**20   # all of one file's members, unpacked
+MAX_MEMBERS = 64
 MAX_META_CHARS = 1_000_000
+MAX_DEPTH = 32                  # lists and dicts within each other, in a record
+CHUNK = 2**20
 DTYPE_KINDS = "biufU"  # bool, int, uint, float, unicode text
 _MEMBER = re.compile(r"^(meta|a[0-9]{1,4})\.npy$")
 
@@ -76,6 +85,36 @@ def write(path, header, record):
         onp.savez(f, meta=onp.array(text), **arrays)
 
 
+def _depth(text):
+    """How deeply JSON `text` nests its lists and dicts (brackets inside strings not counted)."""
+    deepest = depth = 0
+    for token in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        t = token.group()
+        if t in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif t in "]}":
+            depth -= 1
+    return deepest
+
+
+def _member(z, info, limit):
+    """The bytes of member `info`, unpacked a chunk at a time; at most `limit` of them."""
+    if info.file_size > limit:
+        raise RecordError(f"{info.filename[:40]}: {info.file_size} bytes unpacked, over the "
+                          "limit")
+    out = bytearray()
+    with z.open(info) as f:
+        while True:
+            chunk = f.read(min(CHUNK, limit + 1 - len(out)))
+            if not chunk:
+                break
+            out += chunk
+            if len(out) > limit:
+                raise RecordError(f"{info.filename[:40]}: more bytes than the limit")
+    return bytes(out)
+
+
 def _array(member_bytes, name):
     fp = io.BytesIO(member_bytes)
     try:
@@ -91,8 +130,8 @@ def _array(member_bytes, name):
     if dtype.kind not in DTYPE_KINDS or dtype.hasobject or dtype.fields:
         raise RecordError(f"{name}: arrays of {dtype} are not accepted")
     nbytes = dtype.itemsize * math.prod(shape)
-    if nbytes > MAX_ARRAY_BYTES:
-        raise RecordError(f"{name}: {nbytes} bytes, over the limit")
+    if nbytes > MAX_ARRAY_BYTES or nbytes > len(member_bytes):
+        raise RecordError(f"{name}: {nbytes} bytes, over the limit or more than the member holds")
     fp.seek(0)
     try:
         array = onp.lib.format.read_array(fp, allow_pickle=False)
@@ -101,32 +140,46 @@ def _array(member_bytes, name):
     return array
 
 
-def read(data):
-    """Parse the bytes of a record file; return (header, record). Raises RecordError."""
+def read(data, max_bytes=MAX_RECORD_BYTES):
+    """Parse the bytes of a record file; return ((header, record), bytes unpacked).
+
+    Raises RecordError for anything that is not a well-formed record within the limits,
+    `max_bytes` among them: what its members may hold once unpacked, in all.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise RecordError("the record file is too large")
+    left = min(max_bytes, MAX_RECORD_BYTES)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
-            if len(infos) > 1000:
-                raise RecordError("too many members")
+            if len(infos) > MAX_MEMBERS:
+                raise RecordError(f"{len(infos)} members, over the limit of {MAX_MEMBERS}")
             members = {}
             for info in infos:
-                if not _MEMBER.match(info.filename) or info.file_size > MAX_FILE_BYTES:
+                if not _MEMBER.match(info.filename) or info.filename[:-4] in members:
                     raise RecordError(f"unexpected member {info.filename[:40]!r}")
-                members[info.filename[:-4]] = _array(z.read(info), info.filename)
-    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as e:
-        raise RecordError(f"not a record file ({e})") from None
+                raw = _member(z, info, min(left, MAX_ARRAY_BYTES + 4096))
+                left -= len(raw)
+                members[info.filename[:-4]] = _array(raw, info.filename)
+    except (zipfile.BadZipFile, EOFError, OSError, RuntimeError, ValueError,
+            NotImplementedError, zlib.error) as e:
+        if isinstance(e, RecordError):
+            raise
+        raise RecordError(f"not a record file ({type(e).__name__}: {str(e)[:200]})") from None
     meta = members.pop("meta", None)
     if meta is None or meta.shape != () or meta.dtype.kind != "U" or len(str(meta)) > MAX_META_CHARS:
         raise RecordError("the record has no readable header")
+    text = str(meta)
+    if _depth(text) > MAX_DEPTH:
+        raise RecordError(f"the record nests deeper than {MAX_DEPTH} levels")
     try:
-        doc = json.loads(str(meta))
-    except ValueError as e:
-        raise RecordError(f"the record's header is not JSON ({e})") from None
+        doc = json.loads(text)
+    except (ValueError, RecursionError) as e:
+        raise RecordError(f"the record's header is not JSON ({str(e)[:200]})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("header"), dict):
         raise RecordError("the record's header is malformed")
-    return doc["header"], unpack(doc.get("record"), members)
+    used = min(max_bytes, MAX_RECORD_BYTES) - left
+    return (doc["header"], unpack(doc.get("record"), members)), used
 
 
 def round_trip(header, record):
@@ -134,4 +187,4 @@ def round_trip(header, record):
     buffer = io.BytesIO()
     meta, arrays = pack(record)
     onp.savez(buffer, meta=onp.array(json.dumps({"header": header, "record": meta})), **arrays)
-    return read(buffer.getvalue())
+    return read(buffer.getvalue())[0]

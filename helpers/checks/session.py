@@ -3,9 +3,11 @@
 In a student's notebook each check judges its record on the spot (with the references
 of helpers.checks.reference) and raises the AssertionError the student reads. When the
 grader runs a notebook, it sets SOFTMAX_KIT_GRADING to a folder and SOFTMAX_KIT_SEED to a
-fresh secret, and says which test cell runs (`begin`); each check then draws its inputs
-from a seed derived from the secret, and writes its record to the folder, judging
-nothing: the grader judges, in its own process.
+fresh secret, and says which test cell runs and which library names its task forbids
+(`begin`); each check then draws its inputs from a seed derived from the secret, runs the
+student's code under a trap for those names (helpers.checks.trap), and writes its record
+to the folder, with what the trap saw, judging nothing: the grader judges, in its own
+process.
 """
 import hashlib
 import os
@@ -13,7 +15,7 @@ import os
 GRADING_DIR = "SOFTMAX_KIT_GRADING"
 GRADING_SEED = "SOFTMAX_KIT_SEED"
 
-_cell = {"id": None, "calls": 0}
+_cell = {"id": None, "calls": 0, "forbid": ()}
 
 
 def grading():
@@ -21,9 +23,10 @@ def grading():
     return bool(os.environ.get(GRADING_DIR))
 
 
-def begin(cell_id):
-    """The grader's notice that test cell `cell_id` runs next (None: no test cell runs)."""
-    _cell["id"], _cell["calls"] = cell_id, 0
+def begin(cell_id, forbid=()):
+    """The grader's notice that test cell `cell_id` runs next (None: no test cell runs),
+    and the library names its task forbids."""
+    _cell["id"], _cell["calls"], _cell["forbid"] = cell_id, 0, tuple(forbid)
 
 
 def derive_seed(secret, cell_id, index, seed):
@@ -43,6 +46,7 @@ class Run:
     def __init__(self, check, params):
         self.check, self.params = check, params
         self.cell, self.index = _cell["id"], _cell["calls"]
+        self.trapped = []
         if grading():
             _cell["calls"] += 1
             self.seed = derive_seed(os.environ.get(GRADING_SEED, ""), self.cell, self.index,
@@ -51,11 +55,26 @@ class Run:
             seed = params.get("seed")
             self.seed = 0 if seed is None else seed
 
+    def call(self, fn, *args, **kwargs):
+        """fn(*args, **kwargs): the student's code, under the trap when graded."""
+        __tracebackhide__ = True  # noqa: F841
+        if not (grading() and _cell["forbid"]):
+            return fn(*args, **kwargs)
+        from helpers.checks.trap import Trap
+        given = [a for a in list(args) + list(kwargs.values()) if callable(a)]
+        with Trap(_cell["forbid"], given) as trap:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.trapped += [h for h in trap.hits if h not in self.trapped]
+
     def finish(self, record):
         """Judge `record` now (a student's notebook), or write it for the grader."""
         __tracebackhide__ = True  # noqa: F841 (IPython hides this frame from students)
         from helpers.checks import records
         header = {"check": self.check, "params": self.params}
+        if self.trapped:
+            header["trapped"] = list(self.trapped)
         if grading():
             if self.cell is not None:
                 folder = os.environ[GRADING_DIR]

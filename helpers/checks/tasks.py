@@ -68,7 +68,7 @@ def check_softmax(softmax, shape=(256, 10), dtype="float32", offset=0.0, seed=0)
     run = start("softmax", {"shape": list(shape), "dtype": dtype, "offset": offset,
                             "seed": seed})
     x = inputs.logits(shape, dtype, offset, run.seed)
-    run.finish({"P": convert.array(softmax(convert.mx_array(x)))})
+    run.finish({"P": convert.array(run.call(softmax, convert.mx_array(x)))})
 
 
 def check_keeps_input(fn, name="softmax"):
@@ -76,7 +76,7 @@ def check_keeps_input(fn, name="softmax"):
     __tracebackhide__ = True  # noqa: F841
     run = start("keeps_input", {"name": name, "seed": None})
     X = convert.mx_array(inputs.input_matrix(run.seed))
-    fn(X)
+    run.call(fn, X)
     run.finish({"X": convert.array(X)})
 
 
@@ -89,7 +89,7 @@ def check_logsumexp(logsumexp, shape=(256, 10), dtype="float32", offset=0.0, see
     run = start("logsumexp", {"shape": list(shape), "dtype": dtype, "offset": offset,
                               "seed": seed})
     x = inputs.logits(shape, dtype, offset, run.seed)
-    run.finish({"out": convert.array(logsumexp(convert.mx_array(x)))})
+    run.finish({"out": convert.array(run.call(logsumexp, convert.mx_array(x)))})
 
 
 # ---------------------------------------------------------------- lesson 2: the data
@@ -103,7 +103,7 @@ def check_labels(get_labels, labels=None):
     given = None if labels is None else [int(i) for i in convert.array(labels).ravel()]
     run = start("labels", {"labels": given, "seed": None})
     indices = inputs.label_indices(given, run.seed)
-    got = get_labels(convert.mx_array(indices) if labels is None else labels)
+    got = run.call(get_labels, convert.mx_array(indices) if labels is None else labels)
     items = [convert.text(g) for g in got[:10_000]] if isinstance(got, (list, tuple)) else []
     run.finish({"result": {"type": convert.type_name(got), "items": items}})
 
@@ -116,7 +116,7 @@ def check_to_tensor(to_tensor, n=4, dtype="uint8", seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("to_tensor", {"n": n, "dtype": dtype, "seed": seed})
     images = inputs.images(n, dtype, run.seed)
-    run.finish({"out": convert.array(to_tensor(convert.mx_array(images)))})
+    run.finish({"out": convert.array(run.call(to_tensor, convert.mx_array(images)))})
 
 
 def check_batch(X, y, batch_size, size=28):
@@ -149,7 +149,7 @@ def check_cross_entropy(cross_entropy, batch=None, dtype="float32", seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("cross_entropy", {"batch": batch, "dtype": dtype, "seed": seed})
     y_hat, y = inputs.probabilities_and_labels(batch, dtype, run.seed)
-    out = cross_entropy(convert.mx_array(y_hat), convert.mx_array(y))
+    out = run.call(cross_entropy, convert.mx_array(y_hat), convert.mx_array(y))
     run.finish({"out": convert.array(out)})
 
 
@@ -162,7 +162,7 @@ def check_accuracy(accuracy, predicted_classes=False, seed=0):
     run = start("accuracy", {"predicted_classes": bool(predicted_classes), "seed": seed})
     scores, y = inputs.scores_and_labels(run.seed)
     y_hat = scores.argmax(axis=1).astype("float32") if predicted_classes else scores
-    got = accuracy(convert.mx_array(y_hat), convert.mx_array(y))
+    got = run.call(accuracy, convert.mx_array(y_hat), convert.mx_array(y))
     run.finish({"count": convert.number(got)})
 
 
@@ -181,7 +181,7 @@ def check_sgd(sgd, lr=0.1, batch_size=4, seed=0):
     with autograd.record():
         l = (W * convert.mx_array(gW)).sum() + (b * convert.mx_array(gb)).sum()
     l.backward()
-    out = sgd([W, b], lr, batch_size)
+    out = run.call(sgd, [W, b], lr, batch_size)
     run.finish({"returned_none": out is None, "W": convert.array(W), "b": convert.array(b)})
 
 
@@ -225,7 +225,7 @@ def check_train_epoch(train_epoch, use_trainer=False, n=70, batch_size=32, seed=
     batches, W0 = inputs.toy_problem(n, batch_size, run.seed)
     data = [(convert.mx_array(X), convert.mx_array(y)) for X, y in batches]
     net, loss, updater, weights = _toy_model(W0, use_trainer)
-    result = train_epoch(net, data, loss, updater)
+    result = run.call(train_epoch, net, data, loss, updater)
     if isinstance(result, tuple) and len(result) == 2:
         summary = {"values": [convert.number(v) for v in result]}
     else:
@@ -279,7 +279,7 @@ def check_concise_net(net, num_inputs=784, num_outputs=10, sigma=0.01):
     run = start("concise_net", {"num_inputs": num_inputs, "num_outputs": num_outputs,
                                 "sigma": sigma})
     try:
-        out = net(np.zeros((2, 1, 28, 28)))
+        out = run.call(net, np.zeros((2, 1, 28, 28)))
     except (RuntimeError, DeferredInitializationError) as e:
         if "initialize" in str(e) or "not been initialized" in str(e):
             run.finish({"uninitialized": True})
@@ -294,7 +294,7 @@ def check_loss(loss, offset=0.0, batch=8, seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("loss", {"offset": offset, "batch": batch, "seed": seed})
     x, y = inputs.logits_and_labels(batch, offset, run.seed)
-    run.finish({"out": convert.array(loss(convert.mx_array(x), convert.mx_array(y)))})
+    run.finish({"out": convert.array(run.call(loss, convert.mx_array(x), convert.mx_array(y)))})
 
 
 def check_trainer(trainer, net, lr=0.1):
@@ -322,10 +322,10 @@ def check_try_gpu(try_gpu, try_all_gpus):
     from mxnet import npx
     run = start("try_gpu", {})
     n = npx.num_gpus()
-    got = try_all_gpus()
+    got = run.call(try_all_gpus)
     listed = [convert.device(d) for d in got] if isinstance(got, (list, tuple)) else []
     run.finish({"num_gpus": n,
-                "try_gpu": [[i, convert.device(try_gpu(i))] for i in (0, 1, n, 100)],
+                "try_gpu": [[i, convert.device(run.call(try_gpu, i))] for i in (0, 1, n, 100)],
                 "all": {"type": convert.type_name(got), "items": listed,
                         "repr": convert.text(got)[1]}})
 
@@ -342,7 +342,7 @@ def check_split_batch(split_batch, devices=None, batch_size=256, seed=0):
     run = start("split_batch", {"devices": [convert.device(d) for d in devices],
                                 "batch_size": batch_size, "seed": seed})
     x, y = inputs.small_batch(batch_size, run.seed)
-    result = split_batch(convert.mx_array(x), convert.mx_array(y), devices)
+    result = run.call(split_batch, convert.mx_array(x), convert.mx_array(y), devices)
     record = {"type": convert.type_name(result), "len": None, "X": [], "y": []}
     if isinstance(result, tuple):
         record["len"] = len(result)
@@ -375,7 +375,7 @@ def check_softmax_ce_gradient(gradient, shape=(256, 10), dtype="float32", offset
     run = start("softmax_ce_gradient", {"shape": list(shape), "dtype": dtype, "offset": offset,
                                         "seed": seed})
     x, y = inputs.logits_and_integer_labels(shape, dtype, offset, run.seed)
-    run.finish({"G": convert.array(gradient(convert.mx_array(x), convert.mx_array(y)))})
+    run.finish({"G": convert.array(run.call(gradient, convert.mx_array(x), convert.mx_array(y)))})
 
 
 def check_numerical_gradient(numerical_gradient, shape=(3, 4), eps=1e-6, seed=0):
@@ -394,7 +394,7 @@ def check_numerical_gradient(numerical_gradient, shape=(3, 4), eps=1e-6, seed=0)
         return float((c * onp.sin(v)).sum() + (d * v ** 2).sum() / 2)
 
     given = x.copy()
-    out = numerical_gradient(f, given, eps)
+    out = run.call(numerical_gradient, f, given, eps)
     run.finish({"grad": convert.array(out), "x": convert.array(given)})
 
 
@@ -407,7 +407,7 @@ def check_regression_gradients(gradients, n=8, d=5, q=3, seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("regression_gradients", {"n": n, "d": d, "q": q, "seed": seed})
     X, y, W, b = inputs.regression_problem(n, d, q, run.seed)
-    result = gradients(*(convert.mx_array(a) for a in (X, y, W, b)))
+    result = run.call(gradients, *(convert.mx_array(a) for a in (X, y, W, b)))
     record = {"type": convert.type_name(result), "len": None, "dW": None, "db": None}
     if isinstance(result, (tuple, list)):
         record["len"] = len(result)
@@ -428,7 +428,7 @@ def check_ece(expected_calibration_error, n=1000, num_bins=15, edge=False, seed=
     __tracebackhide__ = True  # noqa: F841
     run = start("ece", {"n": n, "num_bins": num_bins, "edge": bool(edge), "seed": seed})
     confidence, correct = inputs.confidences(n, run.seed, edge)
-    got = expected_calibration_error(confidence.copy(), correct.copy(), num_bins)
+    got = run.call(expected_calibration_error, confidence.copy(), correct.copy(), num_bins)
     run.finish({"ece": convert.number(got)})
 
 
@@ -441,7 +441,7 @@ def check_temperature_nll(nll, n=500, offset=0.0, seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("temperature_nll", {"n": n, "offset": offset, "seed": seed})
     logits, y = inputs.scaled_logits(n, 10, 2.0, offset, run.seed)
-    run.finish({"values": [convert.number(nll(logits.copy(), y.copy(), T))
+    run.finish({"values": [convert.number(run.call(nll, logits.copy(), y.copy(), T))
                            for T in (1.0, 0.5, 2.0)]})
 
 
@@ -455,7 +455,7 @@ def check_fit_temperature(fit_temperature, n=2000, scale=3.0, seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("fit_temperature", {"n": n, "scale": scale, "seed": seed})
     logits, y = inputs.scaled_logits(n, 10, scale, 0.0, run.seed)
-    run.finish({"T": convert.number(fit_temperature(logits.copy(), y.copy()))})
+    run.finish({"T": convert.number(run.call(fit_temperature, logits.copy(), y.copy()))})
 
 
 # ---------------------------------------------------------------- lesson 8: tuning
@@ -474,7 +474,7 @@ def check_stratified_split(stratified_split, counts=None, val_fraction=0.2, seed
     y = inputs.class_labels(counts, run.seed)
     calls = []
     for split_seed in (7, 7, 8):
-        result = stratified_split(y.copy(), val_fraction, split_seed)
+        result = run.call(stratified_split, y.copy(), val_fraction, split_seed)
         entry = {"type": convert.type_name(result), "len": None, "train": None, "val": None}
         if isinstance(result, (tuple, list)):
             entry["len"] = len(result)
@@ -494,7 +494,7 @@ def check_select_setting(select_setting, with_test=True, seed=0):
     __tracebackhide__ = True  # noqa: F841
     run = start("select_setting", {"with_test": bool(with_test), "seed": seed})
     results = inputs.tuning_results(run.seed, with_test)
-    chosen = select_setting([dict(r) for r in results])
+    chosen = run.call(select_setting, [dict(r) for r in results])
     record = {"type": convert.type_name(chosen), "lr": None, "wd": None}
     if isinstance(chosen, dict):
         record["lr"], record["wd"] = (convert.number(chosen.get(k)) for k in ("lr", "wd"))
@@ -512,7 +512,8 @@ def check_calibration_report(calibrate, n=2000, seed=0):
     run = start("calibration_report", {"n": n, "seed": seed})
     val_logits, val_y = inputs.scaled_logits(n, 10, 2.5, 0.0, run.seed)
     test_logits, test_y = inputs.scaled_logits(n, 10, 2.0, 0.0, run.seed + 1)
-    result = calibrate(val_logits.copy(), val_y.copy(), test_logits.copy(), test_y.copy())
+    result = run.call(calibrate, val_logits.copy(), val_y.copy(), test_logits.copy(),
+                      test_y.copy())
     record = {"type": convert.type_name(result), "values": None}
     if isinstance(result, (tuple, list)) and len(result) == 3:
         record["values"] = [convert.number(v) for v in result]
@@ -529,10 +530,10 @@ def check_dense_labels(one_hot, dense_loss, batch=8, q=10, seed=0):
     run = start("dense_labels", {"batch": batch, "q": q, "seed": seed})
     x = inputs.logits((batch, q), "float32", 0.0, run.seed)
     y = inputs.rng(run.seed + 1).randint(0, q, size=batch).astype("int32")
-    Y = one_hot(convert.mx_array(y), q)
+    Y = run.call(one_hot, convert.mx_array(y), q)
     record = {"Y": convert.array(Y), "loss": None}
     if record["Y"] is not None and hasattr(Y, "shape"):
-        record["loss"] = convert.array(dense_loss(convert.mx_array(x), Y))
+        record["loss"] = convert.array(run.call(dense_loss, convert.mx_array(x), Y))
     run.finish(record)
 
 
@@ -541,5 +542,5 @@ def check_step_argument(step_argument, seed=0):
     is split into shards of those sizes, one per device."""
     __tracebackhide__ = True  # noqa: F841
     run = start("step_argument", {"seed": seed})
-    calls = [step_argument(list(sizes)) for sizes in inputs.shard_sizes(run.seed)]
+    calls = [run.call(step_argument, list(sizes)) for sizes in inputs.shard_sizes(run.seed)]
     run.finish({"values": [convert.number(v) for v in calls]})

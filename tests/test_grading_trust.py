@@ -1,0 +1,442 @@
+"""What the grader takes from a student's kernel or a local user, each on its own, without a sandbox.
+
+Records are data the grader validates, never trusts: a bomb, a deep JSON, too many
+members are refused within bounds; every judge fails a record with a list or dict
+emptied or cut short. The checks' trap sees a library answer reached by any name, and
+not what a library calls inside itself. The locks of the slot uids live where no local
+user can link anything first. Notebooks: renamed, duplicated, nbformat 3, heavy with
+stored outputs. The environment a kernel inherits holds nothing of the grader's.
+"""
+import copy
+import io
+import json
+import os
+import resource
+import stat
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from pathlib import Path
+
+import nbformat
+import numpy as onp
+import pytest
+
+from grading import reference as grader_reference
+from grading.limits import LockError, claim_uids
+from grading.notebook import find_notebook, read_json, student_cells, without_outputs
+from grading.verdict import judge_cell
+from helpers import checks
+from helpers.checks import records, session
+
+ROOT = Path(__file__).resolve().parents[1]
+A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
+
+
+# ---------------------------------------------------------------- records
+
+def _npz(**members):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _npy(array):
+    buffer = io.BytesIO()
+    onp.lib.format.write_array(buffer, array)
+    return buffer.getvalue()
+
+
+def _meta(text):
+    return _npy(onp.array(text))
+
+
+def bomb(members=40, size=2**25):
+    """A zip of `members` arrays of `size` zeros each, built by hand: megabytes, unpacking to gigabytes."""
+    header = ("{'descr': '|u1', 'fortran_order': False, 'shape': (%d,), }" % size).encode()
+    header = b"\x93NUMPY\x01\x00" + struct.pack("<H", 118) + header.ljust(117) + b"\n"
+    body = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = body.compress(header) + body.compress(bytes(size)) + body.flush()
+    crc, full = zlib.crc32(bytes(size), zlib.crc32(header)), len(header) + size
+    out, central = b"", b""
+    for k in range(members):
+        name = f"a{k}.npy".encode()
+        central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc,
+                               len(data), full, len(name), 0, 0, 0, 0, 0, len(out)) + name
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(data), full,
+                           len(name), 0) + name + data
+    return out + central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, members, members,
+                                       len(central), len(out), 0)
+
+
+def test_a_record_bomb_is_refused_before_it_unpacks():
+    data = bomb()
+    assert len(data) < 2 * 2**20
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(records.RecordError, match="over the limit"):
+        records.read(data)
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown < 64, f"reading the bomb took {grown:.0f} MB"
+
+
+def test_a_member_that_unpacks_beyond_what_it_declares_is_cut():
+    """The size in the zip's headers is the student's to write: the unpacking stops anyway."""
+    data = bytearray(bomb(members=1, size=2**25))
+    real = (2**25 + 128).to_bytes(4, "little")
+    small = (1000).to_bytes(4, "little")
+    data[:] = bytes(data).replace(real, small)  # local and central headers say 1000 bytes
+    with pytest.raises(records.RecordError):
+        records.read(bytes(data))
+
+
+def test_the_unpacked_bytes_of_a_file_are_capped_in_all():
+    members = {"meta.npy": _meta(json.dumps({"header": {"check": "x"}, "record": {}}))}
+    for k in range(3):
+        members[f"a{k}.npy"] = _npy(onp.zeros(12 * 2**20, dtype="uint8"))  # 12 MB each
+    with pytest.raises(records.RecordError, match="limit"):
+        records.read(_npz(**members))
+    del members["a2.npy"]  # 24 MB: within a file's limit, not within what the cell has left
+    (_, record), used = records.read(_npz(**members))
+    assert used > 24 * 2**20
+    with pytest.raises(records.RecordError, match="limit"):
+        records.read(_npz(**members), max_bytes=20 * 2**20)
+
+
+@pytest.mark.parametrize("text, match", [
+    ('{"header": {"check": "x"}, "record": ' + "[" * 200_000 + "]" * 200_000 + "}", "deeper"),
+    ('{"header": {"check": "x"}, "record": ' + "[" * 40 + "]" * 40 + "}", "deeper"),
+    ('{"header": ["x"]}', "malformed"),
+    ('{"header": {"check": "x"}', "not JSON"),
+])
+def test_a_record_header_that_nests_too_deep_or_is_not_json_is_refused(text, match):
+    with pytest.raises(records.RecordError, match=match):
+        records.read(_npz(**{"meta.npy": _meta(text)}))
+
+
+def test_too_many_members_are_refused_unread():
+    members = {f"a{k}.npy": b"x" for k in range(records.MAX_MEMBERS + 1)}
+    with pytest.raises(records.RecordError, match="members"):
+        records.read(_npz(**members))
+
+
+def test_the_records_of_one_cell_are_capped_in_all():
+    from grading.worker import parse_records
+    arrays = {f"a{k}": onp.ones(2**20, dtype="float32") for k in range(3)}  # 12 MB a file
+    buffer = io.BytesIO()
+    meta = {"header": {"check": "x"}, "record": {k: {"__array__": k} for k in arrays}}
+    onp.savez(buffer, meta=onp.array(json.dumps(meta)), **arrays)
+    files = {f"t.{k}.npz": buffer.getvalue() for k in range(4)}  # 48 MB for one cell
+    got = parse_records(files, max_bytes=30 * 2**20)["t"]
+    assert [isinstance(e, str) for e in got] == [False, False, True, True]
+
+
+# ---------------------------------------------------------------- judges
+
+def _nll(logits, y, T):
+    z = onp.asarray(logits) / T
+    m = z.max(axis=1, keepdims=True)
+    return float((m[:, 0] + onp.log(onp.exp(z - m).sum(axis=1)) - z[onp.arange(len(y)), y]).mean())
+
+
+def _split(y, val_fraction, seed):
+    rng = onp.random.RandomState(seed)
+    val = []
+    for label in onp.unique(y):
+        idx = onp.flatnonzero(y == label)
+        val += list(rng.permutation(idx)[:int(round(len(idx) * val_fraction))])
+    val = onp.sort(onp.array(val, dtype="int64"))
+    return onp.setdiff1d(onp.arange(len(y)), val), val
+
+
+def _calibrate(val_logits, val_y, test_logits, test_y):
+    T = grader_reference.best_temperature(val_logits, val_y)
+
+    def ece(T):
+        p = grader_reference.softmax(test_logits / T)
+        return grader_reference.ece(p.max(axis=1), p.argmax(axis=1) == test_y, 15)
+    return T, ece(1.0), ece(T)
+
+
+def _replicas():
+    import mxnet as mx
+    from mxnet import gluon, np
+    net = gluon.nn.Dense(10)
+    net.initialize(ctx=[mx.cpu(0), mx.cpu(1)])
+    net(np.zeros((2, 784), ctx=mx.cpu(0)))
+    return net, [mx.cpu(0), mx.cpu(1)]
+
+
+def _calls():
+    """(check name, a call of its check with a right answer) for the checks whose records hold lists."""
+    from helpers import devices, train
+    from helpers.data import get_fashion_mnist_labels
+    return [
+        ("temperature_nll", lambda: checks.check_temperature_nll(_nll)),
+        ("step_argument", lambda: checks.check_step_argument(lambda sizes: float(sum(sizes)))),
+        ("stratified_split", lambda: checks.check_stratified_split(_split)),
+        ("calibration_report", lambda: checks.check_calibration_report(_calibrate)),
+        ("try_gpu", lambda: checks.check_try_gpu(devices.try_gpu, devices.try_all_gpus)),
+        ("replicas", lambda: checks.check_replicas(*_replicas())),
+        ("labels", lambda: checks.check_labels(get_fashion_mnist_labels)),
+        ("train_epoch", lambda: checks.check_train_epoch(train.train_epoch)),
+    ]
+
+
+def shortened(value, path=()):
+    """Every variant of a record with one of its lists emptied or cut short, or a dict emptied."""
+    if isinstance(value, list):
+        yield path, []
+        if len(value) > 1:
+            yield path, value[:-1]
+        for k, v in enumerate(value):
+            for p, variant in shortened(v, path + (k,)):
+                yield p, value[:k] + [variant] + value[k + 1:]
+    elif isinstance(value, dict):
+        if value and path:
+            yield path, {}
+        for k, v in value.items():
+            for p, variant in shortened(v, path + (k,)):
+                yield p, dict(value, **{k: variant})
+
+
+@pytest.mark.parametrize("check, call", _calls(), ids=[c for c, _ in _calls()])
+def test_every_judge_fails_a_short_record(check, call, tmp_path, monkeypatch):
+    """A right answer passes; with any list or dict of its record emptied or shortened, it fails."""
+    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
+    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
+    session.begin("t")
+    try:
+        call()
+    finally:
+        session.begin(None)
+    (header, record), _ = records.read((tmp_path / "t.0.npz").read_bytes())
+    assert header["check"] == check
+    manifest = [{"check": header["check"], "params": header["params"]}]
+    assert judge_cell("t", manifest, [(header, record)], "s3cret", grader_reference) == \
+        (None, "passed")
+    variants = list(shortened(record))
+    assert variants
+    passed = [path for path, variant in variants
+              if judge_cell("t", manifest, [(header, variant)], "s3cret",
+                            grader_reference)[1] == "passed"]
+    assert not passed, f"{check}: passes with {passed[:3]} shortened"
+
+
+# ---------------------------------------------------------------- the trap
+
+def _graded_call(tmp_path, monkeypatch, forbid, fn):
+    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
+    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
+    session.begin("t", forbid)
+    try:
+        checks.check_softmax(fn, shape=(3, 5))
+    finally:
+        session.begin(None)
+    (header, _), _ = records.read((tmp_path / "t.0.npz").read_bytes())
+    return header.get("trapped", [])
+
+
+def _own_softmax(X):
+    from mxnet import np
+    e = np.exp(X - X.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _through_a_loss(X):
+    from mxnet import gluon, np
+    j = np.zeros(X.shape[0], dtype="int32")
+    return np.exp(-gluon.loss.SoftmaxCrossEntropyLoss()(X, j))[:, None] * np.ones_like(X)
+
+
+@pytest.mark.parametrize("name, fn, caught", [
+    ("own work", _own_softmax, []),
+    ("getattr with a built name", lambda X: getattr(__import__("mxnet").npx, "soft" + "max")(X),
+     ["mxnet.numpy_extension.softmax"]),
+    ("operator.attrgetter", lambda X: __import__("operator").attrgetter("softmax")(
+        __import__("mxnet").npx)(X), ["mxnet.numpy_extension.softmax"]),
+    ("sys.modules", lambda X: sys.modules["mxnet.numpy_extension"].softmax(X),
+     ["mxnet.numpy_extension.softmax"]),
+    ("a code string", lambda X: eval("npx.softmax(X)", {"npx": __import__("mxnet").npx, "X": X}),
+     ["mxnet.numpy_extension.softmax"]),
+    ("a loss class", _through_a_loss, ["mxnet.gluon.loss.SoftmaxCELoss"]),
+])
+def test_the_trap_sees_a_library_answer_however_it_is_reached(name, fn, caught, tmp_path,
+                                                              monkeypatch):
+    from grading.scan import expand
+    forbid = sorted(expand(["softmax"]))
+    assert _graded_call(tmp_path, monkeypatch, forbid, fn)[:1] == caught
+
+
+def _wrapped(X):
+    from mxnet.ndarray import numpy_extension
+    from mxnet.util import use_np
+    return __import__("mxnet").np.exp(use_np(numpy_extension.log_softmax)(X))
+
+
+def _threaded(X):
+    import threading
+    box = []
+    worker = threading.Thread(target=lambda: box.append(__import__("mxnet").npx.softmax(X)))
+    worker.start()
+    worker.join()
+    return box[0]
+
+
+@pytest.mark.parametrize("name, fn", [("a library wrapper", _wrapped),
+                                      ("a thread of its own", _threaded)])
+def test_the_trap_sees_through_wrappers_and_threads(name, fn, tmp_path, monkeypatch):
+    from grading.scan import expand
+    assert _graded_call(tmp_path, monkeypatch, sorted(expand(["softmax"])), fn)
+
+
+def test_a_module_name_of_the_students_is_no_disguise(tmp_path, monkeypatch):
+    """Code is a library's by where it was loaded from and its namespace, not by __name__."""
+    namespace = {"__name__": "numpy", "npx": __import__("mxnet").npx}
+    exec(compile("def softmax(X):\n    return npx.softmax(X)", "<student>", "exec"), namespace)
+    assert _graded_call(tmp_path, monkeypatch, ["softmax"], namespace["softmax"])
+
+
+def test_what_the_check_hands_over_is_the_students_to_use(tmp_path, monkeypatch):
+    """a3's train_epoch gets the check's own net and loss, built from the kit's helpers."""
+    from helpers import train
+    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
+    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
+    session.begin("t", ["cross_entropy", "sgd", "softmax"])
+    try:
+        checks.check_train_epoch(train.train_epoch)
+    finally:
+        session.begin(None)
+    (header, _), _ = records.read((tmp_path / "t.0.npz").read_bytes())
+    assert "trapped" not in header
+
+
+def test_the_trap_ignores_what_a_library_calls_inside_itself(tmp_path, monkeypatch):
+    """pick is forbidden, but the allowed loss may use it: only the student's own calls count."""
+    from mxnet import gluon, np
+
+    def loss_based(X):
+        j = np.zeros(X.shape[0], dtype="int32")
+        return np.exp(-gluon.loss.SoftmaxCrossEntropyLoss()(X, j))[:, None] * np.ones_like(X)
+    assert _graded_call(tmp_path, monkeypatch, ["pick"], loss_based) == []
+
+
+# ---------------------------------------------------------------- the locks of the slot uids
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the slot uids are root's route")
+def test_the_lock_folder_is_roots_and_follows_no_link(tmp_path):
+    victim = tmp_path / "gradebook.db"
+    victim.write_text("precious")
+    planted = tmp_path / "planted"
+    planted.mkdir(mode=0o777)
+    os.chmod(planted, 0o777)
+    with pytest.raises(LockError, match="not the grader's"):
+        claim_uids(1, folder=str(planted))
+    os.chown(planted, 65534, 65534)  # a local user made it first
+    os.chmod(planted, 0o700)
+    with pytest.raises(LockError, match="belongs to uid 65534"):
+        claim_uids(1, folder=str(planted))
+    folder = tmp_path / "locks"
+    folder.mkdir(mode=0o700)
+    base = 2_100_000_000
+    (folder / f"{base}.lock").symlink_to(victim)  # as if a user had planted it
+    uids, locks = claim_uids(1, base=base, span=2, folder=str(folder))
+    try:
+        assert uids == [base + 1]
+    finally:
+        for lock in locks:
+            lock.close()
+    assert victim.read_text() == "precious"
+    link = tmp_path / "link"
+    link.symlink_to(folder)
+    with pytest.raises(OSError):
+        claim_uids(1, folder=str(link))
+
+
+def test_the_default_lock_folder_is_not_world_writable():
+    from grading import limits
+    assert limits.LOCKS.startswith("/run/") and not limits.LOCKS.startswith(("/run/lock", "/tmp"))
+    if os.path.isdir(limits.LOCKS):
+        st = os.lstat(limits.LOCKS)
+        assert stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022
+
+
+# ---------------------------------------------------------------- notebooks as handed in
+
+def _notebook(tmp_path, name="softmax.ipynb", **write):
+    nb = nbformat.read(A1, as_version=4)
+    path = tmp_path / name
+    path.write_text(nbformat.writes(nb, **write))
+    return path
+
+
+def test_a_notebook_under_another_name_is_found(tmp_path):
+    _notebook(tmp_path, "softmax (1).ipynb")
+    path, note = find_notebook(tmp_path, "softmax", ["softmax"])
+    assert path.name == "softmax (1).ipynb" and "softmax (1).ipynb" in note
+    _notebook(tmp_path, "softmax (2).ipynb")
+    path, note = find_notebook(tmp_path, "softmax", ["softmax"])
+    assert path is None and "rename the one to grade" in note
+    (tmp_path / "softmax (2).ipynb").write_text('{"cells": []}')  # holds no cell of the task
+    path, _ = find_notebook(tmp_path, "softmax", ["softmax"])
+    assert path.name == "softmax (1).ipynb"
+    _notebook(tmp_path)
+    assert find_notebook(tmp_path, "softmax", ["softmax"]) == (tmp_path / "softmax.ipynb", None)
+
+
+def test_nbformat_3_is_read_as_4(tmp_path):
+    nb = nbformat.read(A1, as_version=4)
+    path = tmp_path / "softmax.ipynb"
+    path.write_text(nbformat.v3.writes_json(nbformat.convert(copy.deepcopy(nb), 3)))
+    doc, _ = read_json(path)
+    got = student_cells(doc)
+    want = [(c.metadata.get("nbgrader", {}).get("grade_id"), c.cell_type, c.source)
+            for c in nb.cells]
+    assert [(g, t) for g, t, _ in got] == [(g, t) for g, t, _ in want]
+    assert [s for *_, s in got if s] == [s for *_, s in want if s]
+
+
+def test_stored_outputs_are_not_read(tmp_path):
+    nb = nbformat.read(A1, as_version=4)
+    figure = {"data": [{"x": list(range(3 * 10**6)), "y": "]}\\\"" * 10}]}
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.plotly.v1+json": figure, "text/plain": "Figure"})]
+    path = tmp_path / "softmax.ipynb"
+    path.write_text(nbformat.writes(nb))
+    assert path.stat().st_size > 21 * 2**20
+    doc, note = read_json(path)
+    assert "stored outputs were not read" in note
+    assert len(student_cells(doc)) == len(nb.cells)
+    assert all(c.get("outputs", []) == [] for c in doc["cells"])
+
+
+def test_without_outputs_keeps_everything_else_byte_for_byte():
+    doc = {"cells": [{"cell_type": "code", "source": '"outputs": [', "metadata": {},
+                      "outputs": [{"text": "]} [{"}], "execution_count": 1},
+                     {"cell_type": "markdown", "source": "x", "attachments": {"a": {}}}],
+           "metadata": {"outputs": 3}, "nbformat": 4, "nbformat_minor": 5}
+    raw = json.dumps(doc, indent=1).encode() + b"\n trailing"
+    out, end = without_outputs(raw)
+    got = json.loads(out)
+    assert got["cells"][0]["outputs"] == [] and got["cells"][1]["attachments"] == {}
+    assert got["metadata"] == {"outputs": 3} and got["cells"][0]["source"] == '"outputs": ['
+    assert raw[end:].strip() == b"trailing"
+
+
+# ---------------------------------------------------------------- the kernel's environment
+
+def test_the_fork_servers_environment_is_the_kernels(tmp_path):
+    """A forked kernel keeps its parent's environment block: the server gets nothing else."""
+    from grading.worker import kernel_environment
+    env = kernel_environment("/data")
+    assert set(env) >= {"HOME", "PATH", "LANG"} and env["HOME"] == "/home/student"
+    assert not {k for k in env if "PASS" in k or "SECRET" in k or k.startswith(("PG", "SUDO"))}
+    code = ("import os, sys; sys.stdout.write(open('/proc/self/environ', 'rb').read()"
+            ".decode().replace(chr(0), chr(10)))")
+    shown = subprocess.run([sys.executable, "-c", code], env=kernel_environment("/data"),
+                           capture_output=True, text=True, check=True).stdout
+    assert sorted(shown.split()) == sorted(f"{k}={v}" for k, v in env.items())
