@@ -272,14 +272,14 @@ def hiding_lines(teacher):
     covered by empty folders; grading/ and tools/ (the grader's reference answers) are
     replaced by copies only the teacher may enter."""
     kit = ROOT.resolve()
-    lines = []
+    lines = ['nothing="$stage/nothing"', ': > "$nothing"', 'chmod 000 "$nothing"']
     for name in [".git", "course/source", "course/source_zh",
                  *(f"course/{n}" for n in NOT_COURSE if n != "hub")]:
         path = kit / name
         if path.is_dir():
             lines.append(f"mount -t tmpfs -o mode=000,size=4k tmpfs {shlex.quote(str(path))}")
         elif path.exists():
-            lines.append(f"mount --bind /dev/null {shlex.quote(str(path))}")
+            lines.append(f'mount --bind "$nothing" {shlex.quote(str(path))}')
     for k, name in enumerate(("grading", "tools")):
         path, staged = shlex.quote(str(kit / name)), f'"$stage/teacher-{k}"'
         lines += [f"mkdir -p {staged}", f"mount --bind {path} {staged}",
@@ -297,13 +297,16 @@ def mount_namespace(pid):
 
 
 def processes():
-    """{pid: (uid, mount namespace, command line)} of the machine's live processes."""
+    """{pid: (uid, mount namespace, command line)} of the machine's live processes (not
+    the zombies: they run nothing, and only their parent can reap them)."""
     out = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         pid = int(entry.name)
         try:
+            if Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                continue
             uid = os.stat(entry.path).st_uid
             cmd = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(
                 errors="replace").strip()
@@ -372,7 +375,7 @@ def start(args):
     env = hub_environment(args, teacher, course, data)
     # What every user's server must reach, and what the hub itself reads.
     paths = kit_paths(ROOT) + [Path(args.exchange), Path(args.state)]
-    paths += [Path(p) for p in (args.ssl_cert, args.ssl_key) if p]
+    paths += [Path(p).resolve().parent for p in (args.ssl_cert, args.ssl_key) if p]
     stage = tempfile.mkdtemp(prefix="kit-hub.", dir="/run")
     lines = reach(paths)
     lines[0] = f"stage={shlex.quote(stage)}"  # reach's own staging folder, known to clean up
@@ -415,7 +418,7 @@ def start(args):
             say(f"stopped process {pid} of {user} left running: {cmd[:120]}")
     for sub in sorted(Path(stage).glob("*"), reverse=True):
         try:
-            sub.rmdir()
+            sub.unlink() if sub.is_file() else sub.rmdir()
         except OSError:
             pass
     try:

@@ -99,6 +99,7 @@ def pre_spawn_hook(spawner):
     env = dict(spawner.environment)
     if name == TEACHER:
         env["KIT_HUB_COURSE"] = COURSE
+        env["JUPYTER_PATH"] = str(here / "teacher")  # the formgrader's MathJax, offline
         config = [here / "jupyter", here / "teacher"]
     else:
         config = [here / "jupyter", kit / "course" / "student_jupyter"]
