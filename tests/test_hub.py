@@ -531,7 +531,9 @@ def test_a_term_on_the_classroom_server(hub, accounts, chromium):
                 f"--port {hub['port']}".encode() in Path(p.path, "cmdline").read_bytes()]
     for pid in lingering:  # what the hostile student's validation left behind
         assert f"stopped process {pid} of {HOSTILE} left running" in log, (lingering, log)
-    print(f"\na term on the classroom server: {times}")
+    swept = [line for line in log.splitlines() if "left running" in line]
+    print(f"\na term on the classroom server (seconds since the hub answered): {times}; "
+          f"the hostile student's processes stopped with the hub: {swept}")
 
 
 def gradebook_scores(course):
@@ -594,6 +596,19 @@ def test_the_hub_refuses_what_would_not_work(tmp_path):
     os.chown(exchange / COURSE_ID, squatter.pw_uid, squatter.pw_gid)
     with pytest.raises(hub.HubError, match="belongs to nobody, not to the teacher"):
         hub.prepare_exchange(exchange, pwd.getpwnam("root"))
+    # Root follows no link a user could have planted where it writes.
+    (tmp_path / "elsewhere").mkdir()
+    for name in ("passwords", "state", "course"):
+        (tmp_path / name).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(hub.HubError, match="not a file of root's|cannot write"):
+        hub.accounts([("kit-hub-nobody", False)], None, tmp_path / "passwords")
+    with pytest.raises(hub.HubError, match="is a symbolic link"):
+        hub.prepare_state(tmp_path / "state")
+    with pytest.raises(hub.HubError, match="is a symbolic link"):
+        hub.prepare_course(tmp_path / "course", pwd.getpwnam("nobody"))
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    with pytest.raises(KeyError):
+        pwd.getpwnam("kit-hub-nobody")
 
 
 def test_readme_commands_are_the_tested_ones():

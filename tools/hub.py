@@ -37,6 +37,7 @@ import secrets
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -155,14 +156,21 @@ def accounts(roster, teacher=None, passwords=None):
         raise HubError(f"--teacher {teacher!r} is not a login name")
     if any(login == teacher for login, _ in roster):
         raise HubError(f"{teacher} is the teacher: leave them out of the roster")
+    passwords = Path(passwords)
+    try:
+        fd = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    except OSError as e:
+        raise HubError(f"cannot write the passwords to {passwords}: {e.strerror}") from None
+    st = os.fstat(fd)
+    if st.st_uid != 0 or st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise HubError(f"{passwords} is not a file of root's: the passwords go nowhere else. "
+                       "Give --passwords a new file.")
+    os.fchmod(fd, 0o600)
+    out = os.fdopen(fd, "a")
     for group in (STUDENTS_GROUP, CHINESE_GROUP):
         ensure_group(group)
     created, private = [], 0
-    passwords = Path(passwords)
-    fd = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.fchown(fd, 0, 0)
-    os.fchmod(fd, 0o600)
-    out = os.fdopen(fd, "a")
     for login in ([teacher] if teacher else []) + [login for login, _ in roster]:
         if account(login) is None:
             run("useradd", "--create-home", "--shell", "/bin/bash", login)
@@ -189,58 +197,83 @@ def accounts(roster, teacher=None, passwords=None):
 
 # start: what the hub needs on the machine
 
+def not_a_link(path, what):
+    """HubError if `path` is a symbolic link: root must not follow one that a user made."""
+    if Path(path).is_symlink():
+        raise HubError(f"{what} {path} is a symbolic link: give the folder itself")
+
+
+def owner_name(uid):
+    return next((p.pw_name for p in pwd.getpwall() if p.pw_uid == uid), str(uid))
+
+
 def prepare_exchange(exchange, teacher):
     """nbgrader's exchange, open to all with the sticky bit (nbgrader requires rwx for all;
     the sticky bit keeps anyone from renaming another's folder), and the course's folders
     in it the teacher's, before a student could make them."""
     exchange = Path(exchange)
+    not_a_link(exchange, "the exchange")
     if not exchange.exists():
         exchange.mkdir(parents=True)
         say(f"created nbgrader's exchange {exchange}")
-    st = os.stat(exchange)
+    st = os.lstat(exchange)
     if st.st_uid != 0:
-        os.chown(exchange, 0, 0)
-        say(f"{exchange} now belongs to root (it belonged to uid {st.st_uid})")
+        os.chown(exchange, 0, 0, follow_symlinks=False)
+        say(f"{exchange} now belongs to root (it belonged to {owner_name(st.st_uid)})")
     if st.st_mode & 0o7777 != 0o1777:
         os.chmod(exchange, 0o1777)
     for course_id in (COURSE_ID, CHINESE_COURSE_ID):
         folder = exchange / course_id
+        not_a_link(folder, "the exchange's course folder")
         if not folder.exists():
-            folder.mkdir()
-            os.chown(folder, teacher.pw_uid, teacher.pw_gid)
-            os.chmod(folder, 0o755)
-        elif os.stat(folder).st_uid != teacher.pw_uid:
-            owner = os.stat(folder).st_uid
-            name = next((p.pw_name for p in pwd.getpwall() if p.pw_uid == owner), owner)
-            raise HubError(f"{folder} belongs to {name}, not to the teacher {teacher.pw_name}: "
-                           "whoever made it could hand out or collect in the teacher's name. "
-                           f"Move it away (mv {folder} {folder}.old) and start again.")
+            folder.mkdir(mode=0o755)
+            os.chown(folder, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
+        elif os.lstat(folder).st_uid != teacher.pw_uid:
+            raise HubError(f"{folder} belongs to {owner_name(os.lstat(folder).st_uid)}, not to "
+                           f"the teacher {teacher.pw_name}: whoever made it could hand out or "
+                           f"collect in the teacher's name. Move it away (mv {folder} "
+                           f"{folder}.old) and start again.")
 
 
 def prepare_course(course, teacher):
-    """The teacher's course: a copy of course/ made theirs, if there is none; theirs alone."""
+    """The teacher's course: a copy of course/ made theirs, if there is none; theirs alone.
+
+    The copy is made inside a folder that is root's alone until it is complete, so that
+    nothing in it can be swapped for a link while root writes there."""
     course = Path(course)
+    not_a_link(course, "the course")
     if not course.exists():
-        shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns(*NOT_COURSE))
+        course.mkdir(mode=0o700)
+        os.chown(course, 0, 0, follow_symlinks=False)
+        shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns(*NOT_COURSE),
+                        symlinks=True, dirs_exist_ok=True)
         for folder, dirs, files in os.walk(course):
-            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
-                os.chown(name, teacher.pw_uid, teacher.pw_gid)
+            for name in (os.path.join(folder, n) for n in dirs + files):
+                os.chown(name, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
+        os.chown(course, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
         say(f"copied the course to {course} for {teacher.pw_name}")
     if not (course / "nbgrader_config.py").is_file():
         raise HubError(f"{course} holds no nbgrader_config.py: it is not the course. Give "
                        "--course the teacher's course folder, or move this one away.")
-    if os.stat(course).st_uid != teacher.pw_uid:
-        raise HubError(f"{course} does not belong to the teacher {teacher.pw_name}")
-    if os.stat(course).st_mode & 0o077:
+    st = os.lstat(course)
+    if st.st_uid != teacher.pw_uid:
+        raise HubError(f"{course} belongs to {owner_name(st.st_uid)}, not to the teacher "
+                       f"{teacher.pw_name}")
+    if st.st_mode & 0o077:
         os.chmod(course, 0o700)  # the solutions, the hidden tests and the gradebook
         say(f"{course} is the teacher's alone now (mode 700)")
 
 
 def prepare_state(state):
+    """The hub's database of tokens and its cookie secret: root's alone."""
     state = Path(state)
+    not_a_link(state, "the hub's state folder")
     state.mkdir(parents=True, exist_ok=True)
-    os.chown(state, 0, 0)
-    os.chmod(state, 0o700)  # the hub's database of tokens, its cookie secret
+    st = os.lstat(state)
+    if st.st_uid != 0:
+        raise HubError(f"the hub's state folder {state} belongs to {owner_name(st.st_uid)}: "
+                       "give --state a folder of root's, or a new one")
+    os.chmod(state, 0o700)
 
 
 def free_port():
