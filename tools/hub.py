@@ -13,8 +13,8 @@ without root (README.md and course/README.md, "Classroom server").
 reads the Chinese edition; `#` starts a comment), creates the accounts that do not exist
 yet with a random password each, written as "login password" lines to a file only root
 may read (roster.txt.passwords beside the roster, or --passwords FILE; a later run adds
-to it), puts every student in the group softmax-kit-students (the hub lets its members in) and
-the Chinese readers in softmax-kit-zh, and makes every home folder of the class private.
+to it), puts every student in the group softmax-kit-students (the hub lets its members
+in) and the Chinese readers in softmax-kit-zh, and makes the class's home folders private.
 
 `start` prepares what is missing and starts JupyterHub (course/hub/jupyterhub_config.py):
 nbgrader's exchange (open to all with the sticky bit, as nbgrader needs, and the course's
@@ -24,9 +24,9 @@ folder (root's alone). The hub runs in a mount namespace of its own, where the k
 Python and the data are reachable for every user even when they sit in a folder others
 may not enter (such as /root), and where the kit's own copy of the course's solutions,
 hidden tests and history is not: its course/source*/ and .git are empty there, and its
-grader (grading/, tools/) is the teacher's alone. When it stops, every process left in that namespace, and
-any student's process outside the machine's own, is stopped too: a class leaves nothing
-running.
+grader (grading/, tools/) is the teacher's alone. When it stops, every process left in
+that namespace, and any student's process in a namespace other than the machine's own,
+is stopped too: a class leaves nothing running.
 """
 import argparse
 import grp
