@@ -117,6 +117,12 @@ def main(argv=None):
                 shutil.copy(report, f"{keep}.{mode}")
             n = len(data["submissions"])
             fixed = data["fixed_seconds"]
+            split = data["cpu_seconds"]
+            print(f"{name}: CPU {split['grader']:.1f} s in the grader, "
+                  f"{split['sandboxes']:.1f} s in the fork servers and kernels; per assignment, "
+                  "mean wall s per submission: " + ", ".join(
+                      f"{a} {sum(e['seconds'] for e in data['submissions'] if e['assignment'] == a) / max(1, sum(e['assignment'] == a for e in data['submissions'])):.2f}"
+                      for a in sorted({e['assignment'] for e in data['submissions']})))
             per = (wall - fixed) / n
             rows.append((name, args.workers, n, wall, cpu, per, cpu / n,
                          fixed + CLASS * ASSIGNMENTS * per))
@@ -128,7 +134,7 @@ def main(argv=None):
                 w, c = timed([sys.executable, "-c", BASELINE, assignment,
                               f"--student={pattern}", "--force"], course)
                 b_wall, b_cpu = b_wall + w, b_cpu + c
-            bn = args.baseline * ASSIGNMENTS
+            bn = args.baseline * len(list(course.glob("source/*")))
             graded = len(list(course.glob("autograded/student00[0-9]/*/*.ipynb")))
             if graded != bn:
                 sys.exit(f"nbgrader's autograde graded {graded} of {bn} submissions")
@@ -137,8 +143,10 @@ def main(argv=None):
             baseline = rows[-1]
         else:
             baseline = None
-    print(f"{os.cpu_count()} cores; {args.students} students x {ASSIGNMENTS} assignments, "
-          "all solved; ./kit grade's set-up and source runs: "
+    print(f"{os.cpu_count()} cores; {args.students} students x "
+          f"{len(list(COURSE.glob('source/*')))} assignments, "
+          f"all solved; projected to {CLASS} students x {ASSIGNMENTS} assignments; "
+          "./kit grade's set-up and source runs: "
           f"{fixed:.1f} s, once per command")
     print(f"{'method':28} {'workers':>7} {'subm.':>6} {'wall s':>8} {'CPU s':>8} "
           f"{'wall s/subm.':>12} {'CPU s/subm.':>11} {'300 x 5, min':>12}")

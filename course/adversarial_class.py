@@ -45,6 +45,9 @@ class Student:
     raw: str = None                                 # the file's bytes instead of a notebook
     files: tuple = None                             # the notebook's file names (None: its own)
     stored: str = None                              # outputs stored in the notebook, or "v3"
+    edit: str = None                                # a change to the text (TEXT_EDITS) or notebook (NB_EDITS)
+    encoding: str = "utf-8"                         # how the file is written
+    stub_files: tuple = ()                          # files written as handed out (the release notebook)
 
 
 NOTEBOOKS = {"a1_softmax": "softmax", "a3_scratch": "softmax_scratch",
@@ -515,6 +518,206 @@ STUDENTS = [
 ]
 
 
+# ---------------------------------------------------------------- more of the class
+
+LEGACY_ALIAS_SOFTMAX = '''\
+import mxnet as mx
+def softmax(X):
+    label = mx.nd.zeros(X.shape[0], dtype=X.dtype)
+    return mx.nd.Softmax(X.as_nd_ndarray(), label).as_np_ndarray()
+'''
+
+LEGACY_ALIAS_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X.max(axis=1) - np.log(softmax(X).max(axis=1))
+'''
+
+RENAMED_MODULE_SOFTMAX = '''\
+__name__ = "numpy"
+from mxnet.ndarray.numpy_extension import *
+def softmax(X):
+    return np.exp(log_softmax(X))
+'''
+
+RENAMED_MODULE_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X[:, 0] - log_softmax(X)[:, 0]
+'''
+
+WRAPPED_SOFTMAX = '''\
+from mxnet.ndarray.numpy_extension import *
+from mxnet.util import use_np
+log_softmax_ = use_np(log_softmax)
+def softmax(X):
+    return np.exp(log_softmax_(X))
+'''
+
+WRAPPED_LOGSUMEXP = '''\
+def logsumexp(X):
+    return X[:, 0] - log_softmax_(X)[:, 0]
+'''
+
+THREAD_SOFTMAX = '''\
+from mxnet.ndarray.numpy_extension import *
+import queue
+def softmax(X):
+    box = queue.Queue()
+    worker = queue.threading.Thread(target=lambda: box.put(np.exp(log_softmax(X))))
+    worker.start()
+    worker.join()
+    return box.get()
+'''
+
+APPLY_LOGSUMEXP = '''\
+from numpy import *
+import numpy as onp
+def logsumexp(X):
+    return np.array(onp.apply_along_axis(logaddexp.reduce, 1, X.asnumpy()), dtype=X.dtype)
+'''
+
+SHELL_FLOOD = '''\
+import time
+kernel = get_ipython().kernel
+stream, ident = kernel.shell_stream, kernel._parent_ident["shell"]
+ident = ident[0] if isinstance(ident, list) else ident
+content = b"0" * (60 * 2**20)
+
+def push():  # 60 MB messages on the shell channel, which the grader reads only after the cell
+    for k in range(20):
+        stream.socket.send_multipart([ident, b"<IDS|MSG>", b"%064x" % k, b"{}", b"{}", b"{}",
+                                      content], copy=False)
+
+stream.io_loop.add_callback(push)
+time.sleep(5)
+'''
+
+HUGE_CELL = "a = 1\n" * 300_000
+
+SLOW_LAST_CELL = '''\
+import time
+start = time.time()
+while time.time() - start < 60:  # an experiment left running
+    pass
+'''
+
+SLOW_PLOT = "import time\ntime.sleep(0.6)  # a plot that takes a moment\n"
+
+TMPFS_INODES = '''\
+import os, time
+start, made = time.time(), 0
+folders = [f"{folder}/m" for folder in ("/tmp", "/dev/shm", os.path.expanduser("~"))]
+for folder in folders:
+    os.makedirs(folder, exist_ok=True)
+try:
+    while time.time() - start < 9:
+        for folder in folders:
+            for _ in range(500):
+                os.mknod(f"{folder}/{made}")
+                made += 1
+except OSError as e:
+    print("stopped:", e)
+print("made", made, "files")
+'''
+
+SANITY_IN_ANSWER = '''\
+def softmax(X):
+    X_max = X.max(axis=1, keepdims=True)
+    X_exp = np.exp(X - X_max)
+    return X_exp / X_exp.sum(axis=1, keepdims=True)
+
+X_try = np.random.normal(0, 5, size=(4, 10))
+print("largest difference to npx.softmax:", float(abs(softmax(X_try) - npx.softmax(X_try)).max()))
+'''
+
+CLASS_ANSWER = '''\
+class Softmax:
+    def softmax(self, X):
+        X_max = X.max(axis=1, keepdims=True)
+        X_exp = np.exp(X - X_max)
+        return X_exp / X_exp.sum(axis=1, keepdims=True)
+softmax = Softmax().softmax
+'''
+
+
+def _lone_surrogate(text):
+    """A written answer with half of an emoji's surrogate pair (valid JSON, not encodable)."""
+    return text.replace("LONE_SURROGATE", "\\ud83d")
+
+
+def _many_cells(text, count=100_000):
+    doc = json.loads(text)
+    doc["cells"] += [{"cell_type": "markdown", "metadata": {}, "source": "a"}] * count
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def _deep_outputs(text, depth=50 * 2**20):
+    """100 MB of nested lists as a cell's stored outputs (a notebook over 20 MB: outputs not read)."""
+    marker = '"outputs": []'
+    at = text.index(marker)
+    return text[:at] + '"outputs": [' + "[" * depth + "]" * depth + "]" + text[at + len(marker):]
+
+
+TEXT_EDITS = {"lone_surrogate": _lone_surrogate, "many_cells": _many_cells,
+              "deep_outputs": _deep_outputs, "bom": lambda text: "\ufeff" + text}
+
+
+def _no_metadata(nb, release):
+    """Every cell's metadata gone (the notebook copied cell by cell into a fresh one)."""
+    for cell in nb.cells:
+        cell.metadata = nbformat.NotebookNode()
+
+
+def _answer_below_stub(nb, release):
+    """The written answer typed in a new cell under the question's cell, left as handed out."""
+    stub = next(c for c in release.cells
+                if c.metadata.get("nbgrader", {}).get("grade_id") == "answer")
+    for i, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer":
+            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(cell.source))
+            cell.source = stub.source
+            break
+
+
+NB_EDITS = {"no_metadata": _no_metadata, "answer_below_stub": _answer_below_stub}
+
+STUDENTS += [
+    Student("legacy_alias", "a1_softmax", 0, False, ("an equivalent library route",),
+            answers={"softmax": LEGACY_ALIAS_SOFTMAX, "logsumexp": LEGACY_ALIAS_LOGSUMEXP}),
+    Student("renamed_module", "a1_softmax", 0, True, ("a library answer by another name",),
+            answers={"softmax": RENAMED_MODULE_SOFTMAX, "logsumexp": RENAMED_MODULE_LOGSUMEXP}),
+    Student("wrapped_library", "a1_softmax", 0, True, ("a library answer by another name",),
+            answers={"softmax": WRAPPED_SOFTMAX, "logsumexp": WRAPPED_LOGSUMEXP}),
+    Student("thread_library", "a1_softmax", 2, True, ("a library answer by another name",),
+            answers={"softmax": THREAD_SOFTMAX}),
+    Student("apply_along_axis", "a1_softmax", 4, True, ("a library answer by another name",),
+            answers={"logsumexp": APPLY_LOGSUMEXP}),
+    Student("lone_surrogate", "a1_softmax", 6, False, ("a character JSON allows and UTF-8 not",),
+            answers={"answer": "Softmax is shift-invariant LONE_SURROGATE"},
+            edit="lone_surrogate"),
+    Student("shell_flood", "a1_softmax", 6, True, ("floods the grader's channels",),
+            extras=[("test_logsumexp", SHELL_FLOOD)]),
+    Student("huge_cell", "a1_softmax", 6, True, ("too much to read",),
+            extras=[("test_logsumexp", HUGE_CELL)]),
+    Student("many_cells", "a1_softmax", 0, True, ("too much to read",), edit="many_cells"),
+    Student("deep_outputs", "a1_softmax", 0, True, ("too much to read",), edit="deep_outputs"),
+    Student("slow_last_cell", "a1_softmax", 6, True, ("many slow cells",),
+            extras=[("test_softmax_hidden", SLOW_PLOT), ("test_logsumexp", SLOW_LAST_CELL)]),
+    Student("tmpfs_inodes", "a1_softmax", 6, True, ("beyond: files",),
+            extras=[("test_logsumexp", TMPFS_INODES)]),
+    Student("copy_kept_original", "a1_softmax", 6, True, ("a renamed notebook",),
+            files=("softmax-Copy1.ipynb",), stub_files=("softmax.ipynb",)),
+    Student("answer_below_stub", "a1_softmax", 6, True, ("answers out of place",),
+            edit="answer_below_stub"),
+    Student("no_metadata", "a1_softmax", 6, True, ("answers out of place",), edit="no_metadata"),
+    Student("sanity_in_answer", "a1_softmax", 6, False, ("honest extras",),
+            answers={"softmax": SANITY_IN_ANSWER}),
+    Student("class_answer", "a1_softmax", 6, False, ("honest extras",),
+            answers={"softmax": CLASS_ANSWER}),
+    Student("bom", "a1_softmax", 6, False, ("stored outputs or nbformat 3",), edit="bom"),
+    Student("utf16", "a1_softmax", 6, False, ("stored outputs or nbformat 3",), encoding="utf-16"),
+]
+
+
 def strip_markers(source):
     """A solution cell's source without nbgrader's BEGIN/END SOLUTION lines."""
     return "\n".join(line for line in source.splitlines()
@@ -546,6 +749,8 @@ def notebook_of(student, course, fields):
             if after == grade_id:
                 cells.append(nbformat.v4.new_code_cell(string.Template(source).substitute(fields)))
     nb.cells = cells
+    if student.edit in NB_EDITS:
+        NB_EDITS[student.edit](nb, nbformat.read(release, as_version=4))
     if student.stored == "plotly":  # a figure of 30 MB stored with the first code cell
         figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
                             "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
@@ -562,7 +767,7 @@ def notebook_of(student, course, fields):
         return text + "\n\x00 this is not JSON }"
     if student.raw is not None:
         return student.raw
-    return text
+    return TEXT_EDITS[student.edit](text) if student.edit in TEXT_EDITS else text
 
 
 def write_class(course=HERE, port=9, students=STUDENTS):
@@ -576,7 +781,12 @@ def write_class(course=HERE, port=9, students=STUDENTS):
         names = (f"{NOTEBOOKS[student.assignment]}.ipynb",) if student.files is None \
             else student.files
         for name in names:
-            (folder / name).write_text(notebook_of(student, course, fields))
+            (folder / name).write_text(notebook_of(student, course, fields),
+                                       encoding=student.encoding)
+            paths.append(folder / name)
+        for name in student.stub_files:
+            (folder / name).write_bytes((course / "release" / student.assignment /
+                                         f"{NOTEBOOKS[student.assignment]}.ipynb").read_bytes())
             paths.append(folder / name)
         if not names:
             (folder / "notes.txt").write_text("the notebook is on my other laptop\n")

@@ -19,7 +19,9 @@ import zmq
 
 CONNECTION = "connection.json"
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-MAX_MESSAGE_BYTES = 64 * 2**20  # a bigger message drops the connection: the cell times out
+MAX_MESSAGE_BYTES = 4 * 2**20   # a bigger message is dropped (with its connection, renewed)
+QUEUED_MESSAGES = 64            # per socket: what the kernel sends beyond waits, or is dropped
+REPLY_GRACE = 1.0               # after the execute reply, the seconds left for the last outputs
 
 
 def connection(runtime_inside, runtime_outside):
@@ -49,7 +51,9 @@ def _text(value, limit):
         value = "".join(v for v in value if isinstance(v, str))
     if not isinstance(value, str):
         return ""
-    value = ANSI.sub("", value)
+    value = ANSI.sub("", value[:limit + 1000])
+    if not value.isascii():  # a lone surrogate (half a UTF-16 pair) cannot be written out
+        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return value if len(value) <= limit else value[:limit] + "\n[... output cut ...]\n"
 
 
@@ -118,6 +122,8 @@ class Kernel:
         from jupyter_client.blocking import BlockingKernelClient
         self.context = zmq.Context()
         self.context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        self.context.setsockopt(zmq.RCVHWM, QUEUED_MESSAGES)  # the grader's memory is bounded:
+        self.context.setsockopt(zmq.SNDHWM, QUEUED_MESSAGES)  # at most this many a socket
         self.context.setsockopt(zmq.LINGER, 0)
         self.context.setsockopt(zmq.RECONNECT_IVL, 10)  # the kernel binds a moment later
         self.client = BlockingKernelClient(context=self.context)
@@ -164,11 +170,17 @@ class Kernel:
         status = "ok"
         msg_id = self.client.execute(code, silent=silent, store_history=not silent,
                                      allow_stdin=False, stop_on_error=False)
-        deadline = tic + timeout
+        deadline, replied = tic + timeout, None
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 status = "timeout"
+                break
+            # Nothing of the kernel's waits in the grader meanwhile; its reply also ends the
+            # cell (shortly after), should IOPub's "idle" be lost.
+            if self._drain_shell(100, msg_id) and replied is None:
+                replied = time.monotonic()
+            if replied is not None and time.monotonic() - replied > REPLY_GRACE:
                 break
             try:
                 msg = self.client.get_iopub_msg(timeout=min(0.2, remaining))
@@ -195,12 +207,20 @@ class Kernel:
             status = "error"
         return CellRun(outputs.items, status, time.monotonic() - tic, outputs.error)
 
-    def _drain_shell(self):
-        while True:
+    def _drain_shell(self, most=10_000, msg_id=None):
+        """Read and drop what waits on the shell channel; True if the reply to `msg_id` was there."""
+        seen = False
+        for _ in range(most):
             try:
-                self.client.get_shell_msg(timeout=0)
+                msg = self.client.get_shell_msg(timeout=0)
             except Exception:  # noqa: BLE001 (queue.Empty, or an unreadable reply)
-                return
+                return seen
+            try:
+                seen = seen or (msg_id is not None and msg["msg_type"] == "execute_reply" and
+                                msg["parent_header"].get("msg_id") == msg_id)
+            except (KeyError, TypeError, AttributeError):
+                continue
+        return seen
 
     def close(self):
         """Stop the channels and the sockets."""

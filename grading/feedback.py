@@ -1,7 +1,8 @@
 """Feedback pages: a student's graded notebook as inert HTML.
 
 Everything the student wrote or printed is shown as text, escaped: no tag of theirs
-renders and no script of theirs runs. The course's own markdown is rendered (escaped
+renders and no script of theirs runs. Test cells show what students were handed: their
+hidden tests' messages, never their source. The course's own markdown is rendered (escaped
 too, no raw HTML), outputs are capped, images must be real PNGs, and the page forbids
 scripts, frames, fonts and fetches outright (a Content-Security-Policy), so a slip in
 escaping would still run nothing. Scores come from the gradebook, so a page rebuilt
@@ -111,7 +112,8 @@ def page(nb, student, assignment, notebook, scores):
                 parts.append(f'<div class="kit">{md(cell.source)}</div>')
         elif cell.cell_type == "code":
             cls = "answer" if student_cell else "kit"
-            parts.append(f'<div class="{cls}"><pre><code>{esc(cell.source)}</code></pre></div>')
+            shown = cell.get("metadata", {}).get("grading", {}).get("shown", cell.source)
+            parts.append(f'<div class="{cls}"><pre><code>{esc(shown)}</code></pre></div>')
             parts.append(outputs_html(cell.get("outputs", [])))
         else:
             parts.append(f"<pre>{esc(cell.source)}</pre>")

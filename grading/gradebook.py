@@ -137,6 +137,8 @@ def autograded_notebook(cells, runs, verdicts, note=None):
         cell.metadata["grading"] = {"origin": "course" if c.kind == "kit" else "student"}
         if text != c.source:
             cell.metadata["grading"]["text"] = c.source
+        if c.kind == "kit" and c.shown:  # the student's feedback shows no hidden test
+            cell.metadata["grading"]["shown"] = c.shown
         nb.cells.append(cell)
     return nb
 
@@ -165,6 +167,10 @@ class Book:
             nb = self.gb.find_notebook(notebook, assignment)
             self._checksums[key] = {c.name: c.checksum for c in nb.source_cells}
         return self._checksums[key]
+
+    def rollback(self):
+        """Undo what a failed record left half-done in the session."""
+        self.gb.db.rollback()
 
     def close(self, owner=None):
         """Close the connection; a SQLite gradebook's files then belong to `owner`, if given."""

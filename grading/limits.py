@@ -28,6 +28,7 @@ class Limits:
     processes: int = 96              # processes and threads of the sandbox's uid
     file_bytes: int = 64 * MiB       # the largest file a process may write
     scratch_bytes: int = 256 * MiB   # the writable home folder (and /tmp: as much again)
+    scratch_files: int = 20_000      # files and folders in each (a tmpfs's inodes: memory)
     open_files: int = 1024
     output_chars: int = 20_000       # text kept per cell's output
     image_bytes: int = 300_000       # a PNG output kept in the feedback, base64

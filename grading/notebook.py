@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_NOTEBOOK_BYTES = 20 * 2**20   # the notebook without its stored outputs
-MAX_FILE_BYTES = 512 * 2**20      # the file as handed in, outputs and all
+MAX_FILE_BYTES = 256 * 2**20      # the file as handed in, outputs and all
+MAX_CELLS = 2000                  # a homework has tens
+MAX_TOKENS = 4_000_000            # strings and brackets walked to skip stored outputs
+STUBS = ("raise NotImplementedError()", "YOUR ANSWER HERE")  # nbgrader's, as handed out
 SKIPPED_KEYS = (b'"outputs"', b'"attachments"')
 _TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _SPACE = b" \t\r\n"
@@ -37,6 +40,7 @@ class Cell:
     grade_id: str = None
     nbgrader: dict = field(default_factory=dict)  # the source cell's nbgrader metadata
     forbid: tuple = ()        # library names the answer may not use (metadata "grading")
+    shown: str = None         # a test cell as students see it: without its hidden tests
 
     @property
     def points(self):
@@ -56,10 +60,18 @@ class Cell:
             self.cell_type != "code"
 
 
+def clean_text(text):
+    """`text` with any lone surrogate (half of a UTF-16 pair, which JSON allows and UTF-8
+    cannot hold) replaced by U+FFFD; pairs are joined into their character."""
+    if text.isascii():
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
 def _source_text(value):
     if isinstance(value, list):
-        return "".join(v for v in value if isinstance(v, str))
-    return value if isinstance(value, str) else ""
+        value = "".join(v for v in value if isinstance(v, str))
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 def _value_start(data, at):
@@ -69,11 +81,17 @@ def _value_start(data, at):
     return at
 
 
-def without_outputs(data):
+def without_outputs(data, max_tokens=MAX_TOKENS):
     """(the JSON text `data` with every "outputs" and "attachments" list or dict inside a
-    cell emptied, bytes of the notebook's end or None): bytes in, bytes out, one pass."""
-    keep, stack, cut, skip_level, end = [], [], 0, None, None
-    for m in _TOKEN.finditer(data):
+    cell emptied, bytes of the notebook's end or None): bytes in, bytes out, one pass.
+
+    Raises ValueError past `max_tokens` strings and brackets (outputs nested millions deep).
+    """
+    keep, stack, cut, skip_level, end = [], bytearray(), 0, None, None
+    for count, m in enumerate(_TOKEN.finditer(data)):
+        if count > max_tokens:
+            raise ValueError("its stored outputs nest too deeply to be skipped; clear them "
+                             "(Edit > Clear Outputs of All Cells) and hand it in again")
         first = data[m.start()]
         if first == 0x22:  # a string: a key to skip, when a dict inside a cell holds it
             if skip_level is None and len(stack) >= 2 and stack[-1] == 0x7B and \
@@ -128,7 +146,13 @@ def read_json(path):
                                          "(the grader runs the code again)", note) if n)
         else:
             raw = path.read_bytes()
-        text = raw.decode("utf-8")
+        encoding = json.detect_encoding(raw[:4])  # a BOM, UTF-16 or UTF-32, as json does
+        text = raw.decode(encoding)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+            encoding += " with a byte order mark"
+        if encoding != "utf-8":
+            note = "; ".join(n for n in (note, f"read as {encoding} text") if n)
     except UnicodeDecodeError as e:
         raise SubmissionError(f"the notebook is not UTF-8 text (byte {e.start})") from None
     except (OSError, ValueError) as e:
@@ -173,6 +197,9 @@ def student_cells(doc):
         cells = _cells_v3(doc)
     if not isinstance(cells, list):
         raise SubmissionError("the file is JSON but not a notebook (it has no list of cells)")
+    if len(cells) > MAX_CELLS:
+        raise SubmissionError(f"the notebook has {len(cells)} cells, over the limit of "
+                              f"{MAX_CELLS}")
     out = []
     for cell in cells:
         if not isinstance(cell, dict):
@@ -194,6 +221,17 @@ def unhide(source):
     return "\n".join(line for line in source.splitlines() if line.strip() not in HIDDEN)
 
 
+def hide(source):
+    """A test cell's source as handed out: its hidden tests and their markers removed."""
+    out, hidden = [], False
+    for line in source.splitlines():
+        if line.strip() in HIDDEN:
+            hidden = line.strip() == HIDDEN[0]
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out)
+
+
 def source_cells(path):
     """The source notebook's cells as Cells: the kit's with hidden tests, the answers as solved."""
     doc = json.loads(Path(path).read_text())
@@ -202,39 +240,91 @@ def source_cells(path):
         nbg = cell.get("metadata", {}).get("nbgrader", {})
         text = _source_text(cell.get("source"))
         kind = "answer" if nbg.get("solution") else "kit"
+        shown = None
         if nbg.get("grade") and not nbg.get("solution"):
-            text = unhide(text)
+            text, shown = unhide(text), hide(text)
         forbid = tuple(cell.get("metadata", {}).get("grading", {}).get("forbid", ()))
-        cells.append(Cell(kind, cell["cell_type"], text, nbg.get("grade_id"), dict(nbg), forbid))
+        cells.append(Cell(kind, cell["cell_type"], text, nbg.get("grade_id"), dict(nbg), forbid,
+                          shown if shown != text else None))
     return cells
 
 
-def assemble(source, submitted):
+def is_stub(text):
+    """True for an answer still as handed out (or emptied)."""
+    return not text.strip() or any(stub in text for stub in STUBS) and len(text) < 400
+
+
+def _align(source, submitted):
+    """Grade ids for a submission whose cells lost their metadata: each answer cell of
+    `source` is matched to the student's cell of its type between the same course cells."""
+    kit = {}
+    for i, c in enumerate(source):
+        if c.kind == "kit":
+            kit[(c.cell_type, c.source.strip())] = i
+            kit[(c.cell_type, (c.shown or c.source).strip())] = i
+    out, at = [], -1
+    for _, cell_type, text in submitted:
+        here = kit.get((cell_type, text.strip()))
+        if here is not None:
+            at = here
+            out.append((source[here].grade_id, cell_type, text))
+            continue
+        grade_id = None
+        for c in source[at + 1:]:
+            if c.kind == "kit":
+                break
+            if c.cell_type == cell_type and c.grade_id not in {g for g, _, _ in out}:
+                grade_id = c.grade_id
+                break
+        out.append((grade_id, cell_type, text))
+    return out
+
+
+def assemble(source, submitted, notes=None):
     """The cells to grade: `source` (source_cells) with the answers and added cells of `submitted`.
 
     Answer cells take the student's text (empty if the student deleted the cell); kit cells
     keep the course's; a cell the student added runs after the course cell it followed.
+    A notebook whose cells lost their nbgrader metadata is matched by position between the
+    course's cells; a written answer typed in a cell added under its answer cell, left as
+    handed out, is moved into it. Each is said in `notes` (a list), for the teacher.
     """
     ids = {c.grade_id: c for c in source if c.grade_id}
+    if submitted and not any(g in ids for g, _, _ in submitted):
+        submitted = _align(source, submitted)
+        if notes is not None and any(g in ids for g, _, _ in submitted):
+            notes.append("the notebook's cells have no nbgrader metadata: answers matched "
+                         "to their questions by position")
     plain = {(c.cell_type, c.source) for c in source if not c.grade_id}
+    plain |= {(c.cell_type, c.shown) for c in source if c.shown}
     answers, added, anchor = {}, {None: []}, None
     for grade_id, cell_type, text in submitted:
         if grade_id in ids and grade_id not in answers:
             answers[grade_id] = (cell_type, text)
             anchor = grade_id
             added.setdefault(anchor, [])
+        elif grade_id in ids and ids[grade_id].kind == "kit":
+            continue  # a course cell again (duplicated): the course's is kept
         elif grade_id is None and (cell_type, text) in plain:
             continue
         else:
             added.setdefault(anchor, []).append(Cell("extra", cell_type, text))
     cells = list(added[None])
     for c in source:
+        extras = added.get(c.grade_id, []) if c.grade_id else []
         if c.kind == "answer":
             text = answers[c.grade_id][1] if c.grade_id in answers else ""
+            below = [e for e in extras if e.cell_type == "markdown"]
+            if c.cell_type == "markdown" and is_stub(text) and below:
+                text = "\n\n".join(e.source for e in below)
+                extras = [e for e in extras if e.cell_type != "markdown"]
+                if notes is not None:
+                    notes.append(f"the written answer {c.grade_id} was typed in a cell added "
+                                 "under its answer cell: it is graded there")
             cells.append(Cell("answer", c.cell_type, text, c.grade_id, c.nbgrader, c.forbid))
         else:
             cells.append(c)
-        cells.extend(added.get(c.grade_id, []) if c.grade_id else [])
+        cells.extend(extras)
     return cells
 
 
@@ -248,13 +338,21 @@ def find_notebook(folder, notebook, grade_ids=(), others=()):
     """
     folder = Path(folder)
     exact = folder / f"{notebook}.ipynb"
-    if exact.exists() or exact.is_symlink():
-        return exact, None
     try:
         found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ipynb"
                        and p.stem not in others and not p.is_symlink() and p.is_file())
     except OSError:
         found = []
+    if exact.exists() or exact.is_symlink():
+        copies = [p for p in found if p != exact]
+        if copies and grade_ids and _unanswered(exact, grade_ids):
+            answered = [p for p in copies if not _unanswered(p, grade_ids)]
+            if len(answered) == 1:
+                return answered[0], (f"graded {answered[0].name!r}: {notebook}.ipynb is the "
+                                     "notebook as handed out, unanswered")
+            return exact, (f"{notebook}.ipynb is unanswered, and the folder holds "
+                           f"{len(copies)} other notebooks: rename the one to grade")
+        return exact, None
     if len(found) > 1 and grade_ids:
         marks = [f'"grade_id": "{g}"'.encode() for g in grade_ids]
         holding = []
@@ -274,3 +372,14 @@ def find_notebook(folder, notebook, grade_ids=(), others=()):
     names = ", ".join(repr(p.name) for p in found[:5])
     return None, (f"no {notebook}.ipynb, and {len(found)} other notebooks ({names}): rename "
                   "the one to grade")
+
+
+def _unanswered(path, grade_ids):
+    """True if the notebook at `path` holds every answer cell of `grade_ids` as handed out."""
+    try:
+        doc, _ = read_json(path)
+        cells = student_cells(doc)
+    except SubmissionError:
+        return False
+    answers = {g: text for g, _, text in cells if g in grade_ids}
+    return bool(answers) and all(is_stub(text) for text in answers.values())

@@ -160,10 +160,13 @@ def grade_one(slot, assignment, job, limits):
         out.note = str(e)
         out.attention.append(f"unreadable: {e}")
         submitted = []
-    if job.found:
-        out.note = "; ".join(n for n in (job.found, out.note) if n)
-    out.cells = assemble(assignment.cells, submitted)
+    notes = []
+    out.cells = assemble(assignment.cells, submitted, notes)
+    out.attention += notes
+    out.note = "; ".join(n for n in (job.found, out.note, *notes) if n)
     found = scan(out.cells)
+    if found.unread:
+        out.attention.append("not read: " + "; ".join(f.text() for f in found.unread[:3]))
     secret = new_secret()
     budget = limits.budget(assignment.total_seconds)
     ex = None
@@ -339,7 +342,13 @@ class Grader:
                 pool.jobs.put(("grade", ready[(job.assignment, job.notebook)], job))
             for _ in [j for j in jobs if j.path is not None]:
                 outcome = pool.results.get()
-                self._store(book, outcome)
+                try:
+                    self._store(book, outcome)
+                except Exception as e:  # noqa: BLE001 (one submission must not stop the class)
+                    book.rollback()
+                    outcome.error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=-3)}"
+                    outcome.attention.append(f"not stored: the grader failed ({type(e).__name__}"
+                                             f": {str(e)[:200]})")
                 outcome.peak_mb = peak_memory()
                 outcomes.append(outcome)
                 if progress:
@@ -414,7 +423,18 @@ class Grader:
 
 
 def peak_memory():
-    """The grader process's peak resident memory so far, in MB."""
+    """The grader process's peak resident memory so far, in MB.
+
+    VmHWM, this program's own: ru_maxrss keeps the high-water mark of the process that
+    forked it, from before the exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
     import resource
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -423,11 +443,17 @@ def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=(), budgets=Non
     """The run as plain data: one entry per submission (the `--json` file).
 
     Also the grader's own peak memory (MB, in all and once each submission was stored),
-    each assignment's time budget per notebook and the route (root or user).
+    each assignment's time budget per notebook, the route (root or user), and the CPU
+    time of the grader itself and of what ran in the sandboxes (fork servers, kernels).
     """
+    import resource
+    own, others = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                      resource.RUSAGE_CHILDREN))
     return {"seconds": round(seconds, 3), "fixed_seconds": round(fixed_seconds, 3),
             "uids": [u for u in uids if u is not None], "problems": problems,
             "peak_mb": peak_memory(), "budgets": budgets or {}, "mode": mode,
+            "cpu_seconds": {"grader": round(own.ru_utime + own.ru_stime, 3),
+                            "sandboxes": round(others.ru_utime + others.ru_stime, 3)},
             "submissions": [{"student": o.job.student, "assignment": o.job.assignment,
                              "notebook": o.job.notebook, "score": o.score,
                              "max_score": o.max_score, "attention": o.attention,

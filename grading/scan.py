@@ -48,7 +48,12 @@ DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProf
                    "profile", "trace", "doctest", "pdb", "bdb"}
 DYNAMIC_NAMES = {"getattr", "setattr", "delattr", "hasattr", "__getattribute__"}
 THROUGH = {"sys", "os", "builtins", "importlib", "subprocess", "ctypes", "inspect", "gc",
-           "modules"}  # attributes that reach a module's machinery: logging.sys.modules
+           "modules", "threading", "_thread", "multiprocessing", "concurrent",
+           "asyncio"}  # attributes that reach a module's machinery: logging.sys.modules
+CODE_MAGICS = {"time", "timeit", "capture", "prun"}  # run their code: the scan reads it too
+HARMLESS_MAGICS = {"matplotlib"}
+MAX_CELL_CHARS = 200_000      # a code cell the scan reads (a homework's are a few hundred)
+MAX_CODE_CHARS = 1_000_000    # all the student's code the scan reads
 TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__dict__",
                   "__subclasses__", "__bases__", "__base__", "__mro__", "__class__",
                   "__getattribute__", "__setattr__", "__delattr__", "__import__",
@@ -59,7 +64,7 @@ TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__d
 
 # Library routes to the same answer: forbidding one name of a family forbids them all.
 _SOFTMAX = {"softmax", "softmin", "log_softmax", "masked_softmax", "masked_log_softmax",
-            "SoftmaxActivation", "SoftmaxOutput", "softmax_cross_entropy",
+            "Softmax", "SoftmaxActivation", "SoftmaxOutput", "softmax_cross_entropy",
             "SoftmaxCrossEntropyLoss", "SoftmaxCELoss", "KLDivLoss", "scaled_softmax",
             "stable_softmax", "logsumexp", "logaddexp", "special"}
 _CROSS_ENTROPY = {"cross_entropy", "SoftmaxCrossEntropyLoss", "SoftmaxCELoss",
@@ -96,7 +101,8 @@ class Finding:
 
     def text(self):
         """Where and what, for the teacher's summary."""
-        return f"cell {self.cell + 1}, line {self.line}: {self.what}"
+        where = f"cell {self.cell + 1}" + (f", line {self.line}" if self.line else "")
+        return f"{where}: {self.what}"
 
 
 @dataclass
@@ -108,10 +114,34 @@ class ScanResult:
     dynamic: list = field(default_factory=list)     # [Finding]
     unparsable: list = field(default_factory=list)  # cell indices
     forbidden: dict = field(default_factory=dict)   # answer grade_id -> set of names
+    unread: list = field(default_factory=list)      # [Finding]: code too large to read
+
+
+def _magic(stmt):
+    """(kind, name, code) of a statement that is one IPython magic, else None."""
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and
+            call.func.attr in ("run_cell_magic", "run_line_magic") and
+            isinstance(call.func.value, ast.Call) and
+            isinstance(call.func.value.func, ast.Name) and
+            call.func.value.func.id == "get_ipython"):
+        return None
+    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None
+            for a in call.args]
+    if not args or args[0] is None:
+        return None
+    code = args[2] if call.func.attr == "run_cell_magic" and len(args) > 2 else \
+        args[1] if len(args) > 1 else None
+    return call.func.attr, args[0], code
 
 
 def parse(text):
-    """A cell's text as a Python AST; IPython's magics and shell escapes become get_ipython() calls."""
+    """A cell's text as a Python AST.
+
+    IPython's magics and shell escapes become get_ipython() calls, but the magics that run
+    code of the cell's own (%%time, %timeit, %%capture, %prun) become that code, which is
+    read like any other; %matplotlib goes.
+    """
     try:
         return ast.parse(text)
     except SyntaxError:
@@ -121,7 +151,23 @@ def parse(text):
         text = TransformerManager().transform_cell(text)
     except Exception:  # noqa: BLE001 (ast.parse says what is wrong)
         pass
-    return ast.parse(text)
+    tree = ast.parse(text)
+    body = []
+    for stmt in tree.body:
+        magic = _magic(stmt)
+        if magic and magic[1] in HARMLESS_MAGICS:
+            continue
+        if magic and magic[1] in CODE_MAGICS and magic[2] is not None:
+            inner = parse(magic[2] if magic[0] == "run_cell_magic" else
+                          magic[2].lstrip("-ocnrq0123456789 "))
+            for node in ast.walk(inner):
+                if hasattr(node, "lineno"):
+                    node.lineno += stmt.lineno
+            body += inner.body
+            continue
+        body.append(stmt)
+    tree.body = body
+    return tree
 
 
 def dotted(node):
@@ -183,11 +229,21 @@ def _call_of_check(node, course):
         a.name.startswith("check_") and (a.asname or a.name) == a.name for a in node.names)
 
 
-def direct_findings(stmt, course, forbid, modules):
+def _root(node):
+    """The name an attribute chain starts from: `a` of a.b, a().b, a[0].b; None if none."""
+    while isinstance(node, (ast.Attribute, ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def direct_findings(stmt, course, forbid, modules, own=frozenset(), starred=None):
     """Findings of one statement: (delegations, tamperings, dynamics).
 
     delegations: [(line, what, name)], name None for the kit's modules, else the forbidden
-    library name; tamperings and dynamics: [(line, what)].
+    library name; tamperings and dynamics: [(line, what)]. `own`: names of the student's
+    own classes and objects (their methods may be called softmax); `starred`: {name: module}
+    of the names no statement of the student's binds, for a forbidden name used bare when
+    the student imported a module's every name.
     """
     delegations, tamperings, dynamics = [], [], []
     call_funcs = {id(n.func) for n in ast.walk(stmt) if isinstance(n, ast.Call)}
@@ -215,11 +271,19 @@ def direct_findings(stmt, course, forbid, modules):
                     dynamics.append((line, f"imports {mod}"))
             if isinstance(node, ast.ImportFrom):
                 for a in node.names:
+                    if a.name == "*":
+                        dynamics.append((line, f"imports every name of {node.module} (*)"))
                     if a.name in forbid:
                         delegations.append((line, f"{a.name} from {node.module}", a.name))
                     if a.name in DYNAMIC_NAMES | TAMPER_MODULES:
                         dynamics.append((line, f"imports {a.name} from {node.module}"))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and \
+                node.id.startswith("__") and node.id.endswith("__"):
+            tamperings.append((line, f"rebinds {node.id}"))
         elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            if starred and node.id in forbid and node.id in starred:
+                delegations.append((line, f"{node.id} (from {starred[node.id]} import *)",
+                                    node.id))
             if node.id in KIT_MODULES and node.id not in course.modules:
                 delegations.append((line, f"the module {node.id}", None))
             if node.id in TAMPER_NAMES:
@@ -228,7 +292,7 @@ def direct_findings(stmt, course, forbid, modules):
                 dynamics.append((line, f"uses {node.id} under another name"))
         elif isinstance(node, ast.Attribute):
             chain = dotted(node)
-            if node.attr in forbid:
+            if node.attr in forbid and _root(node) not in own:
                 delegations.append((line, chain or node.attr, node.attr))
             if chain and chain.split(".")[0] in KIT_MODULES:
                 if chain.startswith(PROTOCOL + ".") and not chain.split(".")[2].startswith(
@@ -305,10 +369,16 @@ def scan(cells):
     """Scan the student's cells of a graded notebook (grading.notebook.assemble's cells)."""
     result = ScanResult()
     course = Course([c.source for c in cells if c.kind == "kit" and c.cell_type == "code"])
-    statements = []
+    statements, read = [], 0
     for i, c in enumerate(cells):
         if c.kind == "kit" or c.cell_type != "code" or not c.source.strip():
             continue
+        if len(c.source) > MAX_CELL_CHARS or read + len(c.source) > MAX_CODE_CHARS:
+            what = f"{len(c.source) / 1000:.0f} kB of code, too much to read"
+            result.unread.append(Finding(i, 0, "delegation", what,
+                                         c.grade_id if c.kind == "answer" else None))
+            continue
+        read += len(c.source)
         try:
             tree = parse(c.source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -321,16 +391,29 @@ def scan(cells):
     for s in statements:
         if isinstance(s.node, (ast.Import, ast.ImportFrom)):
             modules |= s.binds
-    binders = {}
+    binders, own, bound = {}, {"self", "cls"}, set()
     for k, s in enumerate(statements):
         for name in s.binds:
             binders.setdefault(name, []).append(k)
+        if isinstance(s.node, ast.ClassDef):
+            own.add(s.node.name)
+        bound |= s.binds - {"*"}
+    for s in statements:  # objects made from the student's classes
+        if isinstance(s.node, ast.Assign) and _root(s.node.value) in own:
+            own |= s.binds
+    starred = {}
+    for s in statements:
+        if isinstance(s.node, ast.ImportFrom) and any(a.name == "*" for a in s.node.names):
+            starred[s.node.module or "?"] = True
+    star_names = ({} if not starred else
+                  {n: next(iter(starred)) for s in statements for n in s.uses
+                   if n not in bound and n not in course.modules and n not in course.kit_names})
     for c in cells:
         if c.kind == "answer" and c.cell_type == "code":
             result.forbidden[c.grade_id] = expand(c.forbid)
     # Tampering and dynamic constructs, anywhere in the student's code.
     for s in statements:
-        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules)
+        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules, own)
         for line, what in tamperings:
             f = Finding(s.cell, line, "tamper", what)
             if f not in result.tampering:
@@ -339,24 +422,48 @@ def scan(cells):
             f = Finding(s.cell, line, "dynamic", what)
             if f not in result.dynamic:
                 result.dynamic.append(f)
-    # Delegation: what feeds each graded function; a rebinding of its name counts between
-    # its answer cell and its last test.
-    tested_at = test_cells_of(cells)
+    # Delegation: what feeds each graded function, from the statements that bind the names
+    # its tests use, between its answer cell and its last test, and whatever its answer
+    # cell binds (an import of the answer); not a bare expression there (a print).
+    tested_at, used_by_tests = test_cells_of(cells), _test_names(cells)
     for task, forbid in result.forbidden.items():
-        own = {k for k, s in enumerate(statements) if s.task == task}
-        names = set().union(*(statements[k].binds for k in own)) if own else set()
-        start = min((statements[k].cell for k in own), default=0)
         end = tested_at.get(task, len(cells))
-        rebinds = {k for k, s in enumerate(statements)
-                   if s.binds & names and start <= s.cell < end}
-        for k in sorted(_reached(own | rebinds, statements, binders)):
+        graded = used_by_tests.get(task, set()) - course.kit_names
+        binding = [k for k, s in enumerate(statements) if s.binds & graded and s.cell < end]
+        start = min((statements[k].cell for k in binding if statements[k].task == task),
+                    default=0)
+        roots = {k for k in binding if statements[k].cell >= start}
+        roots |= {k for k, s in enumerate(statements) if s.task == task and s.binds}
+        for k in sorted(_reached(roots, statements, binders)):
             s = statements[k]
-            delegations, _, _ = direct_findings(s.node, course, forbid, modules)
+            delegations, _, _ = direct_findings(s.node, course, forbid, modules, own,
+                                                star_names)
             for line, what, name in delegations:
                 if name is None and s.task not in (None, task):
                     continue  # the kit's code in another task's answer is graded there
                 f = Finding(s.cell, line, "delegation", what, task)
                 if f not in result.delegated.setdefault(task, []):
                     result.delegated[task].append(f)
+    for f in result.unread:  # an answer too large to read earns nothing
+        if f.task in result.forbidden:
+            result.delegated.setdefault(f.task, []).insert(0, f)
     result.delegated = {t: fs for t, fs in result.delegated.items() if fs}
     return result
+
+
+def _test_names(cells):
+    """{answer grade_id: the names its test cells use} (the course's test cells, read as text)."""
+    out, pending, last = {}, [], []
+    for c in cells:
+        if c.kind == "answer" and c.cell_type == "code":
+            pending.append(c.grade_id)
+        elif c.is_test:
+            last = pending or last
+            pending = []
+            try:
+                names = used_names(parse(c.source))
+            except (SyntaxError, ValueError, RecursionError):
+                names = set()
+            for task in last:
+                out.setdefault(task, set()).update(names)
+    return out

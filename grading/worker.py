@@ -146,7 +146,7 @@ class Slot:
         spec = {"op": "spawn", "holder": sandbox.pid, "mode": self.mode,
                 "uid": sandbox.kernel_uid, "home": HOME, "grading_dir": RECORDS, "env": env,
                 "rlimits": [[r, soft, hard] for r, (soft, hard) in self.limits.rlimits()],
-                "connection_file": f"{RUNTIME}/{CONNECTION}"}
+                "connection_file": f"{RUNTIME}/{CONNECTION}", "files": self.limits.scratch_files}
         self.server.stdin.write(json.dumps(spec) + "\n")
         self.server.stdin.flush()
         deadline = time.monotonic() + SPAWN_SECONDS
@@ -269,9 +269,17 @@ class Slot:
             return first
         second = self.execute(cells, limits_of, secret, skip={first.stopped_at},
                               budget=budget - first.run_seconds, forbid_of=forbid_of)
+        # The tests that ran to their end before the cell that stopped the first run keep
+        # that run's records: the second run only adds what the stop cost.
+        for i, run in first.runs.items():
+            if i < first.stopped_at and cells[i].is_test:
+                second.runs[i] = run
+                second.records[cells[i].grade_id] = first.records.get(cells[i].grade_id, [])
+            elif i < first.stopped_at and i not in second.runs:
+                second.runs[i] = run
         second.stopped = first.stopped + (f"; then {second.stopped}" if second.stopped else "")
         second.leftovers = first.leftovers + second.leftovers
-        second.unreadable = first.unreadable + second.unreadable
+        second.unreadable = list(dict.fromkeys(first.unreadable + second.unreadable))
         second.seconds += first.seconds
         second.run_seconds += first.run_seconds
         return second

@@ -144,6 +144,9 @@ def run_kernel(spec, report_fd):
     for res, soft, hard in spec["rlimits"]:
         resource.setrlimit(res, (soft, hard))
     uid, home = spec["uid"], spec["home"]
+    for folder in (home, "/tmp", "/dev/shm"):  # bytes are capped; now the files too
+        _check(libc.mount(None, folder.encode(), None, MS_REMOUNT | MS_NOSUID | MS_NODEV,
+                          f"nr_inodes={spec['files']}".encode()), f"limit the files in {folder}")
     os.umask(0o077)
     os.chown(home, uid, uid)
     os.mkdir(spec["grading_dir"], 0o700)

@@ -9,8 +9,19 @@ Where the four IDX files are looked for, in this order:
 4. else the official release is downloaded into the cache folder.
 
 Whatever the source, every file is checked before it is used: the IDX magic number,
-the counts, 28x28 images, and the SHA-1 of the *decompressed* bytes (Debian re-gzips
-the files, so the .gz bytes differ while the content is the official one).
+the counts, 28x28 images, and the SHA-1 of the *decompressed* bytes, so that every faithful
+copy of the current release passes, however it was compressed. Debian's files hold Zalando's
+compressed data unchanged; only their gzip header differs from Zalando's (no file name,
+another date), and with Zalando's header back they are Zalando's files byte for byte, with
+the MD5s Zalando publishes.
+
+Why not Gluon's own ``gluon.data.vision.FashionMNIST``: its download host is gone, and it
+checks the SHA-1 of the *compressed* files against those of Zalando's first release
+(2017-08-26). Zalando removed duplicate samples on 2017-08-31, and that is the release
+published since: its labels differ from the first one's at 54,046 of the 60,000 training
+and 8,962 of the 10,000 test positions, so no copy of it, Zalando's own included, passes
+Gluon's check. In the kit's environment Gluon's dataset is served these verified files
+instead (helpers/book_code.py).
 Importing this module reads nothing.
 """
 import functools
@@ -160,16 +171,20 @@ def download(name, cache=None, url=None, timeout=30):
     return cache / fname
 
 
-def _not_found(looked):
+def _not_found(looked, download=True):
     folders = "\n".join(f"  - {p}" for p in looked)
     return DataError(
-        "Fashion-MNIST was not found, and it could not be downloaded.\n"
+        "Fashion-MNIST was not found"
+        + (", and it could not be downloaded" if download else "") + ".\n"
         f"Looked in:\n{folders}\n"
         "Do one of these, then run again:\n"
         "  1. install the data package:  sudo apt-get install dataset-fashion-mnist\n"
         "  2. point the kit at a folder holding the four *-ubyte.gz files:\n"
         "       export FASHION_MNIST_DIR=/path/to/fashion-mnist\n"
-        "  3. connect to the internet and retry (the files are downloaded into the cache).")
+        + ("  3. connect to the internet and retry (the files are downloaded into the cache)."
+           if download else
+           "  3. with a network, run ./kit setup in the kit's folder: it downloads them into\n"
+           "     the cache."))
 
 
 def system_dir_default():
@@ -177,8 +192,12 @@ def system_dir_default():
     return Path(os.environ.get("FASHION_MNIST_SYSTEM_DIR") or DEBIAN_DIR)
 
 
-def find_data_dir(root=None, cache=None, system_dir=None, url=None):
-    """Return the folder that holds the four files, downloading into the cache if needed."""
+def find_data_dir(root=None, cache=None, system_dir=None, url=None, may_download=True):
+    """Return the folder that holds the four files, downloading into the cache if needed.
+
+    With ``may_download=False`` (what Gluon's FashionMNIST uses in the kit, helpers/book_code.py)
+    a folder without them is an error at once, with no network attempt.
+    """
     system_dir = system_dir if system_dir is not None else system_dir_default()
     root = root if root is not None else (os.environ.get("FASHION_MNIST_DIR") or None)
     if root is not None:
@@ -193,6 +212,8 @@ def find_data_dir(root=None, cache=None, system_dir=None, url=None):
     for folder in (cache, system_dir):
         if _complete(folder):
             return Path(folder)
+    if not may_download:
+        raise _not_found([cache, system_dir], download=False)
     try:
         for name in FILES:
             if not (cache / FILES[name][0]).is_file():

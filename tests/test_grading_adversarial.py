@@ -62,7 +62,9 @@ ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison
         "processes left running", "infinite loop", "long sleep", "many slow cells",
         "ignores SIGINT", "exits the kernel", "not valid JSON", "records emptied",
         "a record that unpacks to gigabytes", "a record nested 200,000 deep", "honest extras",
-        "a renamed notebook", "stored outputs or nbformat 3")
+        "a renamed notebook", "stored outputs or nbformat 3", "a character JSON allows and UTF-8 not",
+        "floods the grader's channels", "too much to read", "beyond: files",
+        "answers out of place")
 BY_NAME = {s.name: s for s in STUDENTS}
 GRADED = [s for s in STUDENTS if s.files is None or len(s.files) == 1]
 
@@ -363,6 +365,32 @@ def test_feedback_keeps_the_friendly_messages(graded):
         feedback_text(graded, "kit_reference")
 
 
+def test_no_feedback_page_shows_a_hidden_test(graded):
+    """Their messages, yes; their source (the inputs they try), no: not even a1's own."""
+    hidden = set()
+    for cell in nbformat.read(COURSE / "source" / "a1_softmax" / "softmax.ipynb", 4).cells:
+        inside = False
+        for line in cell.source.splitlines():
+            if line.strip() in ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"):
+                inside = line.strip().startswith("### BEGIN")
+            elif inside and line.strip():
+                hidden.add(line.strip())
+    assert hidden
+    import html
+    pages = [html.unescape(p.read_text()) for p in (graded["course"] / "feedback").rglob("*.html")]
+    shown = [line for line in hidden for page in pages if line in page]
+    assert not shown, shown[:3]
+    assert "logits around 1000" in html.unescape(feedback_text(graded, "patched_numpy"))
+
+
+def test_the_sandboxes_files_are_limited(graded):
+    """Files are memory on a tmpfs: each writable folder holds at most 20,000."""
+    seen = (graded["course"] / "autograded" / "tmpfs_inodes" / "a1_softmax" /
+            "softmax.ipynb").read_text()
+    made = int(re.search(r"made (\d+) files", seen)[1])
+    assert 1000 < made <= 3 * 20_000 and "No space left on device" in seen
+
+
 def test_feedback_leaks_no_solution_or_hidden_test(graded):
     secret = set()
     for path in sorted(COURSE.glob("source/*/*.ipynb")):
@@ -375,9 +403,7 @@ def test_feedback_leaks_no_solution_or_hidden_test(graded):
                     if line.strip() in (begin, end):
                         inside = line.strip() == begin
                     elif inside and len(line.strip()) > 20:
-                        own_test = path.parent.name == "a1_softmax" and begin.endswith("TESTS")
-                        if not own_test:  # a1's own hidden tests are in its feedback, by design
-                            secret.add(line.strip())
+                        secret.add(line.strip())
     secret |= {line.strip() for line in (ROOT / "grading" / "reference.py").read_text().splitlines()
                if len(line.strip()) > 30}
     import html

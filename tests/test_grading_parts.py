@@ -47,7 +47,7 @@ def test_read_json_salvages_a_notebook_with_stray_bytes(tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     ('{"cells": [', r"not valid JSON \(line 1, column 12"),
-    (b"\xff\xfe{}", "not UTF-8"),
+    (b"{\"cells\": \"\xff\"}", "not UTF-8"),
     ('[1, 2]', "not a notebook"),
     ('{"cells": 7}', "not a notebook"),
 ])

@@ -271,6 +271,49 @@ def test_the_trap_sees_a_library_answer_however_it_is_reached(name, fn, caught, 
     assert _graded_call(tmp_path, monkeypatch, forbid, fn)[:1] == caught
 
 
+def _wrapped(X):
+    from mxnet.ndarray import numpy_extension
+    from mxnet.util import use_np
+    return __import__("mxnet").np.exp(use_np(numpy_extension.log_softmax)(X))
+
+
+def _threaded(X):
+    import threading
+    box = []
+    worker = threading.Thread(target=lambda: box.append(__import__("mxnet").npx.softmax(X)))
+    worker.start()
+    worker.join()
+    return box[0]
+
+
+@pytest.mark.parametrize("name, fn", [("a library wrapper", _wrapped),
+                                      ("a thread of its own", _threaded)])
+def test_the_trap_sees_through_wrappers_and_threads(name, fn, tmp_path, monkeypatch):
+    from grading.scan import expand
+    assert _graded_call(tmp_path, monkeypatch, sorted(expand(["softmax"])), fn)
+
+
+def test_a_module_name_of_the_students_is_no_disguise(tmp_path, monkeypatch):
+    """Code is a library's by where it was loaded from and its namespace, not by __name__."""
+    namespace = {"__name__": "numpy", "npx": __import__("mxnet").npx}
+    exec(compile("def softmax(X):\n    return npx.softmax(X)", "<student>", "exec"), namespace)
+    assert _graded_call(tmp_path, monkeypatch, ["softmax"], namespace["softmax"])
+
+
+def test_what_the_check_hands_over_is_the_students_to_use(tmp_path, monkeypatch):
+    """a3's train_epoch gets the check's own net and loss, built from the kit's helpers."""
+    from helpers import train
+    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
+    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
+    session.begin("t", ["cross_entropy", "sgd", "softmax"])
+    try:
+        checks.check_train_epoch(train.train_epoch)
+    finally:
+        session.begin(None)
+    (header, _), _ = records.read((tmp_path / "t.0.npz").read_bytes())
+    assert "trapped" not in header
+
+
 def test_the_trap_ignores_what_a_library_calls_inside_itself(tmp_path, monkeypatch):
     """pick is forbidden, but the allowed loss may use it: only the student's own calls count."""
     from mxnet import gluon, np

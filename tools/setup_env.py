@@ -8,7 +8,9 @@ only the standard library, because .venv/ may not exist yet. In order:
    (``KIT_MXNET``, e.g. ``mxnet-cu117`` for a CUDA 11.7 GPU);
 3. install the pins (``requirements.txt`` locked by ``constraints.txt``), from PyPI or, with
    no network, from a classroom bundle's ``wheelhouse/`` (``./kit bundle``); a failure is
-   explained in one message naming its cause, the whole pip log kept in .venv/;
+   explained in one message naming its cause, the whole pip log kept in .venv/; then the
+   ``.pth`` lines that make the project importable and let the book's own code run
+   (``helpers/book_code.py``; written on every run, since they name this folder);
 4. check that ``libmxnet.so`` finds its shared libraries (``ldd``), installing the Debian
    packages as root, otherwise naming them; then import MXNet and compute with it;
 5. only then write the stamp that lets the next run skip all this;
@@ -498,6 +500,7 @@ def setup_venv(root=ROOT):
     ready = stamp.is_file() and stamp.read_text().strip() == want
     if ready and (venv / "bin" / "python").exists():
         check_libraries(venv, mxnet)  # a library removed since: say so before a notebook fails
+        install_book_code_hook(venv, root)
         return venv
     made_from = dict(who, mxnet=mxnet)
     if record is not None and record != made_from:
@@ -525,6 +528,7 @@ def setup_venv(root=ROOT):
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SetupError(f"the installed packages conflict (pip check):\n{r.stdout.strip()}")
+    install_book_code_hook(venv, root)
     check_libraries(venv, mxnet)
     gpus = check_import(venv)
     if mxnet != "mxnet":
@@ -532,6 +536,36 @@ def setup_venv(root=ROOT):
     write_atomically(stamp, want + "\n")
     say(tr("ready"))
     return venv
+
+
+def book_code_pth(root):
+    """The line that loads helpers/book_code.py's import hook at interpreter start.
+
+    It loads that one file under a private name (not the ``helpers`` package, which a
+    user's own code may also have) and adds the hook; MXNet, d2l and the data are touched
+    only when the code imports them (README, "Running the book's own code").
+    """
+    path = root / "helpers" / "book_code.py"
+    # Once per process: site reads the site-packages folder twice where lib64 links to lib.
+    # importlib.machinery, not importlib.util: the latter imports contextlib, functools and
+    # collections, some 4 ms at every start.
+    code = ("if NAME not in sys.modules:\n"
+            " from importlib.machinery import SourceFileLoader\n"
+            " loader = SourceFileLoader(NAME, PATH)\n"
+            " m = sys.modules[NAME] = type(sys)(NAME)\n"
+            " m.__file__, m.__loader__ = PATH, loader\n"
+            " loader.exec_module(m)\n"
+            " m.install()\n")
+    code = code.replace("NAME", repr("_softmax_kit_book_code")).replace("PATH", repr(str(path)))
+    return f"import sys; exec({code!r})\n"
+
+
+def install_book_code_hook(venv, root):
+    """Write .venv's softmax-kit-book-code.pth (each set-up: it names this folder)."""
+    pth = site_packages(venv) / "softmax-kit-book-code.pth"
+    line = book_code_pth(root)
+    if not pth.is_file() or pth.read_text() != line:
+        write_atomically(pth, line)
 
 
 # 6. System packages and data

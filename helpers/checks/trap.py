@@ -3,11 +3,15 @@
 The grader passes each test cell the names its task forbids (the task's answer cell
 lists them; grading.scan adds the equivalent routes). `Trap` resolves them, in the
 modules already loaded, to the functions they name (a module's functions, a class's
-methods), and while it is active a profile hook notes every call of one of those made
-from code that is not a library's own: the student's cells, a lambda, a string run by
-timeit. However the function was reached (an alias, getattr with a built name,
-operator.attrgetter, sys.modules), calling it is seen. What a library calls inside
-itself is not: an allowed Gluon loss may use `pick` inside.
+methods), and while it is active a profile hook, in this thread and in any thread started
+meanwhile, notes every call of one of those made from code that is not a library's own
+(the student's cells, a lambda, a string run by timeit: code is a library's when it is
+a function of a loaded module, under the libraries' folders, run in that module's own
+namespace), or made by a library that was handed the function (a wrapper such as
+mxnet.util.use_np, a higher-order function). However the function was reached (an alias,
+getattr with a built name, operator.attrgetter, sys.modules), calling it is seen. What a
+library calls inside itself, by its own reference, is not: an allowed Gluon loss may use
+`pick` inside. Nor are the callables the check itself hands the student's function.
 
 It is evidence, not proof: code in the kernel can switch the hook off. The grader's
 static scan lists every construct that could (sys, setprofile, ...) for the teacher.
@@ -99,36 +103,70 @@ def _resolve(names):
 class Trap:
     """`with Trap(names) as trap: fn(...)`; then `trap.hits`: the forbidden functions called."""
 
-    def __init__(self, names):
-        self.targets = resolve(names)
+    def __init__(self, names, given=()):
+        """names: the forbidden names; given: objects the check hands the student's code."""
+        self.targets = dict(resolve(names))
+        for obj in given:  # the check's own callables (a toy net, a loss) are the student's to use
+            for key in set().union(*_codes_of(obj)):
+                self.targets.pop(key, None)
         self.hits = []
         self.prefixes = _prefixes()
         self._previous = None
 
     def _library(self, frame):
-        name = frame.f_globals.get("__name__") if frame is not None else None
-        if not isinstance(name, str) or name == "__main__":
+        """True if `frame` runs a library's own code (a module's function, in its namespace)."""
+        if frame is None:
             return False
-        path = getattr(sys.modules.get(name), "__file__", None) or ""
-        return path.startswith(self.prefixes)
+        name = frame.f_globals.get("__name__")
+        module = sys.modules.get(name) if isinstance(name, str) else None
+        if module is None or getattr(module, "__dict__", None) is not frame.f_globals:
+            return False
+        return (getattr(module, "__file__", None) or "").startswith(self.prefixes)
+
+    @staticmethod
+    def _handed(frame, key):
+        """True if `frame`'s function was handed the function `key` stands for: one of its
+        parameters or of the variables it closes over holds it (use_np's wrapper does)."""
+        code = frame.f_code
+        count = code.co_argcount + code.co_kwonlyargcount + \
+            bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
+        names = set(code.co_varnames[:count]) | set(code.co_freevars)
+        values = frame.f_locals
+        for name in names:
+            value = values.get(name)
+            items = value if isinstance(value, (tuple, list)) else \
+                value.values() if isinstance(value, dict) else (value,)
+            for item in items:
+                func = getattr(item, "__func__", item)
+                if getattr(func, "__code__", None) is key or id(item) == key or id(func) == key:
+                    return True
+        return False
+
+    def _note(self, key, caller):
+        what = self.targets.get(key)
+        if what is not None and what not in self.hits and caller is not None and \
+                (not self._library(caller) or self._handed(caller, key)):
+            self.hits.append(what)
 
     def _hook(self, frame, event, arg):
         if event == "call":
-            what = self.targets.get(frame.f_code)
-            if what is not None and not self._library(frame.f_back) and what not in self.hits:
-                self.hits.append(what)
+            if frame.f_code in self.targets:
+                self._note(frame.f_code, frame.f_back)
         elif event == "c_call":
-            what = self.targets.get(id(arg)) or self.targets.get(id(getattr(arg, "__self__",
-                                                                            None)))
-            if what is not None and not self._library(frame) and what not in self.hits:
-                self.hits.append(what)
+            key = id(arg) if id(arg) in self.targets else id(getattr(arg, "__self__", None))
+            if key in self.targets:
+                self._note(key, frame)
 
     def __enter__(self):
-        self._previous = sys.getprofile()
+        import threading
+        self._previous = (sys.getprofile(), threading.getprofile())
         if self.targets:
             sys.setprofile(self._hook)
+            threading.setprofile(self._hook)
         return self
 
     def __exit__(self, *exc):
-        sys.setprofile(self._previous)
+        import threading
+        sys.setprofile(self._previous[0])
+        threading.setprofile(self._previous[1])
         return False
