@@ -403,8 +403,11 @@ def start(args):
     prepare_exchange(args.exchange, teacher)
     prepare_course(course, teacher)
     prepare_state(args.state)
-    from helpers.data import find_data_dir
-    data = find_data_dir()
+    from helpers.data import DataError, find_data_dir
+    try:  # set-up has checked the data (`./kit hub` runs it first): never download here
+        data = find_data_dir(may_download=False)
+    except DataError:
+        data = None
     env = hub_environment(args, teacher, course, data)
     # What every user's server must reach, and what the hub itself reads.
     paths = kit_paths(ROOT) + [Path(args.exchange), Path(args.state)]
