@@ -557,6 +557,9 @@ def manual_score(course, student):
 
 def test_https_on_the_address_given(accounts, tmp_path):
     """--ip and --ssl-cert/--ssl-key: HTTPS on that address only, the login page served."""
+    if not shutil.which("openssl"):
+        pytest.fail("openssl is missing (it makes the test's certificate): run ./kit test, "
+                    "whose set-up installs Debian's openssl", pytrace=False)
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
                     "-subj", "/CN=127.0.0.2", "-keyout", str(key), "-out", str(cert)],

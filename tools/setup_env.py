@@ -60,7 +60,7 @@ SYSTEM_TOOLS = {
              ("mmdebstrap", "mmdebstrap"), ("runc", "runc"),
              ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
              ("/usr/share/postgresql-common/pg_wrapper", "postgresql"),
-             ("node", "nodejs"), ("npm", "npm")),
+             ("node", "nodejs"), ("npm", "npm"), ("openssl", "openssl")),
     "grade": (("bwrap", "bubblewrap"),),
     "hub": HUB_TOOLS,
 }
