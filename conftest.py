@@ -23,8 +23,8 @@ PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks")),
 # two each, ...), handed out in this order after those that need the executed lessons;
 # every other file follows in its own order.
 LONGEST_FIRST = ("test_container", "test_reach", "test_hub", "test_grading",
-                 "test_grading_adversarial", "test_grading_commands", "test_book_code",
-                 "test_distributed", "test_notebooks", "test_jupyterlab",
+                 "test_grading_adversarial", "test_grading_commands", "test_assignments",
+                 "test_book_code", "test_distributed", "test_notebooks", "test_jupyterlab",
                  "test_grading_postgres", "test_bench", "test_fast_data", "test_data",
                  "test_chinese", "test_checks")
 _durations = collections.Counter()

@@ -1,6 +1,6 @@
 """A class on the classroom server at once: N simulated students log in, fetch, submit.
 
-    sudo .venv/bin/python benchmarks/hub_load.py --students 30
+    sudo .venv/bin/python -m benchmarks.hub_load --students 30
 
 As root (it makes local accounts and starts the hub): `./kit hub accounts` makes a
 teacher and N students (kit-load-*), `./kit hub start` serves them on 127.0.0.1 with an
@@ -32,10 +32,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tools.hub_client import HubUser
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "course"))
-from tools.hub_client import HubUser  # noqa: E402
 
 TEACHER = "kit-load-teacher"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -110,8 +109,12 @@ class Sampler:
 
 def answered(notebook):
     """The fetched notebook with the solutions in its answer cells."""
-    from adversarial_class import solutions
-    solved = solutions(ROOT / "course", "a1_softmax")
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("adversarial_class",
+                                                  ROOT / "course" / "adversarial_class.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    solved = module.solutions(ROOT / "course", "a1_softmax")
     for cell in notebook["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in solved:

@@ -379,25 +379,25 @@ def bomb(path, members=40, size=2**25):
     with open(path, "wb") as f:
         f.write(out + central + end)
 
-def softmax(X):
+def softmax(X, axis=-1):
     if _cell["id"] == "test_softmax":
         bomb(os.path.join(os.environ["SOFTMAX_KIT_GRADING"], "test_softmax.1.npz"))
-    X_max = X.max(axis=1, keepdims=True)
+    X_max = X.max(axis=axis, keepdims=True)
     X_exp = np.exp(X - X_max)
-    return X_exp / X_exp.sum(axis=1, keepdims=True)
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
 '''
 
 DEEP_RECORD = '''\
 import os
 import numpy as onp
 _cell = __import__("helpers.checks.session", fromlist=["_cell"])._cell
-def logsumexp(X):
+def logsumexp(X, axis=-1):
     if _cell["id"] == "test_logsumexp":
         text = '{"header": {"check": "logsumexp"}, "record": ' + "[" * 200000 + "]" * 200000 + "}"
         with open(os.path.join(os.environ["SOFTMAX_KIT_GRADING"], "test_logsumexp.1.npz"), "wb") as f:
             onp.savez(f, meta=onp.array(text))
-    X_max = X.max(axis=1, keepdims=True)
-    return X_max[:, 0] + np.log(np.exp(X - X_max).sum(axis=1))
+    X_max = X.max(axis=axis, keepdims=True)
+    return (X_max + np.log(np.exp(X - X_max).sum(axis=axis, keepdims=True))).squeeze(axis=axis)
 '''
 
 SLEEPY = "import time\ntime.sleep(4)\n"
@@ -427,7 +427,7 @@ STUDENTS = [
             extras=[("setup", NOOP_MODULE)]),
     Student("noop_names", "a1_softmax", 0, True, ("checks replaced (names)",), unanswered=True,
             extras=[("setup", NOOP_NAMES)]),
-    Student("patched_numpy", "a1_softmax", 4, True, ("numpy comparison replaced",),
+    Student("patched_numpy", "a1_softmax", 2, True, ("numpy comparison replaced",),
             answers={"softmax": OVERFLOW}, extras=[("setup", PATCHED_NUMPY)]),
     Student("ast_rewriter", "a1_softmax", 0, True, ("AST transformer",), unanswered=True,
             extras=[("setup", AST_REWRITER)]),

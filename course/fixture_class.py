@@ -1,22 +1,28 @@
-"""Write a fake class of four students' submissions of a1_softmax, to try grading on.
+"""Write a fake class of five students' submissions of a1_softmax, to try grading on.
 
     cd course
     ../.venv/bin/nbgrader generate_assignment a1_softmax --force
     ../.venv/bin/python fixture_class.py
-    ../.venv/bin/nbgrader autograde a1_softmax
+    cd .. && ./kit grade a1_softmax
+
+(not ``nbgrader autograde``: this course's nbgrader_config.py refuses it, since it would
+run the students' code unsandboxed; ``./kit grade`` grades each submission in a sandbox.)
 
 Each student starts from the released notebook (release/a1_softmax/softmax.ipynb) and
 answers the way the name says; submitted/<student>/a1_softmax/softmax.ipynb is the result:
 
 - correct:     the source notebook's solutions (and its written answer);
 - overflow:    the textbook softmax, exp(X) / sum: right for small logits, nan for large;
+- batch_max:   a softmax that subtracts the whole batch's maximum, not each row's: right
+               while every row is on one scale, nan for a row around -1000 beside one
+               around 1000;
 - empty:       the release as handed out, nothing answered;
 - wrong_shape: a stable softmax that returns the transpose, (q, batch).
 
 Every student but `empty` answers log-sum-exp and the question with the solutions, so
 each score differs from full marks by the softmax points alone. Generated from the current
 source and release every time, the answers cannot drift from the notebooks.
-tests/test_grading.py autogrades this class and checks each student's score.
+tests/test_grading.py grades this class and checks each student's score.
 """
 import argparse
 import sys
@@ -28,11 +34,18 @@ HERE = Path(__file__).resolve().parent
 ASSIGNMENT, NOTEBOOK = "a1_softmax", "softmax.ipynb"
 
 OVERFLOW = '''\
-def softmax(X):
-    """Row-wise softmax of logits X: (batch, q) -> (batch, q)."""
+def softmax(X, axis=-1):
+    """Softmax of logits X along axis."""
     X_exp = np.exp(X)
-    partition = X_exp.sum(axis=1, keepdims=True)
+    partition = X_exp.sum(axis=axis, keepdims=True)
     return X_exp / partition
+'''
+
+BATCH_MAX = '''\
+def softmax(X, axis=-1):
+    """Softmax of logits X along axis, shifted by the largest logit of the batch."""
+    X_exp = np.exp(X - X.max())
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
 '''
 
 WRONG_SHAPE = '''\
@@ -46,6 +59,7 @@ def softmax(X):
 STUDENTS = {
     "correct": {},
     "overflow": {"softmax": OVERFLOW},
+    "batch_max": {"softmax": BATCH_MAX},
     "empty": None,
     "wrong_shape": {"softmax": WRONG_SHAPE},
 }

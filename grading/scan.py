@@ -28,6 +28,7 @@ scan cannot follow is listed, never silent. Judging happens outside the kernel, 
 tampering cannot change a verdict, only the evidence, and the teacher is told.
 """
 import ast
+import threading
 from dataclasses import dataclass, field
 
 KIT_MODULES = {"helpers", "d2l", "grading", "nbgrader"}
@@ -135,13 +136,22 @@ def _magic(stmt):
     return call.func.attr, args[0], code
 
 
+_PARSING = threading.Lock()  # ast.parse in two threads at once can fail in CPython 3.11
+# ("AST constructor recursion depth mismatch"): the worker slots scan one cell at a time.
+
+
 def parse(text):
-    """A cell's text as a Python AST.
+    """A cell's text as a Python AST (one thread at a time: see _PARSING).
 
     IPython's magics and shell escapes become get_ipython() calls, but the magics that run
     code of the cell's own (%%time, %timeit, %%capture, %prun) become that code, which is
     read like any other; %matplotlib goes.
     """
+    with _PARSING:
+        return _parse(text)
+
+
+def _parse(text):
     try:
         return ast.parse(text)
     except SyntaxError:
@@ -158,8 +168,8 @@ def parse(text):
         if magic and magic[1] in HARMLESS_MAGICS:
             continue
         if magic and magic[1] in CODE_MAGICS and magic[2] is not None:
-            inner = parse(magic[2] if magic[0] == "run_cell_magic" else
-                          magic[2].lstrip("-ocnrq0123456789 "))
+            inner = _parse(magic[2] if magic[0] == "run_cell_magic" else
+                           magic[2].lstrip("-ocnrq0123456789 "))
             for node in ast.walk(inner):
                 if hasattr(node, "lineno"):
                     node.lineno += stmt.lineno
@@ -381,7 +391,7 @@ def scan(cells):
         read += len(c.source)
         try:
             tree = parse(c.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
             result.unparsable.append(i)
             continue
         task = c.grade_id if c.kind == "answer" else None

@@ -29,14 +29,14 @@ def np_mode():
     util.set_np(*before)
 
 
-def stable_softmax(X):
-    X_exp = np.exp(X - X.max(axis=1, keepdims=True))
-    return X_exp / X_exp.sum(axis=1, keepdims=True)
+def stable_softmax(X, axis=-1):
+    X_exp = np.exp(X - X.max(axis=axis, keepdims=True))
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
 
 
-def naive_softmax(X):
+def naive_softmax(X, axis=-1):
     X_exp = np.exp(X)
-    return X_exp / X_exp.sum(axis=1, keepdims=True)
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
 
 
 def test_import_is_cheap():
@@ -102,9 +102,26 @@ def test_check_close_names_the_row():
 
 @pytest.mark.parametrize("kwargs", [{}, {"offset": 1000}, {"offset": -1000},
                                     {"shape": (1, 10)}, {"shape": (5, 1)},
-                                    {"shape": (64, 2), "dtype": "float64", "offset": 1000}])
+                                    {"shape": (64, 2), "dtype": "float64", "offset": 1000},
+                                    {"offset": 1000, "mixed": True},
+                                    {"shape": (3, 5), "axis": 0},
+                                    {"shape": (2, 7, 3), "axis": 1, "offset": 1000,
+                                     "mixed": True}])
 def test_check_softmax_passes_a_stable_softmax(kwargs):
     checks.check_softmax(stable_softmax, **kwargs)
+
+
+def test_check_softmax_catches_a_batch_wide_maximum_and_a_fixed_axis():
+    batch_max = lambda X, axis=-1: naive_softmax(X - X.max(), axis)  # noqa: E731
+    checks.check_softmax(batch_max, offset=1000)  # every row around 1000: no harm done
+    with pytest.raises(AssertionError, match=r"^nan in softmax\(X\) for logits around 1000 in "
+                                             r"some rows and around -1000 in others"):
+        checks.check_softmax(batch_max, offset=1000, mixed=True)
+    with pytest.raises(AssertionError, match=r"^softmax\(X, axis=0\) works along the last "
+                                             r"axis, not along axis 0"):
+        checks.check_softmax(lambda X, axis=-1: stable_softmax(X), shape=(3, 5), axis=0)
+    with pytest.raises(TypeError):
+        checks.check_softmax(lambda X: stable_softmax(X), shape=(3, 5), axis=0)
 
 
 def test_check_softmax_passes_the_textbook_softmax_on_small_logits():
@@ -114,7 +131,7 @@ def test_check_softmax_passes_the_textbook_softmax_on_small_logits():
 
 @pytest.mark.parametrize("offset", [1000, -1000])
 def test_check_softmax_catches_overflow_and_underflow(offset):
-    with pytest.raises(AssertionError, match=f"^nan in output for logits around {offset} "):
+    with pytest.raises(AssertionError, match=f"^nan in softmax\\(X\\) for logits around {offset} "):
         checks.check_softmax(naive_softmax, offset=offset)
 
 
@@ -146,18 +163,24 @@ def test_check_keeps_input():
         checks.check_keeps_input(in_place)
 
 
-def stable_logsumexp(X):
-    m = X.max(axis=1, keepdims=True)
-    return m[:, 0] + np.log(np.exp(X - m).sum(axis=1))
+def stable_logsumexp(X, axis=-1):
+    m = X.max(axis=axis, keepdims=True)
+    return (m + np.log(np.exp(X - m).sum(axis=axis, keepdims=True))).squeeze(axis=axis)
 
 
 def test_check_logsumexp():
     checks.check_logsumexp(stable_logsumexp)
     checks.check_logsumexp(stable_logsumexp, offset=-1000, shape=(1, 3), dtype="float64")
+    checks.check_logsumexp(stable_logsumexp, shape=(2, 7, 3), axis=1, offset=1000, mixed=True)
     naive = lambda X: np.log(np.exp(X).sum(axis=1))  # noqa: E731
     checks.check_logsumexp(naive)
-    with pytest.raises(AssertionError, match="^(nan|inf) in output for logits around 1000"):
+    with pytest.raises(AssertionError, match=r"^(nan|inf) in logsumexp\(X\) for logits around 1000"):
         checks.check_logsumexp(naive, offset=1000)
+    batch_max = lambda X: X.max() + np.log(np.exp(X - X.max()).sum(axis=1))  # noqa: E731
+    checks.check_logsumexp(batch_max, offset=1000)
+    with pytest.raises(AssertionError, match=r"^inf in logsumexp\(X\) for logits around 1000 in "
+                                             r"some rows"):
+        checks.check_logsumexp(batch_max, offset=1000, mixed=True)
     with pytest.raises(AssertionError, match=r"expected shape \(256,\), got \(256, 1\) "
                                              r"\(one axis too many"):
         checks.check_logsumexp(lambda X: np.log(np.exp(X).sum(axis=1, keepdims=True)))
@@ -187,6 +210,17 @@ def good_to_tensor(images):
 def test_check_to_tensor():
     checks.check_to_tensor(good_to_tensor)
     checks.check_to_tensor(good_to_tensor, n=1, dtype="float32")
+    checks.check_to_tensor(good_to_tensor, n=2, height=32, width=24, channels=3)
+    reshaped = lambda im: (im.astype("float32") / 255).reshape(  # noqa: E731
+        im.shape[0], im.shape[3], im.shape[1], im.shape[2])
+    checks.check_to_tensor(reshaped)  # one channel: a reshape happens to be right
+    with pytest.raises(AssertionError, match=r"the shape is right, the values are in the wrong "
+                                             r"places: reshape keeps"):
+        checks.check_to_tensor(reshaped, n=2, height=32, width=24, channels=3)
+    with pytest.raises(AssertionError, match=r"expected shape \(2, 3, 32, 24\), got "
+                                             r"\(2, 3, 24, 32\)"):
+        checks.check_to_tensor(lambda im: im.astype("float32").transpose(0, 3, 2, 1) / 255,
+                               n=2, height=32, width=24, channels=3)
     with pytest.raises(AssertionError, match=r"values must lie in \[0, 1\]; they range from "
                                              r"0 to 255 \(divide by 255\)"):
         checks.check_to_tensor(lambda im: im.astype("float32").transpose(0, 3, 1, 2))
@@ -360,7 +394,7 @@ def test_check_loss():
     checks.check_loss(loss, batch=1)
     on_probabilities = lambda o, y: ref.cross_entropy(naive_softmax(o), y)  # noqa: E731
     checks.check_loss(on_probabilities)
-    with pytest.raises(AssertionError, match="in output for logits around 1000"):
+    with pytest.raises(AssertionError, match=r"in loss\(logits, y\) for logits around 1000"):
         checks.check_loss(on_probabilities, offset=1000)
     with pytest.raises(AssertionError, match=r"it takes logits, not probabilities"):
         checks.check_loss(lambda o, y: ref.cross_entropy(np.abs(o) / 10, y))
@@ -386,13 +420,25 @@ def test_check_trainer():
 # ---------------------------------------------------------------- lesson 5
 
 def test_check_try_gpu():
+    real = npx.num_gpus()
     checks.check_try_gpu(ref_devices.try_gpu, ref_devices.try_all_gpus)
     with pytest.raises(AssertionError, match=r"try_all_gpus\(\) .* should be the list"):
         checks.check_try_gpu(ref_devices.try_gpu, lambda: tuple(ref_devices.try_all_gpus()))
-    if npx.num_gpus() == 0:
-        with pytest.raises(AssertionError, match=r"^try_gpu\(0\) on a machine with 0 GPUs "
-                                                 r"should be cpu\(0\), got gpu\(0\)$"):
-            checks.check_try_gpu(lambda i=0: mx.gpu(i), ref_devices.try_all_gpus)
+    with pytest.raises(AssertionError, match=r"^try_gpu\(0\) on a machine with 0 GPUs "
+                                             r"should be cpu\(0\), got gpu\(0\)$"):
+        checks.check_try_gpu(lambda i=0: mx.gpu(i), ref_devices.try_all_gpus)
+    with pytest.raises(AssertionError, match=r"^try_gpu\(0\) on a machine with 1 GPU "
+                                             r"should be gpu\(0\), got cpu\(0\)$"):
+        checks.check_try_gpu(lambda i=0: mx.cpu(), ref_devices.try_all_gpus)
+    with pytest.raises(AssertionError, match=r"^try_all_gpus\(\) on a machine with 1 GPUs "
+                                             r"should be the list \[gpu\(0\)\]"):
+        checks.check_try_gpu(ref_devices.try_gpu, lambda: [mx.cpu()])
+    cell = {"mx": mx}  # a notebook that imports the counter under a name of its own
+    exec("from mxnet.context import num_gpus\n"
+         "def by_import(i=0):\n"
+         "    return mx.gpu(i) if num_gpus() > i else mx.cpu()\n", cell)
+    checks.check_try_gpu(cell["by_import"], ref_devices.try_all_gpus)
+    assert npx.num_gpus() == real and mx.context.num_gpus() == real  # nothing left patched
 
 
 def split_batch(X, y, devices, even_split=False):
@@ -451,95 +497,175 @@ def test_check_dense_labels():
 
 def test_check_step_argument():
     checks.check_step_argument(sum)
-    with pytest.raises(AssertionError, match=r"one shard's size; the gradients of all shards "
-                                             r"are summed"):
+    with pytest.raises(AssertionError, match=r"one shard's size: which gradient does the sum "
+                                             r"of all the shards' gradients equal\?$"):
         checks.check_step_argument(lambda sizes: sizes[0])
-    with pytest.raises(AssertionError, match=r"^step_argument\(\[\d+, \d+\]\) is 1, expected"):
+    with pytest.raises(AssertionError, match=r"the number of devices"):
+        checks.check_step_argument(lambda sizes: len(sizes))
+    with pytest.raises(AssertionError, match=r"^step_argument\(\[\d+, \d+\]\) is 1: with it, "):
         checks.check_step_argument(lambda sizes: 1)
 
 # ---------------------------------------------------------------- lesson 6
 
-def ce_grad(O, y):
-    return stable_softmax(O) - npx.one_hot(y, O.shape[1]).astype(O.dtype)
+def ce_grad(O, Y):
+    return stable_softmax(O) - Y
 
 
 def test_check_softmax_ce_gradient():
     checks.check_softmax_ce_gradient(ce_grad)
     checks.check_softmax_ce_gradient(ce_grad, offset=1000)
     checks.check_softmax_ce_gradient(ce_grad, shape=(1, 10), dtype="float64", offset=-1000)
+    checks.check_softmax_ce_gradient(ce_grad, offset=1000, mixed=True, smoothing=0.2)
     with pytest.raises(AssertionError, match="is softmax\\(O\\) alone: subtract the one-hot"):
-        checks.check_softmax_ce_gradient(lambda O, y: stable_softmax(O))
+        checks.check_softmax_ce_gradient(lambda O, Y: stable_softmax(O))
     with pytest.raises(AssertionError, match="has the wrong sign"):
-        checks.check_softmax_ce_gradient(lambda O, y: -ce_grad(O, y))
+        checks.check_softmax_ce_gradient(lambda O, Y: -ce_grad(O, Y))
     with pytest.raises(AssertionError, match="divided by the batch size"):
-        checks.check_softmax_ce_gradient(lambda O, y: ce_grad(O, y) / len(y))
-    naive = lambda O, y: naive_softmax(O) - npx.one_hot(y, O.shape[1])  # noqa: E731
+        checks.check_softmax_ce_gradient(lambda O, Y: ce_grad(O, Y) / len(Y))
+    one_hot = lambda O, Y: stable_softmax(O) - npx.one_hot(Y.argmax(axis=1), O.shape[1])  # noqa: E731
+    checks.check_softmax_ce_gradient(one_hot)  # right for one-hot labels
+    with pytest.raises(AssertionError, match="turns Y into one-hot labels"):
+        checks.check_softmax_ce_gradient(one_hot, smoothing=0.1)
+    naive = lambda O, Y: naive_softmax(O) - Y  # noqa: E731
     checks.check_softmax_ce_gradient(naive)
-    with pytest.raises(AssertionError, match="^nan in output for logits around 1000"):
+    with pytest.raises(AssertionError, match=r"^nan in cross_entropy_grad\(O, Y\) for logits "
+                                             r"around 1000"):
         checks.check_softmax_ce_gradient(naive, offset=1000)
+    batch_max = lambda O, Y: naive_softmax(O - O.max()) - Y  # noqa: E731
+    checks.check_softmax_ce_gradient(batch_max, offset=1000)
+    with pytest.raises(AssertionError, match="in some rows and around -1000 in others"):
+        checks.check_softmax_ce_gradient(batch_max, offset=1000, mixed=True)
 
 
-def central(f, x, eps=1e-6):
-    grad = onp.zeros_like(x)
-    for i in onp.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        up = f(x)
-        x[i] = old - eps
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / (2 * eps)
-    return grad
+def central(f, params, eps=1e-6):
+    grads = []
+    for p in params:
+        grad = onp.zeros_like(p)
+        for i in onp.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + eps
+            up = f(*params)
+            p[i] = old - eps
+            down = f(*params)
+            p[i] = old
+            grad[i] = (up - down) / (2 * eps)
+        grads.append(grad)
+    return grads
 
 
-def one_sided(f, x, eps=1e-6):
-    grad, here = onp.zeros_like(x), f(x)
-    for i in onp.ndindex(x.shape):
-        step = x.copy()
-        step[i] += eps
-        grad[i] = (f(step) - here) / eps
-    return grad
+def one_sided(f, params, eps=1e-6):
+    grads, here = [], f(*params)
+    for k, p in enumerate(params):
+        grad = onp.zeros_like(p)
+        for i in onp.ndindex(p.shape):
+            step = [q.copy() for q in params]
+            step[k][i] += eps
+            grad[i] = (f(*step) - here) / eps
+        grads.append(grad)
+    return grads
 
 
-def test_check_numerical_gradient():
-    checks.check_numerical_gradient(central)
-    checks.check_numerical_gradient(central, shape=(7,), eps=1e-3)
-    checks.check_numerical_gradient(one_sided)  # at eps = 1e-6 its error hides
+def test_check_numerical_gradients():
+    checks.check_numerical_gradients(central)
+    checks.check_numerical_gradients(central, shapes=((7,),), eps=1e-3)
+    checks.check_numerical_gradients(central, shapes=((2, 3, 2), (3,), (1,)))
+    checks.check_numerical_gradients(one_sided)  # at eps = 1e-6 its error hides
     with pytest.raises(AssertionError, match="looks one-sided"):
-        checks.check_numerical_gradient(one_sided, shape=(7,), eps=1e-3)
+        checks.check_numerical_gradients(one_sided, shapes=((7,),), eps=1e-3)
 
-    def nudges_x(f, x, eps=1e-6):
-        x += eps
-        return central(f, x.copy(), eps)
-    with pytest.raises(AssertionError, match="changed its argument x"):
-        checks.check_numerical_gradient(nudges_x)
+    def nudges(f, params, eps=1e-6):
+        params[1] += eps
+        return central(f, [p.copy() for p in params], eps)
+    with pytest.raises(AssertionError, match=r"changed params\[1\]"):
+        checks.check_numerical_gradients(nudges)
+
+    def first_only(f, params, eps=1e-6):  # the gradient of the first array, for every array
+        return [central(f, params, eps)[0]] * len(params)
+    with pytest.raises(AssertionError, match=r"the gradient of params\[1\], of shape \(4,\): "
+                                             r"expected shape \(4,\), got \(3, 4\)"):
+        checks.check_numerical_gradients(first_only)
+    with pytest.raises(AssertionError, match="should return a list of 2 gradients"):
+        checks.check_numerical_gradients(lambda f, params, eps: 0.0)
 
 
-def regression_gradients(X, y, W, b):
-    G = ce_grad(np.dot(X, W) + b, y) / len(y)
-    return np.dot(X.T, G), G.sum(axis=0)
+def softmax_loss(X, y, W, b, reg, mistake=None):
+    """The vectorised regularized loss (loss, dW, db), with one of the mistakes switched on."""
+    n = X.shape[0]
+    O = np.dot(X, W) + b
+    O = O - (O.max() if mistake == "batch_max" else O.max(axis=1, keepdims=True))
+    data = (np.log(np.exp(O).sum(axis=1)) - O[np.arange(n), y]).mean()
+    penalty = reg / 2 * (W ** 2).sum()
+    G = (np.exp(O) / np.exp(O).sum(axis=1, keepdims=True) - npx.one_hot(y, W.shape[1])) / n
+    dW, db = np.dot(X.T, G), G.sum(axis=0)
+    if mistake == "sum":
+        data, dW, db = n * data, n * dW, n * db
+    if mistake == "no_penalty":
+        penalty = 0
+    return (float(data + penalty), dW + {"no_penalty": 0, "twice": 2, "no_penalty_grad": 0}
+            .get(mistake, 1) * reg * W, db + (reg * b if mistake == "bias" else 0))
 
 
-def test_check_regression_gradients():
-    checks.check_regression_gradients(regression_gradients)
-    checks.check_regression_gradients(regression_gradients, n=1, d=4, q=2)
-    with pytest.raises(AssertionError, match="^dW is the gradient of the summed loss: .* "
-                                             "divide by 8"):
-        checks.check_regression_gradients(lambda *a: tuple(8 * g for g in
-                                                           regression_gradients(*a)))
-    with pytest.raises(AssertionError, match=r"expected shape \(5, 3\), got \(3, 5\) "
-                                             r"\(the transpose"):
-        checks.check_regression_gradients(lambda *a: (regression_gradients(*a)[0].T,
-                                                      regression_gradients(*a)[1]))
-    with pytest.raises(AssertionError, match=r"should return a tuple \(dW, db\), got ndarray"):
-        checks.check_regression_gradients(lambda *a: regression_gradients(*a)[0])
+def loss_with(mistake):
+    return lambda *a: softmax_loss(*a, mistake=mistake)
+
+
+def test_check_regularized_loss():
+    checks.check_regularized_loss(softmax_loss)
+    checks.check_regularized_loss(softmax_loss, n=1, d=4, q=2, reg=0.0)
+    checks.check_regularized_loss(softmax_loss, scale=1000)
+    for mistake, message in (("no_penalty", "the loss leaves out the penalty"),
+                             ("no_penalty_grad", "dW leaves out the gradient of the penalty"),
+                             ("twice", "dW's penalty part is twice"),
+                             ("bias", "db holds a penalty term"),
+                             ("sum", "the loss is summed over the 8 examples")):
+        with pytest.raises(AssertionError, match=message):
+            checks.check_regularized_loss(loss_with(mistake))
+    checks.check_regularized_loss(loss_with("batch_max"))  # small logits: no harm done
+    with pytest.raises(AssertionError, match="^(nan|inf) in softmax_loss the loss"):
+        checks.check_regularized_loss(loss_with("batch_max"), scale=1000)
+
+    def off_dW(*a):
+        loss, dW, db = softmax_loss(*a)
+        return loss, dW * 1.1, db
+    with pytest.raises(AssertionError, match=r"dW\[\d, \d\] does not match finite differences "
+                                             r"of your own loss"):
+        checks.check_regularized_loss(off_dW)
+    with pytest.raises(AssertionError, match=r"should return a tuple \(loss, dW, db\), got tuple"):
+        checks.check_regularized_loss(lambda *a: softmax_loss(*a)[1:])
+
+
+def loss_loops(X, y, W, b, reg):
+    n, q = X.shape[0], W.shape[1]
+    loss, dW, db = 0.0, np.zeros_like(W), np.zeros_like(b)
+    for i in range(n):
+        o = np.dot(X[i], W) + b
+        o = o - o.max()
+        e = np.exp(o)
+        loss += float(np.log(e.sum()) - o[int(y[i])])
+        for j in range(q):
+            delta = e[j] / e.sum() - (1.0 if j == int(y[i]) else 0.0)
+            dW[:, j] += delta * X[i]
+            db[j] += delta
+    return loss / n + reg / 2 * float((W ** 2).sum()), dW / n + reg * W, db / n
+
+
+def test_check_vectorised():
+    checks.check_regularized_loss(loss_loops, name="softmax_loss_naive")
+    checks.check_vectorised(loss_loops, softmax_loss)
+    with pytest.raises(AssertionError, match=r"softmax_loss took [0-9.]+ ms and "
+                                             r"softmax_loss_naive [0-9.]+ ms on 50 examples"):
+        checks.check_vectorised(softmax_loss, softmax_loss)
+    with pytest.raises(AssertionError, match="disagree on dW for the same 50 examples"):
+        checks.check_vectorised(loss_loops, loss_with("twice"))
 
 
 # ---------------------------------------------------------------- lesson 7
 
-def ece(confidence, correct, num_bins=15, clip=True):
+def ece(probabilities, y, num_bins=15, clip=True):
     """A student's ECE, written otherwise than the reference: per bin, (n_k / n) times the
     gap of the means is |sum of correct - sum of confidence| / n. clip=False drops 1.0."""
+    confidence = probabilities.max(axis=1)
+    correct = (probabilities.argmax(axis=1) == y).astype(float)
     which = (confidence * num_bins).astype(int)
     if clip:
         which = onp.minimum(which, num_bins - 1)
@@ -556,12 +682,16 @@ def test_check_ece():
                                              r"\(equal-width bins"):
         checks.check_ece(lambda c, r, b: ece(c, r, b, clip=False), edge=True)  # drops 1.0
 
-    def unweighted(confidence, correct, num_bins):
+    def unweighted(probabilities, y, num_bins):
+        confidence, correct = probabilities.max(axis=1), probabilities.argmax(axis=1) == y
         which = onp.minimum((confidence * num_bins).astype(int), num_bins - 1)
         return onp.mean([abs(correct[which == k].mean() - confidence[which == k].mean())
                          for k in range(num_bins) if (which == k).any()])
     with pytest.raises(AssertionError, match="weigh each bin's gap by its share"):
         checks.check_ece(unweighted)
+    from helpers.metrics import expected_calibration_error  # the lesson's: confidences
+    with pytest.raises(Exception):
+        checks.check_ece(expected_calibration_error)
 
 
 def temperature_nll(logits, y, T):
@@ -587,6 +717,17 @@ def test_check_temperature_nll():
     checks.check_temperature_nll(naive)
     with pytest.raises(AssertionError, match=r"^nan in nll\(logits, y, T=1\) for logits around 1000"):
         checks.check_temperature_nll(naive, offset=1000)
+
+    def batch_max(logits, y, T):
+        z = logits / T
+        with onp.errstate(all="ignore"):
+            return float((z.max() + onp.log(onp.exp(z - z.max()).sum(axis=1))
+                          - z[onp.arange(len(y)), y]).mean())
+    checks.check_temperature_nll(batch_max, offset=1000)
+    with pytest.raises(AssertionError, match=r"^inf in nll\(logits, y, T=1\) for logits around "
+                                             r"1000 in some rows and around -1000 in others"):
+        checks.check_temperature_nll(batch_max, offset=1000, mixed=True)
+    checks.check_temperature_nll(temperature_nll, offset=1000, mixed=True)
     with pytest.raises(AssertionError, match="the sum over the examples; it should be the mean"):
         checks.check_temperature_nll(lambda l, y, T: len(y) * temperature_nll(l, y, T))
     with pytest.raises(AssertionError, match="T=0.5.*divide the logits by T"):
@@ -609,7 +750,7 @@ def report(val_logits, val_y, test_logits, test_y, fit_on="val", measure_on="tes
     for temperature in (1.0, T):
         from helpers.checks.reference import softmax
         P = softmax(logits / temperature)
-        eces.append(ece(P.max(axis=1), P.argmax(axis=1) == y))
+        eces.append(ece(P, y))
     return (T, *eces)
 
 
@@ -625,35 +766,41 @@ def test_check_calibration_report():
 
 # ---------------------------------------------------------------- lesson 8
 
-def stratified(y, val_fraction, seed, shuffle=True):
+def folds(y, num_folds, seed, shuffle=True):
     rng = onp.random.RandomState(seed)
-    train_idx, val_idx = [], []
+    out, start = [[] for _ in range(num_folds)], 0
     for label in onp.unique(y):
         positions = onp.flatnonzero(y == label)
         if shuffle:
             rng.shuffle(positions)
-        k = int(round(val_fraction * len(positions)))
-        val_idx.append(positions[:k])
-        train_idx.append(positions[k:])
-    return onp.concatenate(train_idx), onp.concatenate(val_idx)
+        for i, position in enumerate(positions):
+            out[(start + i) % num_folds].append(position)
+        start += len(positions)
+    return [onp.array(f, dtype=onp.int64) for f in out]
 
 
-def test_check_stratified_split():
-    checks.check_stratified_split(stratified)
-    checks.check_stratified_split(stratified, counts=[30, 90, 13, 7, 50], val_fraction=0.3)
-    with pytest.raises(AssertionError, match="holds the first examples of each class"):
-        checks.check_stratified_split(lambda y, f, s: stratified(y, f, s, shuffle=False))
-    with pytest.raises(AssertionError, match=r"class \d has 60 examples: validation should "
-                                             r"get round\(0.2 \* 60\) = 12 of them"):
-        checks.check_stratified_split(lambda y, f, s: (lambda p: (p[120:], p[:120]))(
-            onp.random.RandomState(s).permutation(len(y))))
-    with pytest.raises(AssertionError, match="seeds 7 and 8 gave the same split"):
-        checks.check_stratified_split(lambda y, f, s: stratified(y, f, 0))
-    with pytest.raises(AssertionError, match="the same seed gave two different splits"):
-        checks.check_stratified_split(lambda y, f, s: stratified(y, f, onp.random.randint(10**6)))
-    with pytest.raises(AssertionError, match="share 1 indices, e.g. "):
-        checks.check_stratified_split(lambda y, f, s: (lambda t, v: (onp.append(t, v[0]), v))(
-            *stratified(y, f, s)))
+def test_check_stratified_folds():
+    checks.check_stratified_folds(folds)
+    checks.check_stratified_folds(folds, counts=[30, 90, 13, 7, 50], num_folds=3)
+    with pytest.raises(AssertionError, match="each class is cut into folds in the order"):
+        checks.check_stratified_folds(lambda y, k, s: folds(y, k, s, shuffle=False))
+    with pytest.raises(AssertionError, match=r"class \d \(60 examples\) is spread over the folds "
+                                             r"as \[\d+, \d+"):
+        checks.check_stratified_folds(lambda y, k, s: [onp.sort(f) for f in onp.array_split(
+            onp.random.RandomState(s).permutation(len(y)), k)])
+    with pytest.raises(AssertionError, match="seeds 7 and 8 gave the same folds"):
+        checks.check_stratified_folds(lambda y, k, s: folds(y, k, 0))
+    with pytest.raises(AssertionError, match="the same seed gave two different sets of folds"):
+        checks.check_stratified_folds(lambda y, k, s: folds(y, k, onp.random.randint(10**6)))
+    with pytest.raises(AssertionError, match="folds 0 and 1 share 1 positions, e.g. "):
+        checks.check_stratified_folds(lambda y, k, s: (lambda f: [f[0], onp.append(f[1], f[0][0])]
+                                                        + f[2:])(folds(y, k, s)))
+    with pytest.raises(AssertionError, match="5 values recorded where the test asks for 3"):
+        checks.check_stratified_folds(folds, num_folds=3, counts=None) if False else \
+            checks.check_stratified_folds(lambda y, k, s: folds(y, 5, s), num_folds=3)
+    from helpers.metrics import stratified_split  # the lesson's: one split, not folds
+    with pytest.raises(Exception):
+        checks.check_stratified_folds(stratified_split)
 
 
 def test_check_select_setting():
@@ -663,10 +810,41 @@ def test_check_select_setting():
     with pytest.raises(AssertionError, match=r"the best \*test\* accuracy: the test set must "
                                              r"choose nothing"):
         checks.check_select_setting(lambda results: max(results, key=lambda r: r["test_acc"]))
-    with pytest.raises(AssertionError, match="the best validation accuracy is that of"):
-        checks.check_select_setting(lambda results: results[0])
+    def neither(results):  # neither the best validation accuracy nor the best test accuracy
+        best = {id(max(results, key=lambda r: r[k])) for k in ("val_acc", "test_acc")}
+        return next(r for r in results if id(r) not in best)
+    with pytest.raises(AssertionError, match=r"whose validation accuracy 0\.\d+ is not the best"):
+        checks.check_select_setting(neither)
     with pytest.raises(AssertionError, match="should return one of the dicts in results, got int"):
         checks.check_select_setting(lambda results: 3)
+
+
+class Passes:
+    """An iterator's pass count, as the a8 notebook's Counted keeps it."""
+
+    def __init__(self, passes):
+        self.passes = passes
+
+
+def test_check_tuning():
+    candidates = (0.01, 0.1)
+    results = [{"lr": 0.01, "val_acc": 0.79}, {"lr": 0.1, "val_acc": 0.82}]
+    checks.check_tuning(results, results[1], candidates, Passes(2), Passes(1))
+    for args, message in (
+            ((results, results[0], candidates, Passes(2), Passes(1)),
+             "chosen has lr=0.01: not the candidate that validation recommends"),
+            ((results, results[1], candidates, Passes(2), Passes(3)),
+             "test_iter was read 3 times: read the test set once"),
+            (([dict(r, test_acc=0.8) for r in results], results[1], candidates, Passes(2),
+              Passes(3)), r"results holds a test accuracy \(test_acc\)"),
+            ((results[1:], results[1], candidates, Passes(1), Passes(1)),
+             "results: 1 values recorded where the test asks for 2"),
+            (([], None, candidates, Passes(0), Passes(1)),
+             "results: 0 values recorded where the test asks for 2"),
+            ((results, results[1], candidates, Passes(0), Passes(1)),
+             "val_iter was read 0 times for 2 candidates")):
+        with pytest.raises(AssertionError, match=message):
+            checks.check_tuning(*args)
 
 # ---------------------------------------------------------------- plain data and grading mode
 
@@ -746,7 +924,7 @@ def test_checks_record_when_graded_and_the_grader_judges(tmp_path, monkeypatch):
                                                      "offset": 1000, "seed": 0}}
     seed = session.derive_seed("s3cret", "test_softmax", 0, 0)
     assert seed != 0
-    with pytest.raises(AssertionError, match="^nan in output for logits around 1000"):
+    with pytest.raises(AssertionError, match=r"^nan in softmax\(X\) for logits around 1000"):
         JUDGES["softmax"](record, header["params"], seed, grader_reference)
     (header, record), _ = records.read((tmp_path / names[1]).read_bytes())
     JUDGES["softmax"](record, header["params"], session.derive_seed("s3cret", "test_softmax",
@@ -761,10 +939,18 @@ def test_the_two_references_agree():
     x = rng.normal(0, 50, size=(7, 10))
     y = rng.randint(0, 10, size=7)
     p = student_reference.softmax(x)
+    x3 = onp.random.RandomState(4).normal(0, 50, size=(2, 7, 3))
+    for axis in (0, 1, -1):
+        for name in ("softmax", "logsumexp"):
+            a = getattr(student_reference, name)(x3, axis)
+            b = getattr(grader_reference, name)(x3, axis)
+            assert a.shape == b.shape and onp.allclose(a, b, rtol=1e-10, atol=1e-12), name
     for name, args in (("softmax", (x,)), ("logsumexp", (x,)), ("cross_entropy", (p, y)),
                        ("correct_count", (x, y)), ("loss", (x, y)),
                        ("sgd_step", (x, p, 0.1, 4)),
-                       ("to_tensor", (rng.randint(0, 256, (3, 28, 28, 1)).astype("uint8"),))):
+                       ("to_tensor", (rng.randint(0, 256, (3, 28, 28, 1)).astype("uint8"),)),
+                       ("to_tensor", (onp.random.RandomState(6).randint(0, 256, (2, 32, 24, 3))
+                                      .astype("uint8"),))):
         a, b = getattr(student_reference, name)(*args), getattr(grader_reference, name)(*args)
         assert onp.allclose(a, b, rtol=1e-10, atol=1e-12), name
         assert onp.asarray(a).dtype == onp.asarray(b).dtype, name
@@ -777,12 +963,23 @@ def test_the_two_references_agree():
     W, b = rng.normal(0, 0.01, (784, 10)), rng.normal(0, 0.01, 10)
     assert student_reference.test_accuracy(W, b) == grader_reference.test_accuracy(W, b)
     X, W, b = rng.normal(size=(7, 4)), rng.normal(size=(4, 10)), rng.normal(size=10)
-    for a, b_ in ((student_reference.softmax_ce_gradient(x, y),
-                   grader_reference.softmax_ce_gradient(x, y)),
-                  (student_reference.smooth_gradient(x, p, x), grader_reference.smooth_gradient(x, p, x)),
-                  *zip(student_reference.regression_gradients(X, y, W, b),
-                       grader_reference.regression_gradients(X, y, W, b))):
+    Y = 0.9 * onp.eye(10)[y] + 0.01
+    assert onp.allclose(student_reference.softmax_ce_gradient(x, Y),
+                        grader_reference.softmax_ce_gradient(x, Y), rtol=1e-10, atol=1e-12)
+    from helpers.checks import inputs
+    f, parts, w = inputs.smooth_problem([(3, 4), (4,)], 5)
+    points = [a for _, _, a in parts]
+    for a, b_ in zip(student_reference.smooth_gradients(parts, w, points),
+                     grader_reference.smooth_gradients(parts, w, points)):
         assert a.shape == b_.shape and onp.allclose(a, b_, rtol=1e-10, atol=1e-12)
+    # The student's copy measures the regularized loss's gradients by finite differences,
+    # the grader's states them: they agree to the differences' error.
+    for reg in (0.0, 0.3):
+        (la, *ga), (lb, *gb) = (student_reference.regularized_loss(X, y, W, b, reg),
+                                grader_reference.regularized_loss(X, y, W, b, reg))
+        assert onp.isclose(la, lb, rtol=1e-12)
+        for a, b_ in zip(ga, gb):
+            assert a.shape == b_.shape and onp.allclose(a, b_, rtol=1e-7, atol=1e-9)
     confidence = onp.concatenate([rng.uniform(0.1, 1, 500), onp.ones(20)])
     correct = rng.uniform(size=520) < 0.7
     for bins in (5, 15, 50):

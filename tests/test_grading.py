@@ -1,7 +1,7 @@
 """The graded exercises in course/: the sources, the releases and a class graded.
 
 Every source notebook passes its own tests; every student release fails them and holds
-no solution and no hidden test; a fixture class of four submissions of a1_softmax is
+no solution and no hidden test; a fixture class of five submissions of a1_softmax is
 graded by `./kit grade` (tools/grade_class.py) and each score asserted; feedback (rebuilt
 after a manual grade too) and grade export work, and a student's own check says what it
 should. tests/test_grading_commands.py runs the other commands of the workflow;
@@ -25,11 +25,52 @@ from tests.course_copy import ASSIGNMENTS, COURSE, FIXTURE, PASSED, SOURCES, Cou
 # The fixture class (course/fixture_class.py): which autograded cells each student fails.
 FAILS = {
     "correct": set(),
-    "overflow": {"test_softmax_hidden"},           # the hidden tests only: logits ~ +-1000
+    "overflow": {"test_softmax", "test_softmax_hidden"},  # the visible test: logits ~ 1000
+    "batch_max": {"test_softmax_hidden"},  # the hidden tests only: rows ~ 1000 and ~ -1000
     "empty": {"test_softmax", "test_softmax_hidden", "test_logsumexp"},
     "wrong_shape": {"test_softmax", "test_softmax_hidden"},  # softmax's points, not logsumexp's
 }
 UNANSWERED = "unanswered"  # hands in every release as it was given
+TUNE_BY_TEST = """\
+results = []
+for lr in candidates:
+    candidate, trainer = make_net(lr)
+    for epoch in range(num_epochs):
+        train_epoch(candidate, train_iter, loss, trainer)
+    results.append({"lr": lr, "val_acc": evaluate_accuracy(candidate, val_iter),
+                    "test_acc": evaluate_accuracy(candidate, test_iter)})
+chosen = max(results, key=lambda r: r["test_acc"])
+net, trainer = make_net(chosen["lr"])
+for epoch in range(num_epochs):
+    train_epoch(net, full_iter, loss, trainer)
+test_acc = evaluate_accuracy(net, test_iter)
+"""
+# Wrong answers of later assignments that earned their points before the tests were
+# reshaped, graded for real: (assignment, student, {answer: source}, the cells it fails).
+WRONG = [
+    ("a5_devices", "never_asks", {"try_gpu": "def try_gpu(i=0):\n    return mx.cpu()\n\n\n"
+                                             "def try_all_gpus():\n    return [mx.cpu()]\n"},
+     {"test_try_gpu"}),
+    ("a8_tuning", "chooses_by_test", {"tune": TUNE_BY_TEST}, {"test_choice"}),
+]
+
+
+def write_submission(course, assignment, student, answers):
+    """The release of `assignment` answered with the source's solutions, but `answers`."""
+    source = next(p for p in SOURCES if p.parent.name == assignment)
+    solutions = {_nbgrader(c)["grade_id"]: "\n".join(
+        line for line in c.source.splitlines()
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+        for c in _cells(source) if _nbgrader(c).get("solution")}
+    release = course.dir / "release" / assignment / source.name
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if grade_id in solutions:
+            cell.source = answers.get(grade_id, solutions[grade_id])
+    target = course.dir / "submitted" / student / assignment / source.name
+    target.parent.mkdir(parents=True)
+    nbformat.write(nb, str(target))
 SHAPE_MESSAGE = "expected shape (256, 10), got (10, 256)"
 
 
@@ -51,6 +92,8 @@ def graded(course):
         target = course.dir / "submitted" / UNANSWERED / release.parent.name / release.name
         target.parent.mkdir(parents=True)
         shutil.copy(release, target)
+    for assignment, student, answers, _ in WRONG:
+        write_submission(course, assignment, student, answers)
     report = course.root / "report.json"
     course.grade("--all", "--json", str(report))  # every source notebook runs once, too
     course.nbgrader("export")
@@ -207,7 +250,8 @@ def test_release_holds_no_solution_and_no_hidden_test(course, name):
 # ---------------------------------------------------------------- autograde the fixture class
 
 def test_fixture_class_scores(course, graded, capsys):
-    """correct: full marks; overflow: loses the hidden tests; empty: zero; wrong_shape: softmax's points."""
+    """correct: full marks; overflow and wrong_shape: softmax's points; batch_max: the hidden
+    tests'; empty: zero."""
     from nbgrader.api import Gradebook
     assignment, notebook = FIXTURE
     with capsys.disabled():  # the time belongs in the test command's output
@@ -215,7 +259,8 @@ def test_fixture_class_scores(course, graded, capsys):
               f"{len(graded['submissions'])} submissions and the {len(SOURCES)} source notebooks' runs "
               "(two workers)")
     rows = {r["student_id"]: r for r in csv.DictReader(open(course.dir / "grades.csv"))
-            if r["assignment"] == assignment and r["student_id"] != UNANSWERED}
+            if r["assignment"] == assignment
+            and r["student_id"] not in {UNANSWERED, *(w[1] for w in WRONG)}}
     assert set(rows) == set(FAILS)
     with Gradebook(f"sqlite:///{course.dir / 'gradebook.db'}", "softmax-kit") as gb:
         for student, fails in FAILS.items():
@@ -236,6 +281,20 @@ def test_fixture_class_scores(course, graded, capsys):
         assert empty.score == 0 and not empty.needs_manual_grade  # unanswered: 0, nothing to read
 
 
+@pytest.mark.parametrize("assignment, student, answers, fails", WRONG,
+                         ids=[w[1] for w in WRONG])
+def test_a_wrong_answer_loses_its_task_and_only_it(graded, assignment, student, answers, fails):
+    """a5's try_gpu that never asks, a8's tuning that chooses by the test set: graded, each
+    loses exactly its task's test cells, and the feedback says why without the answer."""
+    entry = next(s for s in graded["submissions"]
+                 if s["student"] == student and s["assignment"] == assignment)
+    failed = {name for name, (_, _, status, _) in entry["cells"].items() if status != "passed"}
+    assert failed == fails, entry
+    messages = " ".join(str(cell[3]) for cell in entry["cells"].values())
+    assert {"never_asks": "on a machine with 1 GPU should be gpu(0), got cpu(0)",
+            "chooses_by_test": "results holds a test accuracy (test_acc)"}[student] in messages
+
+
 def feedback_page(course, student):
     return (course.dir / "feedback" / student / FIXTURE[0] / f"{FIXTURE[1]}.html").read_text()
 
@@ -243,7 +302,9 @@ def feedback_page(course, student):
 def test_student_feedback_names_the_shape(course, graded):
     html = {s: feedback_page(course, s) for s in FAILS}
     assert SHAPE_MESSAGE in html["wrong_shape"]
-    assert "nan in output for logits around 1000" in html["overflow"]
+    assert "nan in softmax(X) for logits around 1000" in html["overflow"]
+    assert ("nan in softmax(X) for logits around 1000 in some rows and around -1000 in others"
+            in html["batch_max"])
     assert SHAPE_MESSAGE not in html["correct"]
     graded_nb = course.dir / "autograded" / "correct" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
     outputs = [o for c in _cells(graded_nb) if c.cell_type == "code" for o in c.outputs]
@@ -265,11 +326,14 @@ def test_feedback_after_manual_grading(course, graded):
 
 
 def test_students_own_check(course, graded):
-    """What `nbgrader validate` tells a student: overflow looks fine (its faults are hidden), wrong_shape does not."""
+    """What `nbgrader validate` tells a student: batch_max looks fine (its faults are hidden);
+    overflow does not (the visible test has logits around 1000), nor does wrong_shape."""
     submitted = course.dir / "submitted"
-    overflow = submitted / "overflow" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
-    wrong = submitted / "wrong_shape" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
-    out = course.nbgrader("validate", str(overflow), str(wrong)).stdout
+    batch_max, overflow, wrong = (submitted / student / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
+                                  for student in ("batch_max", "overflow", "wrong_shape"))
+    out = course.nbgrader("validate", str(batch_max), str(overflow), str(wrong)).stdout
     assert out.startswith(PASSED), out
-    assert "VALIDATION FAILED ON 2 CELL(S)" in re.sub(r"\s+", " ", out), out
+    flat = re.sub(r"\s+", " ", out)
+    assert "VALIDATION FAILED ON 1 CELL(S)" in flat and "VALIDATION FAILED ON 2 CELL(S)" in flat
+    assert "nan in softmax(X) for logits around 1000" in out
     assert SHAPE_MESSAGE in out

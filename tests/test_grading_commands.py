@@ -86,7 +86,6 @@ def test_exchange_release_submit_collect(tmp_path, generated):
 # ---------------------------------------------------------------- the README
 
 def test_grade_command_refuses_unclear_requests():
-    sys.path.insert(0, str(ROOT))
     from tools import grade_class
     for argv, message in (([], "name an assignment"), (["a1_softmax", "--all"], "not both"),
                           (["a1_softmax", "--workers", "0"], "must be positive"),
@@ -101,7 +100,7 @@ def test_a_source_failing_its_own_tests_stops_grading(tmp_path):
     c = Course(tmp_path)
     source = c.dir / "source" / FIXTURE[0] / f"{FIXTURE[1]}.ipynb"
     source.write_text(source.read_text().replace(
-        "return X_exp / X_exp.sum(axis=1, keepdims=True)",
+        "return X_exp / X_exp.sum(axis=axis, keepdims=True)",
         "return X_exp / X_exp.sum(axis=0, keepdims=True)"))
     c.generate(FIXTURE[0])
     proc = c.grade(FIXTURE[0], check=False)

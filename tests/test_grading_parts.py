@@ -83,7 +83,7 @@ def test_assemble_restores_the_course_cells_and_keeps_the_students():
     by_id = {c.grade_id: c for c in cells if c.grade_id}
     assert by_id["setup"].source.startswith("# MXNet") and by_id["setup"].kind == "kit"
     assert "### BEGIN HIDDEN TESTS" not in by_id["test_softmax_hidden"].source
-    assert "check_softmax(softmax, offset=1000)" in by_id["test_softmax_hidden"].source
+    assert "check_softmax(softmax, offset=1000, mixed=True)" in by_id["test_softmax_hidden"].source
     assert by_id["softmax"].source == "def softmax(X): return X"
     assert by_id["logsumexp"].source == "" and by_id["logsumexp"].kind == "answer"
     extras = [c.source for c in cells if c.kind == "extra"]
@@ -132,13 +132,14 @@ def test_scan_finds_delegated_answers(answers, extras, task, what):
                                 "    with autograd.record():\n        l = loss(O, y)\n"
                                 "    l.backward()\n    return O.grad"},
      "cross_entropy_grad", "O.attach_grad"),
-    (A6, {"numerical_gradient": "from helpers.gradcheck import numerical_gradient\n"},
-     "numerical_gradient", "numerical_gradient from helpers.gradcheck"),
-    (A6, {"numerical_gradient": "from scipy.optimize import approx_fprime\n"
-                                "def numerical_gradient(f, x, eps=1e-6):\n"
-                                "    return approx_fprime(x, f, eps)"},
-     "numerical_gradient", "approx_fprime from scipy.optimize"),
-    (A6, {"gradients": "from mxnet import autograd\n"}, "gradients", "autograd from mxnet"),
+    (A6, {"numerical_gradients": "from helpers.gradcheck import numerical_gradient\n"},
+     "numerical_gradients", "numerical_gradient from helpers.gradcheck"),
+    (A6, {"numerical_gradients": "from scipy.optimize import approx_fprime\n"
+                                 "def numerical_gradients(f, params, eps=1e-6):\n"
+                                 "    return [approx_fprime(params[0], f, eps)]"},
+     "numerical_gradients", "approx_fprime from scipy.optimize"),
+    (A6, {"softmax_loss_naive": "from mxnet import autograd\n"}, "softmax_loss_naive",
+     "autograd from mxnet"),
     (A7, {"ece": "from helpers.metrics import expected_calibration_error\n"}, "ece",
      "expected_calibration_error from helpers.metrics"),
     (A7, {"fit_temperature": "import helpers.metrics\n"
@@ -146,10 +147,10 @@ def test_scan_finds_delegated_answers(answers, extras, task, what):
      "fit_temperature", "the module helpers.metrics"),
     (A7, {"nll": "def nll(logits, y, T):\n    return float(-special.log_softmax(logits / T)"
                  "[range(len(y)), y].mean())"}, "nll", "special.log_softmax"),
-    (A8, {"stratified_split": "from sklearn.model_selection import train_test_split\n"},
-     "stratified_split", "train_test_split from sklearn.model_selection"),
-    (A8, {"stratified_split": "from helpers.metrics import stratified_split\n"},
-     "stratified_split", "stratified_split from helpers.metrics"),
+    (A8, {"stratified_folds": "from sklearn.model_selection import train_test_split\n"},
+     "stratified_folds", "train_test_split from sklearn.model_selection"),
+    (A8, {"stratified_folds": "from helpers.metrics import stratified_split\n"},
+     "stratified_folds", "stratified_split from helpers.metrics"),
 ])
 def test_scan_finds_delegated_answers_in_the_later_assignments(path, answers, task, what):
     """a6 to a8: autograd, the kit's own gradcheck and metrics, a library's split earn nothing."""

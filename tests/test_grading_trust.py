@@ -142,14 +142,45 @@ def _nll(logits, y, T):
     return float((m[:, 0] + onp.log(onp.exp(z - m).sum(axis=1)) - z[onp.arange(len(y)), y]).mean())
 
 
-def _split(y, val_fraction, seed):
+def _folds(y, num_folds, seed):
     rng = onp.random.RandomState(seed)
-    val = []
+    folds, start = [[] for _ in range(num_folds)], 0
     for label in onp.unique(y):
-        idx = onp.flatnonzero(y == label)
-        val += list(rng.permutation(idx)[:int(round(len(idx) * val_fraction))])
-    val = onp.sort(onp.array(val, dtype="int64"))
-    return onp.setdiff1d(onp.arange(len(y)), val), val
+        for i, position in enumerate(rng.permutation(onp.flatnonzero(y == label))):
+            folds[(start + i) % num_folds].append(position)
+        start += int((y == label).sum())
+    return [onp.array(f, dtype="int64") for f in folds]
+
+
+def _gradients(f, params, eps=1e-6):
+    grads = []
+    for p in params:
+        g = onp.zeros_like(p)
+        for i in onp.ndindex(p.shape):
+            old = p[i]
+            p[i] = old + eps
+            up = f(*params)
+            p[i] = old - eps
+            down = f(*params)
+            p[i] = old
+            g[i] = (up - down) / (2 * eps)
+        grads.append(g)
+    return grads
+
+
+def _loss(X, y, W, b, reg):
+    from mxnet import np, npx
+    n = X.shape[0]
+    O = np.dot(X, W) + b
+    O = O - O.max(axis=1, keepdims=True)
+    G = (np.exp(O) / np.exp(O).sum(axis=1, keepdims=True) - npx.one_hot(y, W.shape[1])) / n
+    loss = (np.log(np.exp(O).sum(axis=1)) - O[np.arange(n), y]).mean() + reg / 2 * (W ** 2).sum()
+    return float(loss), np.dot(X.T, G) + reg * W, G.sum(axis=0)
+
+
+class _Passes:
+    def __init__(self, passes):
+        self.passes = passes
 
 
 def _calibrate(val_logits, val_y, test_logits, test_y):
@@ -177,7 +208,13 @@ def _calls():
     return [
         ("temperature_nll", lambda: checks.check_temperature_nll(_nll)),
         ("step_argument", lambda: checks.check_step_argument(lambda sizes: float(sum(sizes)))),
-        ("stratified_split", lambda: checks.check_stratified_split(_split)),
+        ("stratified_folds", lambda: checks.check_stratified_folds(_folds)),
+        ("numerical_gradients", lambda: checks.check_numerical_gradients(_gradients)),
+        ("regularized_loss", lambda: checks.check_regularized_loss(_loss)),
+        ("tuning", lambda: checks.check_tuning([{"lr": 0.01, "val_acc": 0.7},
+                                                {"lr": 0.1, "val_acc": 0.8}],
+                                               {"lr": 0.1, "val_acc": 0.8}, (0.01, 0.1),
+                                               _Passes(2), _Passes(1))),
         ("calibration_report", lambda: checks.check_calibration_report(_calibrate)),
         ("try_gpu", lambda: checks.check_try_gpu(devices.try_gpu, devices.try_all_gpus)),
         ("replicas", lambda: checks.check_replicas(*_replicas())),

@@ -67,9 +67,8 @@ def setup_says(code, lang):
     env = {k: v for k, v in os.environ.items() if k != "KIT_LANG"}
     if lang:
         env["KIT_LANG"] = lang
-    r = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'tools')\n"
-                        "import setup_env\n" + code], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", "from tools import setup_env\n" + code], cwd=ROOT,
+                       env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
@@ -92,11 +91,7 @@ def test_setups_common_messages_are_chinese_under_kit_lang_zh(lang):
 
 
 def test_every_setup_message_has_both_languages_and_the_same_fields():
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        import setup_env
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
+    from tools import setup_env
     import string
     for key, (english, chinese) in setup_env.MESSAGES.items():
         def fields(t):

@@ -620,20 +620,21 @@ def test_the_lessons_show_charts_and_explorers(lesson_site):
 # --------------------------------------------------------------------------- the main job
 
 def test_the_main_job_renders_the_site_after_the_notebooks(tmp_path, capsys):
-    # A stale executed copy of another lesson from an earlier run: not part of this run.
+    # An executed copy of another lesson from an earlier run: the site keeps its page.
     (tmp_path / "notebooks").mkdir()
     shutil.copy(ROOT / "notebooks" / f"{LESSONS[1]}.ipynb", tmp_path / "notebooks")
     code = run_notebooks.main([LESSONS[0][:2], "--build", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"running {LESSONS[0]}.ipynb" in out and "Rendering the site" in out
-    assert re.search(rf"\[1/1\] {LESSONS[0]}\.html +[0-9.]+ s +[0-9]+ kB", out), out
+    assert re.search(rf"\[1/2\] {LESSONS[0]}\.html +[0-9.]+ s +[0-9]+ kB", out), out
+    assert "with 1 lesson(s) as an earlier run left them" in out
     assert re.search(r"^1 passed, 0 failed in \d+ s; executed copies in ", out, re.M), out
     assert out.rstrip().splitlines()[-1].startswith("1 passed, 0 failed")
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / f"{LESSONS[0]}.html").is_file()
     assert (tmp_path / "site" / "zh" / f"{LESSONS[0]}.html").is_file(), "its Chinese page"
-    assert re.search(rf"\[1/1\] zh/{LESSONS[0]}\.html +[0-9.]+ s", out), out
-    assert not (tmp_path / "site" / f"{LESSONS[1]}.html").exists()  # renders only what ran
-    assert not (tmp_path / "site" / "zh" / f"{LESSONS[1]}.html").exists()
+    assert re.search(rf"\[1/2\] zh/{LESSONS[0]}\.html +[0-9.]+ s", out), out
+    assert (tmp_path / "site" / f"{LESSONS[1]}.html").is_file()  # the earlier run's, kept
+    assert (tmp_path / "site" / "zh" / f"{LESSONS[1]}.html").is_file()
     assert (tmp_path / "site" / "vendor" / "mathjax" / "tex-svg-full.js").is_file()

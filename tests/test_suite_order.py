@@ -1,7 +1,6 @@
 """The order `./kit test` hands files to its workers (conftest.py): the lessons first, then
 the slowest files, so that neither worker idles while a long file starts last."""
 import importlib.util
-import re
 import subprocess
 import sys
 
@@ -16,9 +15,10 @@ def test_every_named_slow_file_exists(project):
     assert not missing, f"conftest.LONGEST_FIRST names files that do not exist: {missing}"
 
 
-def test_the_test_command_keeps_that_order(project):
+def test_the_test_command_keeps_that_order():
     # pytest-xdist's default sorts files by their number of tests, which undoes the order.
-    command = re.search(r"^\s*test\)(.*)$", (project / "kit").read_text(), re.M).group(1)
+    from tools.cli import PYTEST
+    command = " ".join(PYTEST)
     assert "--dist loadfile" in command and "--no-loadscope-reorder" in command, command
 
 

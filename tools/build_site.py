@@ -22,6 +22,7 @@ edition. Nothing on a page asks any other host for anything:
 """
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -30,17 +31,14 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
-    sys.path.insert(0, str(ROOT))
-from tools.lessons import (CHINESE, NOTEBOOKS, borrow_outputs, notebook_paths,  # noqa: E402
+from tools.lessons import (CHINESE, NOTEBOOKS, borrow_outputs, notebook_paths,
                            reported_accuracies, twin_path)
-from tools.site_facts import (has_math, inline_markdown, lesson_number,  # noqa: E402
-                              notebook_summary, notebook_title, plain_text)
-from tools.site_outputs import (WIDGET_STATE_MIME, OfflineOutputs,  # noqa: E402
-                                external_references)
-from tools.site_vendor import copy_vendor, refresh_vendor, verify_vendor  # noqa: E402
+from tools.site_facts import (has_math, inline_markdown, lesson_number, notebook_summary,
+                              notebook_title, plain_text)
+from tools.site_outputs import WIDGET_STATE_MIME, OfflineOutputs, external_references
+from tools.site_vendor import copy_vendor, refresh_vendor, verify_vendor
 
+ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "site" / "templates"
 STRINGS = TEMPLATES / "strings.json"
 GLOSSARY = NOTEBOOKS / CHINESE / "glossary.md"
@@ -290,15 +288,27 @@ def _write_assets(out_dir):
 
 
 def _prepare_out_dir(out_dir):
+    """A fresh folder beside `out_dir` to render into (``.site.partial``): the site replaces
+    `out_dir` only once it is whole, so an interrupted build leaves the old one as it was."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
         raise RuntimeError(f"{out_dir} exists and was not made by tools/build_site.py; "
                            "not overwriting it")
+    partial = out_dir.with_name(f".{out_dir.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    (partial / MARKER).write_text("made by tools/build_site.py; wiped on each build\n")
+    return partial
+
+
+def _replace(partial, out_dir):
+    """Put the finished site `partial` in the place of `out_dir`."""
+    old = out_dir.with_name(f".{out_dir.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
     if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    (out_dir / MARKER).write_text("made by tools/build_site.py; wiped on each build\n")
-    return out_dir
+        os.replace(out_dir, old)
+    os.replace(partial, out_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def site_size(out_dir):
@@ -321,13 +331,19 @@ def build_site(notebooks, out_dir, failed=(), log=say, twins=default_twins):
         raise RuntimeError("vendored site assets do not match site/vendor/MANIFEST.json:\n  "
                            + "\n  ".join(problems))
     editions = read_pages([Path(p) for p in notebooks], {Path(f).stem for f in failed}, twins)
-    out_dir = _prepare_out_dir(out_dir)
-    versions = _write_assets(out_dir)
-    for edition in editions:
-        render_lessons(edition, editions, out_dir, log)
-        glossary = render_glossary(edition, out_dir) \
-            if edition.key == CHINESE and GLOSSARY.is_file() else None
-        render_index(edition, editions, out_dir, versions, glossary)
+    out_dir = Path(out_dir)
+    partial = _prepare_out_dir(out_dir)
+    try:
+        versions = _write_assets(partial)
+        for edition in editions:
+            render_lessons(edition, editions, partial, log)
+            glossary = render_glossary(edition, partial) \
+                if edition.key == CHINESE and GLOSSARY.is_file() else None
+            render_index(edition, editions, partial, versions, glossary)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    _replace(partial, out_dir)
     total = site_size(out_dir)
     counts = " + ".join(f"{len(e.pages)} {e.key}" for e in editions)
     log(f"  site: {counts} pages + indexes, {total / 1e6:.1f} MB in {out_dir} "

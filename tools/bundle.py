@@ -7,6 +7,12 @@ Run once on a machine with network; it writes ``build/softmax-kit-bundle.tar`` h
     softmax-kit/data/fashion-mnist the four verified Fashion-MNIST files
     softmax-kit/BUNDLE.md          what is inside and the commands; SHA256SUMS
 
+By default it is a *student* bundle: the kit's files without what only a teacher keeps
+(TEACHER_ONLY: the assignments' solutions and hidden tests in course/source*, the fake
+classes to try grading on, the grader and its reference answers, the kit's tests, which
+hold right answers too, and the teacher's tools). ``--teacher`` packs every file, for a
+teacher's own machines; its default name says so (softmax-kit-teacher-bundle.tar).
+
 On each laptop, with no network: ``tar xf softmax-kit-bundle.tar && cd softmax-kit &&
 ./kit setup``. Set-up finds ``wheelhouse/<this platform>`` and installs from it alone
 (``pip --no-index``), and copies the data into the kit's cache after verifying it.
@@ -35,6 +41,21 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parents[1]
 TOP = "softmax-kit"
 SKIP = {".git", ".venv", "build", "wheelhouse", "data", "__pycache__", ".ipynb_checkpoints"}
+# What a student bundle leaves out (paths relative to the kit; a folder ends in "/"), and why.
+TEACHER_ONLY = {
+    "course/source/": "the assignments with their solutions and hidden tests",
+    "course/source_zh/": "their Chinese editions, solutions and hidden tests included",
+    "course/fixture_class.py": "a fake class to try grading on, built from the solutions",
+    "course/adversarial_class.py": "students who try to fool the grader, built from the solutions",
+    "grading/": "the grader, and its reference answers",
+    "tests/": "the kit's tests, which hold right answers to the assignments",
+    "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
+    "benchmarks/grade_speed.py": "grades a class with the grader",
+    "tools/grade_class.py": "./kit grade",
+    "tools/release_zh.py": "makes the Chinese student copies from the sources",
+    "tools/as_user.py": "grades as another user, for the grader's tests",
+    ".ci/": "the kit's continuous integration",
+}
 
 _MANYLINUX = ([f"manylinux_2_{v}_x86_64" for v in range(28, 4, -1)]
               + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"])
@@ -157,6 +178,11 @@ def kit_files(root):
     return sorted(found)
 
 
+def for_students(names):
+    """`names` (paths relative to the kit) without what only a teacher keeps (TEACHER_ONLY)."""
+    return [n for n in names if not n.startswith(tuple(TEACHER_ONLY))]
+
+
 def data_files():
     """The four Fashion-MNIST files as the kit finds them, each verified."""
     from helpers.data import FILES, find_data_dir, read_idx
@@ -171,13 +197,27 @@ def sha256(path):
         return hashlib.file_digest(f, "sha256").hexdigest()
 
 
-def bundle_readme(tags, no_wheel, counts):
+def bundle_readme(tags, no_wheel, counts, teacher=False):
     rows = "\n".join(f"| {PLATFORMS[t]['label']} | `wheelhouse/{t}/` | {counts[t]} | "
                      f"{', '.join(no_wheel[t]) or 'none'} |" for t in tags)
+    if teacher:
+        kind = ("A **teacher** bundle (`./kit bundle --teacher`): every file of the kit, the "
+                "assignments' solutions and hidden tests (`course/source/`, "
+                "`course/source_zh/`), the grader and the kit's tests included. Keep it on "
+                "the teacher's machines; students get the default, student bundle.")
+    else:
+        left = "\n".join(f"- `{path}`: {why}" for path, why in TEACHER_ONLY.items())
+        kind = ("A **student** bundle (`./kit bundle`): the kit without what only a teacher "
+                "keeps, so that no solution, hidden test or reference answer reaches a "
+                "student's laptop. Left out:\n\n" + left + "\n\nThe assignments reach "
+                "students as the student copies the teacher hands out (course/README.md). A "
+                "teacher's own machine takes a teacher bundle: `./kit bundle --teacher`.")
     return f"""# Softmax regression kit: classroom bundle
 
 Everything a laptop needs to take the course with no network: the kit, the four verified
 Fashion-MNIST files (`data/fashion-mnist/`) and every pinned package as a wheel.
+
+{kind}
 
 | platform | wheels | files | pins with no wheel (they need a compiler there) |
 |---|---|---|---|
@@ -201,12 +241,14 @@ lines above), or the container (README.md). `SHA256SUMS` lists every file's chec
 """
 
 
-def build(root, out, tags):
-    """Write the bundle archive `out` for platforms `tags`; return its path."""
+def build(root, out, tags, teacher=False):
+    """Write the bundle archive `out` for platforms `tags` (none: no wheelhouse), a student
+    bundle unless `teacher`; return its path."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kit-bundle-", dir=out.parent) as tmp:
         stage = Path(tmp) / TOP
-        for name in kit_files(root):
+        names = kit_files(root)
+        for name in names if teacher else for_students(names):
             (stage / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, stage / name)
         no_wheel, counts = {}, {}
@@ -220,7 +262,7 @@ def build(root, out, tags):
         data.mkdir(parents=True)
         for path in data_files():
             shutil.copyfile(path, data / path.name)
-        (stage / "BUNDLE.md").write_text(bundle_readme(tags, no_wheel, counts))
+        (stage / "BUNDLE.md").write_text(bundle_readme(tags, no_wheel, counts, teacher))
         sums = [f"{sha256(p)}  {p.relative_to(stage)}"
                 for p in sorted(stage.rglob("*")) if p.is_file()]
         (stage / "SHA256SUMS").write_text("\n".join(sums) + "\n")
@@ -235,12 +277,20 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="./kit bundle", description=__doc__.split("\n")[0])
     parser.add_argument("--platform", action="append", choices=sorted(PLATFORMS),
                         help="a platform to include (repeatable; default: all)")
-    parser.add_argument("--out", type=Path, default=ROOT / "build" / "softmax-kit-bundle.tar")
+    parser.add_argument("--teacher", action="store_true",
+                        help="a teacher's bundle: every file, the assignments' solutions and "
+                             "hidden tests included (default: a student bundle, without them)")
+    parser.add_argument("--out", type=Path, help="the archive to write (default: "
+                        "build/softmax-kit-bundle.tar, or build/softmax-kit-teacher-bundle.tar)")
     args = parser.parse_args(argv)
     tags = args.platform or list(PLATFORMS)
-    out = build(ROOT, args.out.resolve(), tags)
-    say(f"wrote {out} ({out.stat().st_size / 2**20:.0f} MiB); BUNDLE.md inside says how to "
-        "install it with no network")
+    out = args.out or ROOT / "build" / ("softmax-kit-teacher-bundle.tar" if args.teacher
+                                        else "softmax-kit-bundle.tar")
+    out = build(ROOT, out.resolve(), tags, args.teacher)
+    kind = "teacher bundle, solutions included: keep it from students" if args.teacher else \
+        "student bundle: no solution, hidden test or reference answer"
+    say(f"wrote {out} ({out.stat().st_size / 2**20:.0f} MiB), a {kind}; BUNDLE.md inside says "
+        "how to install it with no network")
     return 0
 
 

@@ -14,12 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-KIT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(KIT))
+from grading.limits import Limits
+from grading.run import Grader, GradingError, as_json, report
+from grading.sandbox import SandboxError
 
-from grading.limits import Limits  # noqa: E402
-from grading.run import Grader, GradingError, as_json, report  # noqa: E402
-from grading.sandbox import SandboxError  # noqa: E402
+KIT = Path(__file__).resolve().parents[1]
 
 
 def parse(argv):

@@ -44,10 +44,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tools.as_user import kit_paths, reach
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
-    sys.path.insert(0, str(ROOT))
-from tools.as_user import kit_paths, reach  # noqa: E402
 
 HUB = ROOT / "course" / "hub"
 CONFIG = HUB / "jupyterhub_config.py"

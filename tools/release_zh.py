@@ -19,10 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
-    sys.path.insert(0, str(ROOT))
-from tools.twins import problems  # noqa: E402
+from tools.twins import problems
 
 
 class ReleaseError(RuntimeError):

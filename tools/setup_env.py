@@ -9,8 +9,9 @@ only the standard library, because .venv/ may not exist yet. In order:
 3. install the pins (``requirements.txt`` locked by ``constraints.txt``), from PyPI or, with
    no network, from a classroom bundle's ``wheelhouse/`` (``./kit bundle``); a failure is
    explained in one message naming its cause, the whole pip log kept in .venv/; then the
-   ``.pth`` lines that make the project importable and let the book's own code run
-   (``helpers/book_code.py``; written on every run, since they name this folder);
+   kit itself, as an editable package (``pip install -e .``: helpers, grading, tools,
+   benchmarks, importable from anywhere), and the ``.pth`` line that lets the book's own
+   code run (``helpers/book_code.py``; written on every run, since it names this folder);
 4. check that ``libmxnet.so`` finds its shared libraries (``ldd``), installing the Debian
    packages as root, otherwise naming them; then import MXNet and compute with it;
 5. only then write the stamp that lets the next run skip all this;
@@ -19,13 +20,19 @@ only the standard library, because .venv/ may not exist yet. In order:
    and ``./kit test`` (npm, pinned by course/hub/proxy/package-lock.json), and the data check.
 
 ``KIT_SYSTEM_PACKAGES=no`` keeps it from installing anything with apt-get.
+
+A failure ends in one line saying what happened and what to do, and leaves nothing
+half-made: a full disk or Ctrl-C removes the .venv/ this run began (an older one stays,
+unstamped, for the next run to finish); a folder set-up may not write in is named.
 """
+import errno
 import hashlib
 import json
 import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -79,8 +86,25 @@ DATA_PACKAGE = "dataset-fashion-mnist"
 DEBIAN_DATA_DIR = "/usr/share/datasets/fashion-mnist"  # FASHION_MNIST_SYSTEM_DIR overrides it
 
 
+# What a .venv/ takes on disk: 1192 MB measured (du -sm .venv, the CPU mxnet); a CUDA
+# build of MXNet takes more.
+VENV_MB = 1200
+
+
 class SetupError(RuntimeError):
     """Set-up cannot go on; the message says why and what to do."""
+
+    code = 1  # the exit status
+
+
+class DiskFull(SetupError):
+    """The disk filled up while set-up wrote .venv/."""
+
+
+class Interrupted(SetupError):
+    """Ctrl-C (SIGINT) or SIGTERM during set-up."""
+
+    code = 130
 
 
 # The messages a student meets most often, in English and in Chinese: KIT_LANG=zh (or zh-CN,
@@ -133,6 +157,30 @@ MESSAGES = {
                     "（README.zh-CN.md 的“没有网络的教室”一节）。"),
     "disk full": ("the disk is full (pip: No space left on device). Free some space and run again.",
                   "磁盘满了（pip：No space left on device）。腾出一些空间后再运行一次。"),
+    "no room": ("the disk holding {folder} has {free} MB free, and .venv/ needs about "
+                "{need} MB (more with a CUDA build of MXNet): nothing was written. Free some "
+                "space, or put the kit on a disk with room, and run again.",
+                "{folder} 所在的磁盘只剩 {free} MB，而 .venv/ 需要约 {need} MB（MXNet 的 CUDA "
+                "版需要更多）：什么也没有写入。请腾出一些空间，或者把本套件放到空间足够的磁盘上，"
+                "然后再运行一次。"),
+    "filled up": ("the disk filled up during set-up (No space left on device; {free}); "
+                  "{cleanup}. .venv/ needs about {need} MB: free some space and run again.",
+                  "安装过程中磁盘满了（No space left on device；{free}）；{cleanup}。.venv/ "
+                  "需要约 {need} MB：请腾出一些空间后再运行一次。"),
+    "free now": ("{free} MB free now in {folder}", "{folder} 现在剩 {free} MB"),
+    "interrupted": ("set-up was interrupted; {cleanup}. Run the same command again.",
+                    "安装被中断了；{cleanup}。再运行一次同一条命令即可。"),
+    "removed": (".venv/ (begun by this run) was removed, nothing half-installed is left",
+                "本次运行开始创建的 .venv/ 已经删除，没有留下装了一半的环境"),
+    "kept": (".venv/ is kept but not marked ready: the next run finishes it",
+             ".venv/ 保留了下来，但没有标记为就绪：下一次运行会把它装完"),
+    "intact": (".venv/ itself is ready and untouched", ".venv/ 本身已经就绪，没有受到影响"),
+    "read-only": ("cannot write in {folder} ({error}): set-up keeps .venv/ in the kit's "
+                  "folder. Set the kit up where you may write (copy it to a folder of yours), "
+                  "or ask whoever installed it to run ./kit setup there.",
+                  "无法在 {folder} 中写入（{error}）：安装程序把 .venv/ 放在本套件的文件夹里。请在"
+                  "你有写权限的地方安装（把本套件复制到你自己的文件夹），或者请安装它的人在那里运行 "
+                  "./kit setup。"),
     "libraries": ("MXNet's library libmxnet.so cannot load: {missing} not found.",
                   "MXNet 的库 libmxnet.so 无法加载：找不到 {missing}。"),
     "run again": ("     Then run the same command again.", "     然后再运行同一条命令。"),
@@ -186,6 +234,12 @@ def tr(key, **fields):
 
 def say(msg):
     print(f"kit: {msg}", flush=True)
+
+
+def run(cmd, **kwargs):
+    """subprocess.run in a session of its own: Ctrl-C reaches set-up alone, which stops the
+    command and says so in one line (the command would print its own traceback)."""
+    return subprocess.run(cmd, start_new_session=True, **kwargs)
 
 
 # 1. The platform
@@ -298,16 +352,18 @@ def create_venv(venv, who):
     """python -m venv .venv; on Debian without ensurepip, install python3.X-venv as root."""
     say(tr("creating", executable=who["executable"], version=who["version"]))
     cmd = [sys.executable, "-m", "venv", str(venv)]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = run(cmd, capture_output=True, text=True)
     if r.returncode != 0 and "ensurepip" in r.stdout + r.stderr:
         package = "python%d.%d-venv" % sys.version_info[:2]
         shutil.rmtree(venv, ignore_errors=True)
         if may_install_system() and apt_install([package]):
-            r = subprocess.run(cmd, capture_output=True, text=True)
+            r = run(cmd, capture_output=True, text=True)
         else:
             raise SetupError(tr("no ensurepip", executable=who["executable"], package=package))
     if r.returncode != 0:
         shutil.rmtree(venv, ignore_errors=True)
+        if "No space left on device" in r.stdout + r.stderr:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         raise SetupError(f"could not create .venv/ with {who['executable']}:\n"
                          + (r.stderr or r.stdout).strip())
 
@@ -334,7 +390,7 @@ def pip_install(venv, plan, source, log_path):
         lock, reqs = str(Path(tmp, "constraints.txt")), str(Path(tmp, "requirements.txt"))
         for step in ([*python, "--no-deps", "-r", lock],
                      [*python, "-r", reqs, "-c", lock]):
-            r = subprocess.run(step, capture_output=True, text=True)
+            r = run(step, capture_output=True, text=True)
             output += r.stdout + r.stderr
             write_atomically(log_path, output)
             if r.returncode != 0:
@@ -403,7 +459,7 @@ def probe_pin(venv, source):
                "--ignore-installed", "--disable-pip-version-check", pin]
         if source is not None:
             cmd += ["--no-index", "--find-links", str(source)]
-        r = subprocess.run(cmd, capture_output=True, text=True)
+        r = run(cmd, capture_output=True, text=True)
         conflicts = requires_python_conflicts(r.stdout + r.stderr)
         if r.returncode != 0 and conflicts:
             return (f"the pin {pin} needs Python {conflicts[-1][1].strip()}, and this Python "
@@ -474,7 +530,7 @@ print(npx.num_gpus())
 
 def check_import(venv):
     """Import MXNet in .venv/ and compute with it; raise SetupError with its error if not."""
-    r = subprocess.run([str(venv / "bin" / "python"), "-c", SMOKE_TEST],
+    r = run([str(venv / "bin" / "python"), "-c", SMOKE_TEST],
                        capture_output=True, text=True, cwd=tempfile.gettempdir())
     if r.returncode != 0:
         last = (r.stderr.strip().splitlines() or ["(no output)"])[-1]
@@ -490,9 +546,51 @@ def write_atomically(path, text):
     os.replace(tmp, path)
 
 
+def free_mb(folder):
+    """The MB free on the disk holding `folder` (its nearest existing parent)."""
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder).free // 2**20
+
+
+def check_room(root):
+    """Refuse, before writing anything, to begin a .venv/ on a disk without room for it."""
+    free = free_mb(root)
+    if free < VENV_MB:
+        raise SetupError(tr("no room", folder=root, free=free, need=VENV_MB))
+
+
 def setup_venv(root=ROOT):
-    """Make .venv/ match the pins, this interpreter and KIT_MXNET; stamp it only when it works."""
-    venv, stamp = root / ".venv", root / ".venv" / ".kit-installed"
+    """Make .venv/ match the pins, this interpreter and KIT_MXNET; stamp it only when it works.
+
+    A full disk, Ctrl-C or a folder set-up may not write in ends in one sentence (SetupError):
+    a .venv/ this run began is removed, an older one stays unstamped for the next run.
+    """
+    venv, began = root / ".venv", []
+    try:
+        return _setup_venv(root, venv, began)
+    except (KeyboardInterrupt, DiskFull, OSError) as e:
+        if isinstance(e, OSError) and e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise SetupError(tr("read-only", folder=root, error=e.strerror)) from None
+            raise
+        cleanup = tr("intact") if is_ready(root) else tr("kept")
+        if began:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C: finish the cleanup
+            shutil.rmtree(venv, ignore_errors=True)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            cleanup = tr("removed")
+        if isinstance(e, KeyboardInterrupt):
+            raise Interrupted(tr("interrupted", cleanup=cleanup)) from None
+        where = {root: free_mb(root), Path(tempfile.gettempdir()): free_mb(tempfile.gettempdir())}
+        free = ", ".join(tr("free now", free=mb, folder=folder) for folder, mb in where.items()
+                         if mb < VENV_MB or folder == root)
+        raise DiskFull(tr("filled up", free=free, cleanup=cleanup, need=VENV_MB)) from None
+
+
+def _setup_venv(root, venv, began):
+    stamp = venv / ".kit-installed"
     who, mxnet, tag = interpreter(), mxnet_package(), platform_tag()
     check_platform(tag, mxnet)
     want = stamp_value(root, who, mxnet)
@@ -510,6 +608,8 @@ def setup_venv(root=ROOT):
         shutil.rmtree(venv)
     if not (venv / "bin" / "python").exists():
         shutil.rmtree(venv, ignore_errors=True)
+        check_room(root)
+        began.append(venv)
         create_venv(venv, who)
         write_atomically(venv / ".kit-mxnet", mxnet + "\n")
     stamp.unlink(missing_ok=True)
@@ -519,12 +619,12 @@ def setup_venv(root=ROOT):
     log = venv / "kit-install.log"
     ok, output = pip_install(venv, install_plan(root, mxnet), source, log)
     if not ok:
+        if "No space left on device" in output:
+            raise DiskFull(output)
         why = explain_pip_failure(output, who["version"], source, probe_pin(venv, source))
         raise SetupError(tr("install failed", why=why, log=log))
-    # The project itself, importable from anywhere (what an editable install does).
-    pth = site_packages(venv) / "softmax-kit.pth"
-    write_atomically(pth, str(root) + "\n")
-    r = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "check"],
+    install_project(venv, root)
+    r = run([str(venv / "bin" / "python"), "-m", "pip", "check"],
                        capture_output=True, text=True)
     if r.returncode != 0:
         raise SetupError(f"the installed packages conflict (pip check):\n{r.stdout.strip()}")
@@ -536,6 +636,31 @@ def setup_venv(root=ROOT):
     write_atomically(stamp, want + "\n")
     say(tr("ready"))
     return venv
+
+
+def install_project(venv, root):
+    """The kit itself into .venv/, editable (pip install -e .): its packages (pyproject.toml)
+    import from anywhere and stay the files of this folder. No index, no build isolation:
+    the pinned setuptools is already there, so this works with no network."""
+    (site_packages(venv) / "softmax-kit.pth").unlink(missing_ok=True)  # an older kit's line
+    r = run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps",
+                        "--no-index", "--no-build-isolation", "--disable-pip-version-check",
+                        "--editable", str(root)], capture_output=True, text=True)
+    if r.returncode != 0:
+        if "No space left on device" in r.stdout + r.stderr:
+            raise DiskFull(r.stderr)
+        tail = "\n       ".join((r.stdout + r.stderr).strip().splitlines()[-8:])
+        raise SetupError(f"installing the kit itself (pip install -e .) failed:\n       {tail}")
+
+
+def is_ready(root=ROOT):
+    """True when .venv/ is set up for this interpreter, the pins and KIT_MXNET (its stamp)."""
+    stamp = root / ".venv" / ".kit-installed"
+    try:
+        want = stamp_value(root, interpreter(), mxnet_package())
+        return (root / ".venv" / "bin" / "python").exists() and stamp.read_text().strip() == want
+    except (OSError, SetupError):
+        return False
 
 
 def book_code_pth(root):
@@ -600,10 +725,10 @@ def setup_data(root, venv):
     python = str(venv / "bin" / "python")
     folder = bundle_data(root)
     if folder is not None and not os.environ.get("FASHION_MNIST_DIR"):
-        r = subprocess.run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
+        r = run([python, "-m", "helpers.data", "--import", str(folder)], cwd=root)
         if r.returncode != 0:
             raise SetupError(tr("bundle data", folder=folder))
-    r = subprocess.run([python, "-m", "helpers.data", "--check"], cwd=root)
+    r = run([python, "-m", "helpers.data", "--check"], cwd=root)
     if r.returncode != 0:
         raise SetupError(tr("data not ready"))
 
@@ -645,21 +770,32 @@ def setup_proxy(root, venv):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    command = argv[0] if argv else "setup"
+    import argparse
+    parser = argparse.ArgumentParser(
+        prog="./kit setup", description="Set up the kit: .venv/ with the pinned packages and "
+        "the kit itself, MXNet's system libraries, the data. Idempotent: a later run redoes "
+        "only what changed.")
+    parser.add_argument("command", nargs="?", default="setup", help="also install what this "
+                        f"command needs from the system ({', '.join(SYSTEM_TOOLS)}: as root)")
+    command = parser.parse_args(sys.argv[1:] if argv is None else argv).command
+    # ./kit starts this Python with Ctrl-C ignored (no traceback from its start-up): now on.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        venv = setup_venv(ROOT)
-        setup_system(ROOT, command)
-        if command in PROXY_COMMANDS:
-            problem = setup_proxy(ROOT, venv)
-            if problem and command == "hub":
-                raise SetupError(problem)
-            if problem:  # ./kit test goes on: the hub's test names the problem and fails
-                say(problem)
-        setup_data(ROOT, venv)
+        try:
+            venv = setup_venv(ROOT)
+            setup_system(ROOT, command)
+            if command in PROXY_COMMANDS:
+                problem = setup_proxy(ROOT, venv)
+                if problem and command == "hub":
+                    raise SetupError(problem)
+                if problem:  # ./kit test goes on: the hub's test names the problem and fails
+                    say(problem)
+            setup_data(ROOT, venv)
+        except KeyboardInterrupt:
+            raise Interrupted(tr("interrupted", cleanup=tr("intact"))) from None
     except SetupError as e:
         print(f"kit: {e}", file=sys.stderr)
-        return 1
+        return e.code
     return 0
 
 

@@ -1,10 +1,15 @@
 """Rewrite the notebooks' ``#@save`` definitions from helpers/, the canonical copy.
 
+What ``#@save`` means here: the cell's definitions are a copy of helpers/, and this tool
+overwrites them from there. That is the opposite direction of d2l's ``#@save``, which saves
+a cell's code from the book into the d2l package: here helpers/ is the source, the
+notebook the copy, so edit a ``#@save`` function in helpers/, never in the notebook.
+
 A lesson teaches a function in a ``#@save`` cell; later lessons, the course and the tests
 import the same function from helpers/. Change it in helpers/, then run
 
-    .venv/bin/python tools/sync_saved.py           # rewrite every drifted #@save cell
-    .venv/bin/python tools/sync_saved.py --check   # only list them; exit 1 if any
+    ./kit sync-saved            # rewrite every drifted #@save cell
+    ./kit sync-saved --check    # only list them; exit 1 if any
 
 Each top-level ``def``/``class`` of a ``#@save`` cell is replaced by the source of the
 helper of the same name; the rest of the cell (comments, other statements) stays. Every
@@ -20,8 +25,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make helpers importable
-    sys.path.insert(0, str(ROOT))
 
 
 def without_docstrings(node):

@@ -25,10 +25,9 @@ from pathlib import Path
 
 import nbformat
 
+from tools.lessons import notebook_paths, twin_path
+
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script: make tools.* importable
-    sys.path.insert(0, str(ROOT))
-from tools.lessons import notebook_paths, twin_path  # noqa: E402
 
 COURSE = ROOT / "course"
 STAMP = "translated_from"

@@ -18,20 +18,21 @@ from helpers.checks.tasks import (check_accuracy, check_accuracy_bar, check_batc
                                   check_cross_entropy, check_dense_labels, check_dtype,
                                   check_ece, check_finite, check_fit_temperature,
                                   check_iterators, check_keeps_input, check_labels,
-                                  check_logsumexp, check_loss, check_numerical_gradient,
-                                  check_probabilities, check_regression_gradients,
-                                  check_replicas, check_select_setting, check_sgd, check_shape,
-                                  check_softmax, check_softmax_ce_gradient, check_split_batch,
-                                  check_step_argument, check_stratified_split,
+                                  check_logsumexp, check_loss, check_numerical_gradients,
+                                  check_probabilities, check_regularized_loss, check_replicas,
+                                  check_select_setting, check_sgd, check_shape, check_softmax,
+                                  check_softmax_ce_gradient, check_split_batch,
+                                  check_step_argument, check_stratified_folds,
                                   check_temperature_nll, check_to_tensor, check_train_epoch,
-                                  check_trainer, check_try_gpu)
+                                  check_trainer, check_try_gpu, check_tuning, check_vectorised)
 
 __all__ = ["check_accuracy", "check_accuracy_bar", "check_batch", "check_calibration_report",
            "check_close", "check_concise_net", "check_cross_entropy", "check_dense_labels",
            "check_dtype", "check_ece", "check_finite", "check_fit_temperature",
            "check_iterators", "check_keeps_input", "check_labels", "check_logsumexp",
-           "check_loss", "check_numerical_gradient", "check_probabilities",
-           "check_regression_gradients", "check_replicas", "check_select_setting", "check_sgd",
+           "check_loss", "check_numerical_gradients", "check_probabilities",
+           "check_regularized_loss", "check_replicas", "check_select_setting", "check_sgd",
            "check_shape", "check_softmax", "check_softmax_ce_gradient", "check_split_batch",
-           "check_step_argument", "check_stratified_split", "check_temperature_nll",
-           "check_to_tensor", "check_train_epoch", "check_trainer", "check_try_gpu"]
+           "check_step_argument", "check_stratified_folds", "check_temperature_nll",
+           "check_to_tensor", "check_train_epoch", "check_trainer", "check_try_gpu",
+           "check_tuning", "check_vectorised"]

@@ -14,9 +14,25 @@ def rng(seed):
     return onp.random.RandomState(int(seed) % 2**32)
 
 
-def logits(shape, dtype, offset, seed):
-    """Random logits of `shape` around `offset`, rounded to `dtype` as the student sees them."""
-    return (offset + rng(seed).normal(0, 3, size=tuple(shape))).astype(dtype)
+def logits(shape, dtype, offset, seed, mixed=False, axis=-1):
+    """Random logits of `shape` around `offset`, rounded to `dtype` as the student sees them.
+
+    mixed: each row (each slice along `axis`) lies around +offset or -offset, both kinds in
+    one batch: a softmax that subtracts the whole batch's maximum, not each row's, fails.
+    """
+    shape = tuple(shape)
+    x = rng(seed).normal(0, 3, size=shape)
+    return (x + row_offsets(shape, offset, seed, axis) if mixed else x + offset).astype(dtype)
+
+
+def row_offsets(shape, offset, seed, axis=-1):
+    """+offset or -offset for each row of an array of `shape` (each slice along `axis`),
+    broadcastable to it; the first row +offset, the second -offset, the others at random."""
+    rows = list(shape)
+    rows[axis] = 1
+    signs = rng(seed + 7).choice([-1.0, 1.0], size=rows).ravel()
+    signs[:2] = [1.0, -1.0][:signs.size]
+    return offset * signs.reshape(rows)
 
 
 def label_indices(labels, seed):
@@ -26,9 +42,9 @@ def label_indices(labels, seed):
     return rng(seed).permutation(10).astype("int32")
 
 
-def images(n, dtype, seed):
-    """Images (n, 28, 28, 1) of `dtype` with values 0..255."""
-    return rng(seed).randint(0, 256, size=(n, 28, 28, 1)).astype(dtype)
+def images(n, dtype, seed, height=28, width=28, channels=1):
+    """Images (n, height, width, channels) of `dtype` with values 0..255: channels last."""
+    return rng(seed).randint(0, 256, size=(n, height, width, channels)).astype(dtype)
 
 
 def probabilities_and_labels(batch, dtype, seed):
@@ -87,10 +103,18 @@ def input_matrix(seed):
 
 # ---------------------------------------------------------------- lessons 6 to 8
 
-def logits_and_integer_labels(shape, dtype, offset, seed):
-    """Logits of `shape` (batch, q) around `offset` as `dtype`, and labels (batch,) int32."""
-    x = logits(shape, dtype, offset, seed)
+def logits_and_integer_labels(shape, dtype, offset, seed, mixed=False):
+    """Logits of `shape` (batch, q) around `offset` as `dtype` (mixed: as in `logits`), and
+    labels (batch,) int32."""
+    x = logits(shape, dtype, offset, seed, mixed)
     return x, rng(seed + 1).randint(0, shape[1], size=shape[0]).astype("int32")
+
+
+def label_distributions(y, q, smoothing, dtype):
+    """Labels y (batch,) as rows (batch, q) of `dtype`: one-hot, or with `smoothing` > 0 the
+    one-hot row mixed with the uniform one, (1 - smoothing) * one_hot + smoothing / q."""
+    Y = onp.eye(q)[onp.asarray(y)]
+    return ((1 - smoothing) * Y + smoothing / q).astype(dtype)
 
 
 def smooth_function(shape, seed):
@@ -99,6 +123,21 @@ def smooth_function(shape, seed):
     r = rng(seed)
     c, d = r.normal(0, 1, size=shape), r.uniform(0.5, 2, size=shape)
     return c, d, r.uniform(-2, 2, size=shape)
+
+
+def smooth_problem(shapes, seed):
+    """(f, parts, w): f(*arrays) = sum_k [sum(c_k sin a_k) + sum(d_k a_k^2) / 2]
+    + (sum_k w_k sum(a_k))^2 / 2, parts[k] = (c_k, d_k, a point a_k) as in smooth_function,
+    and the weights w (one per array): a smooth function of several float64 arrays."""
+    parts = [smooth_function(tuple(s), seed + k) for k, s in enumerate(shapes)]
+    w = rng(seed + 99).uniform(0.2, 0.6, size=len(shapes))
+
+    def f(*arrays):
+        arrays = [onp.asarray(a, dtype=onp.float64) for a in arrays]
+        total = sum(wk * a.sum() for wk, a in zip(w, arrays))
+        return float(sum((c * onp.sin(a)).sum() + (d * a ** 2).sum() / 2
+                         for (c, d, _), a in zip(parts, arrays)) + total * total / 2)
+    return f, parts, w
 
 
 def regression_problem(n, d, q, seed):
@@ -119,14 +158,41 @@ def confidences(n, seed, edge=False):
     return confidence, correct
 
 
-def scaled_logits(n, q, scale, offset, seed):
+def predictions(n, seed, edge=False, q=10):
+    """(probabilities (n, q) float64, y (n,) int32) of an overconfident model: each row's
+    largest entry is its confidence, in [0.2, 1] (with `edge`, one in twenty exactly 1),
+    the rest of the row spread over the other classes; y is that class when the prediction
+    is right, another class when not."""
+    r = rng(seed)
+    confidence = r.uniform(0.2, 1.0, size=n)
+    if edge:
+        confidence[r.permutation(n)[: n // 20]] = 1.0
+    correct = r.uniform(0, 1, size=n) < onp.minimum(confidence, 0.95) ** 1.5
+    top = r.randint(0, q, size=n)
+    rest = r.uniform(0.5, 1.5, size=(n, q))
+    rest[onp.arange(n), top] = 0
+    rest *= ((1 - confidence) / rest.sum(axis=1))[:, None]  # each below 1.5 * 0.8 / 9 < 0.2
+    probabilities = rest
+    probabilities[onp.arange(n), top] = confidence
+    y = onp.where(correct, top, (top + r.randint(1, q, size=n)) % q).astype("int32")
+    return probabilities, y
+
+
+def probe_entries(shape, k, seed):
+    """k distinct entries (i, j) of a matrix of `shape`, drawn from `seed`."""
+    flat = rng(seed + 5).permutation(shape[0] * shape[1])[:k]
+    return [(int(i // shape[1]), int(i % shape[1])) for i in flat]
+
+
+def scaled_logits(n, q, scale, offset, seed, mixed=False):
     """Logits (n, q) float64 and labels (n,) int32 of a model whose confidence is off by
-    `scale` (above 1: overconfident, below 1: underconfident), shifted by `offset`."""
+    `scale` (above 1: overconfident, below 1: underconfident), shifted by `offset` (mixed:
+    each row by +offset or -offset, as in `logits`)."""
     r = rng(seed)
     y = r.randint(0, q, size=n).astype("int32")
     z = r.normal(0, 1, size=(n, q))
     z[onp.arange(n), y] += 1.5
-    return scale * z + offset, y
+    return scale * z + (row_offsets((n, q), offset, seed) if mixed else offset), y
 
 
 def class_labels(counts, seed):
@@ -141,7 +207,7 @@ def tuning_results(seed, with_test=True):
     not to the first one."""
     r = rng(seed)
     grid = [(lr, wd) for lr in (0.01, 0.03, 0.1) for wd in (0.0, 1e-3)]
-    val = r.uniform(0.80, 0.86, size=len(grid)).round(4)
+    val = (0.80 + 0.0005 * r.permutation(120)[:len(grid)]).round(4)  # no two alike
     test = (val - 0.005 + r.uniform(-0.003, 0.003, size=len(grid))).round(4)
     best_val = int(val.argmax())
     other = int(r.choice([i for i in range(1, len(grid)) if i != best_val]))

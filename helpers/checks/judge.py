@@ -114,8 +114,12 @@ def assert_probabilities(value, name="output", atol=1e-4):
         fail("probabilities.sum", row=int(bad[0]), total=num(sums[int(bad[0])]))
 
 
-def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6):
-    """Assert that `value` equals array `expected` (same shape) within tolerances."""
+def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6, reveal=True):
+    """Assert that `value` equals array `expected` (same shape) within tolerances.
+
+    reveal=False: the message shows what was got, never what was expected (the checks of
+    tasks that ask for a derivation or a judgement give no answer away).
+    """
     expected = onp.asarray(expected, dtype=onp.float64)
     assert_shape(value, expected.shape, name)
     got = array_of(value, name).astype(onp.float64)
@@ -123,10 +127,16 @@ def assert_close(value, expected, name="output", rtol=1e-5, atol=1e-6):
     if ok.all():
         return
     if expected.ndim == 0:
+        if not reveal:
+            fail("close.scalar.hidden", name=name, got=num(got))
         fail("close.scalar", name=name, got=num(got), expected=num(expected))
     i = int(onp.argwhere(~ok)[0][0])
     if expected.ndim > 1:
-        fail("close.row", name=name, index=i, got=vec(got[i]), expected=vec(expected[i]))
+        if not reveal:
+            fail("close.row.hidden", name=name, index=i, got=vec(got[i]))
+        fail("close.row", name=name, index=i, got=vec(got[i]), expected=vec(expected[i].ravel()))
+    if not reveal:
+        fail("close.entry.hidden", name=name, index=i, got=num(got[i]))
     fail("close.entry", name=name, index=i, got=num(got[i]), expected=num(expected[i]))
 
 
@@ -176,17 +186,40 @@ def judge_close(record, params, seed, ref):
 
 # ---------------------------------------------------------------- lesson 1: softmax
 
+def logits_context(params):
+    """"for logits around 1000", or for a mixed batch "... in some rows and ... in others"."""
+    offset = params["offset"]
+    if params.get("mixed"):
+        return say("logits_mixed", offset=f"{offset:g}", minus=f"{-offset:g}")
+    return say("logits_around", offset=f"{offset:g}")
+
+
+def call_name(function, params, args="X"):
+    """How the check called the student's function: softmax(X) or softmax(X, axis=0)."""
+    axis = params.get("axis")
+    return f"{function}({args})" if axis is None else f"{function}({args}, axis={axis})"
+
+
 def judge_softmax(record, params, seed, ref):
     shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
-    x = inputs.logits(shape, dtype, offset, seed)
-    context = say("logits_around", offset=f"{offset:g}")
+    axis = params.get("axis")
+    x = inputs.logits(shape, dtype, offset, seed, params.get("mixed", False),
+                      -1 if axis is None else axis)
+    context = logits_context(params)
+    name = call_name("softmax", params)
     P = record["P"]
-    assert_shape(P, shape, "softmax(X)")
-    assert_dtype(P, dtype, "softmax(X)", say("keep_dtype"))
-    assert_finite(P, "output", context)
-    assert_probabilities(P, "softmax(X)")
+    assert_shape(P, shape, name)
+    assert_dtype(P, dtype, name, say("keep_dtype"))
+    assert_finite(P, name, context)
+    if len(shape) == 2 and axis in (None, -1, 1):
+        assert_probabilities(P, name)
     tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
-    assert_close(P, ref.softmax(x), f"softmax(X) {context}", rtol=tol, atol=tol)
+    want = ref.softmax(x, -1 if axis is None else axis)
+    got = array_of(P, name).astype(onp.float64)
+    if axis is not None and not onp.allclose(got, want, rtol=tol, atol=tol) and \
+            onp.allclose(got, ref.softmax(x, -1), rtol=tol, atol=tol):
+        fail("softmax.axis", name=name, axis=axis)
+    assert_close(got, want, f"{name} {context}", rtol=tol, atol=tol)
 
 
 def judge_keeps_input(record, params, seed, ref):
@@ -198,14 +231,18 @@ def judge_keeps_input(record, params, seed, ref):
 
 def judge_logsumexp(record, params, seed, ref):
     shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
-    x = inputs.logits(shape, dtype, offset, seed)
-    context = say("logits_around", offset=f"{offset:g}")
+    axis = params.get("axis")
+    x = inputs.logits(shape, dtype, offset, seed, params.get("mixed", False),
+                      -1 if axis is None else axis)
+    context = logits_context(params)
+    name = call_name("logsumexp", params)
+    want = ref.logsumexp(x, -1 if axis is None else axis)
     out = record["out"]
-    assert_shape(out, shape[:1], "logsumexp(X)")
-    assert_dtype(out, dtype, "logsumexp(X)", say("keep_dtype"))
-    assert_finite(out, "output", context)
+    assert_shape(out, want.shape, name)
+    assert_dtype(out, dtype, name, say("keep_dtype"))
+    assert_finite(out, name, context)
     tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
-    assert_close(out, ref.logsumexp(x), f"logsumexp(X) {context}", rtol=tol, atol=10 * tol)
+    assert_close(out, want, f"{name} {context}", rtol=tol, atol=10 * tol)
 
 
 # ---------------------------------------------------------------- lesson 2: the data
@@ -227,17 +264,27 @@ def judge_labels(record, params, seed, ref):
 
 def judge_to_tensor(record, params, seed, ref):
     n = params["n"]
-    images = inputs.images(n, params["dtype"], seed)
+    height, width, channels = (params.get(k, v) for k, v in (("height", 28), ("width", 28),
+                                                               ("channels", 1)))
+    images = inputs.images(n, params["dtype"], seed, height, width, channels)
     expected = ref.to_tensor(images)
+    name = say("to_tensor.call", shape=images.shape)
     out = record["out"]
-    if shape_of(out, "to_tensor(images)") == (n, 28, 28, 1):
-        fail("to_tensor.channels", expected=expected.shape, got=(n, 28, 28, 1))
-    assert_shape(out, expected.shape, "to_tensor(images)")
-    assert_dtype(out, "float32", "to_tensor(images)")
+    if shape_of(out, name) == images.shape and images.shape != expected.shape:
+        fail("to_tensor.channels", name=name, expected=expected.shape, got=images.shape)
+    assert_shape(out, expected.shape, name)
+    assert_dtype(out, "float32", name)
     got = array_of(out)
-    if got.max() > 1 + 1e-6 or got.min() < 0:
-        fail("to_tensor.range", low=num(got.min()), high=num(got.max()))
-    assert_close(got, expected, "to_tensor(images)", atol=1e-6)
+    if got.size and (got.max() > 1 + 1e-6 or got.min() < 0):
+        fail("to_tensor.range", name=name, low=num(got.min()), high=num(got.max()))
+    if not onp.allclose(got, expected, atol=1e-6):
+        if onp.allclose(got, images.reshape(expected.shape) / 255, atol=1e-6):
+            fail("to_tensor.reshape", name=name)
+        if onp.allclose(got, images.transpose(0, 3, 2, 1) / 255, atol=1e-6) or \
+                onp.allclose(got.transpose(0, 1, 3, 2).reshape(-1),
+                             expected.reshape(-1), atol=1e-6):
+            fail("to_tensor.axes", name=name)
+    assert_close(got, expected, name, atol=1e-6)
 
 
 def judge_batch(record, params, seed, ref):
@@ -381,7 +428,7 @@ def judge_loss(record, params, seed, ref):
     context = say("logits_around", offset=f"{offset:g}")
     out = record["out"]
     assert_shape(out, (batch,), "loss(logits, y)", say("cross_entropy.hint"))
-    assert_finite(out, "output", context)
+    assert_finite(out, "loss(logits, y)", context)
     assert_close(out, ref.loss(x, y), f"loss(logits, y) {context} {say('loss.logits')}",
                  rtol=1e-4, atol=1e-4)
 
@@ -405,21 +452,26 @@ def _device_list(names):
 
 
 def judge_try_gpu(record, params, seed, ref):
-    n = int(record["num_gpus"])
-    if ref.num_gpus is not None and n != ref.num_gpus:
-        fail("num_gpus", got=n)
-    there = say("try_gpu.gpus", n=n, s="s" if n != 1 else "")
-    asked = [i for i, _ in items_of(record["try_gpu"], 4, "try_gpu")]
-    if asked != [0, 1, n, 100]:
-        fail("grading.bad_record", why="try_gpu")
-    for i, got in record["try_gpu"]:
-        want = f"gpu({i})" if i < n else "cpu(0)"
-        if got != want:
-            fail("try_gpu", i=i, there=there, want=want, got=got)
-    want = [f"gpu({i})" for i in range(n)] or ["cpu(0)"]
-    got = record["all"]
-    if got["type"] != "list" or got["items"] != want:
-        fail("try_all_gpus", n=n, want=_device_list(want), got=got["repr"])
+    from helpers.checks.tasks import ASKED, FAKE_MACHINES
+    machines = items_of(record["machines"], len(FAKE_MACHINES), "try_gpu")
+    for n, machine in zip(FAKE_MACHINES, machines):
+        if machine["gpus"] != n:
+            fail("grading.bad_record", why="try_gpu")
+        there = say("try_gpu.gpus", n=n, s="s" if n != 1 else "")
+        asked = [i for i, _ in items_of(machine["try_gpu"], len(ASKED), "try_gpu(i)")]
+        if asked != list(ASKED):
+            fail("grading.bad_record", why="try_gpu")
+        for i, got in machine["try_gpu"]:
+            want = f"gpu({i})" if i < n else "cpu(0)"
+            if got != want:
+                fail("try_gpu", i=i, there=there, want=want, got=got)
+        if machine["default"] != ("gpu(0)" if n else "cpu(0)"):
+            fail("try_gpu.default", there=there, want="gpu(0)" if n else "cpu(0)",
+                 got=machine["default"])
+        want = [f"gpu({i})" for i in range(n)] or ["cpu(0)"]
+        got = machine["all"]
+        if got["type"] != "list" or got["items"] != want:
+            fail("try_all_gpus", n=n, want=_device_list(want), got=got["repr"])
 
 
 def _length(value, name):
@@ -470,71 +522,154 @@ def judge_replicas(record, params, seed, ref):
 
 def judge_softmax_ce_gradient(record, params, seed, ref):
     shape, dtype, offset = tuple(params["shape"]), params["dtype"], params["offset"]
-    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, seed)
-    context = say("logits_around", offset=f"{offset:g}")
-    name = "gradient(O, y)"
+    smoothing = params.get("smoothing", 0.0)
+    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, seed, params.get("mixed", False))
+    Y = inputs.label_distributions(y, shape[1], smoothing, dtype).astype(onp.float64)
+    context = logits_context(params)
+    name = "cross_entropy_grad(O, Y)"
     G = record["G"]
     assert_shape(G, shape, name)
     assert_dtype(G, dtype, name, say("keep_dtype"))
-    assert_finite(G, "output", context)
-    want = ref.softmax_ce_gradient(x, y)
+    assert_finite(G, name, context)
+    want = ref.softmax_ce_gradient(x, Y)
     got = array_of(G, name).astype(onp.float64)
     tol = 1e-5 if dtype in FLOAT32_LIKE else 1e-10
     if not onp.allclose(got, want, rtol=tol, atol=tol):
-        probabilities = want.copy()
-        probabilities[onp.arange(len(y)), y] += 1
+        probabilities = want + Y
         if onp.allclose(got, probabilities, rtol=1e-4, atol=1e-5):
             fail("gradient.forgot_label", name=name)
         if onp.allclose(got, -want, rtol=1e-4, atol=1e-5):
             fail("gradient.sign", name=name)
         if len(y) > 1 and onp.allclose(got, want / len(y), rtol=1e-4, atol=1e-7):
             fail("gradient.mean", name=name)
+        if smoothing and onp.allclose(got, probabilities - onp.eye(shape[1])[y], rtol=1e-4,
+                                      atol=1e-5):
+            fail("gradient.distribution", name=name)
     assert_close(got, want, f"{name} {context}", rtol=tol, atol=tol)
 
 
-def judge_numerical_gradient(record, params, seed, ref):
-    shape, eps = tuple(params["shape"]), params["eps"]
-    c, d, x = inputs.smooth_function(shape, seed)
-    name = say("numgrad.call", eps=eps, shape=shape)
-    X = array_of(record["x"], "x")
-    if X.shape != x.shape or not onp.array_equal(X, x):
-        fail("numgrad.changed_x")
-    assert_shape(record["grad"], shape, name)
-    got = array_of(record["grad"], name).astype(onp.float64)
-    want = ref.smooth_gradient(c, d, x)
-    if not onp.allclose(got, want, rtol=1e-5, atol=1e-5):
-        f = lambda v: float((c * onp.sin(v)).sum() + (d * v ** 2).sum() / 2)  # noqa: E731
-        forward = onp.zeros(shape)
-        for i in onp.ndindex(shape):
-            step = x.copy()
-            step[i] += eps
-            forward[i] = (f(step) - f(x)) / eps
-        if onp.allclose(got, forward, rtol=1e-6, atol=1e-6):
-            fail("numgrad.one_sided")
-    assert_close(got, want, name, rtol=1e-5, atol=1e-5)
-
-
-def judge_regression_gradients(record, params, seed, ref):
-    n, d, q = params["n"], params["d"], params["q"]
-    X, y, W, b = inputs.regression_problem(n, d, q, seed)
-    if record["len"] != 2:
-        fail("regression.result", got=record["type"])
-    want_W, want_b = ref.regression_gradients(X, y, W, b)
-    for key, name, value, want in (("dW", say("regression.weights"), record["dW"], want_W),
-                                   ("db", say("regression.bias"), record["db"], want_b)):
-        assert_shape(value, want.shape, name)
+def judge_numerical_gradients(record, params, seed, ref):
+    shapes, eps = [tuple(s) for s in params["shapes"]], params["eps"]
+    f, parts, w = inputs.smooth_problem(shapes, seed)
+    points = [x for _, _, x in parts]
+    if record["grads"] is None:
+        fail("numgrad.result", want=len(shapes), got=record["type"])
+    grads = items_of(record["grads"], len(shapes), "numerical_gradients")
+    for k, (x, value) in enumerate(zip(points, items_of(record["params"], len(shapes),
+                                                         "params"))):
+        X = array_of(value, "params")
+        if X.shape != x.shape or not onp.array_equal(X, x):
+            fail("numgrad.changed_x", k=k)
+    want = ref.smooth_gradients(parts, w, points)
+    for k, (value, shape) in enumerate(zip(grads, shapes)):
+        name = say("numgrad.call", eps=eps, k=k, shape=shape)
+        assert_shape(value, shape, name)
         got = array_of(value, name).astype(onp.float64)
-        if not onp.allclose(got, want, rtol=1e-6, atol=1e-9) and \
-                onp.allclose(got, n * want, rtol=1e-6, atol=1e-9):
-            fail("regression.sum", name=key, n=n)
-        assert_close(got, want, name, rtol=1e-6, atol=1e-9)
+        if not onp.allclose(got, want[k], rtol=1e-5, atol=1e-5):
+            forward = onp.zeros(shape)
+            here = f(*points)
+            for i in onp.ndindex(shape):
+                step = [p.copy() for p in points]
+                step[k][i] += eps
+                forward[i] = (f(*step) - here) / eps
+            if onp.allclose(got, forward, rtol=1e-6, atol=1e-6):
+                fail("numgrad.one_sided")
+        assert_close(got, want[k], name, rtol=1e-5, atol=1e-5)
+
+
+def _loss_parts(record, name):
+    """(loss, dW, db) of a recorded (loss, dW, db), or fail saying what came instead."""
+    if record["len"] != 3:
+        fail("regloss.result", name=name, got=record["type"])
+    return (number_of(record["loss"], "regloss.number", name=name),
+            record["dW"], record["db"])
+
+
+def judge_regularized_loss(record, params, seed, ref):
+    n, d, q, reg, name = params["n"], params["d"], params["q"], params["reg"], params["name"]
+    X, y, W, b = inputs.regression_problem(n, d, q, seed)
+    X = X * params.get("scale", 1.0)
+    loss, dW, db = _loss_parts(record, name)
+    from helpers.checks.tasks import PROBES
+    entries = inputs.probe_entries((d, q), PROBES, seed)
+    probes = [[number_of(v, "regloss.number", name=name)
+               for v in items_of(values, 2, "finite differences")]
+              for values in items_of(record.get("probes"), len(entries), "finite differences")]
+    want_loss, want_W, want_b = ref.regularized_loss(X, y, W, b, reg)
+    if not math.isfinite(loss):
+        fail("finite", kind="nan" if math.isnan(loss) else "inf", name=say("regloss.the_loss",
+             name=name), context="", at="")
+    if not math.isclose(loss, want_loss, rel_tol=1e-6, abs_tol=1e-9):
+        penalty = reg / 2 * float((W ** 2).sum())
+        data = want_loss - penalty
+        def near(value):
+            return math.isclose(loss, value, rel_tol=1e-6, abs_tol=1e-9)
+        if near(data):
+            fail("regloss.no_penalty", name=name)
+        if near(data + 2 * penalty):
+            fail("regloss.penalty_twice", name=name)
+        if near(want_loss + reg / 2 * float((b ** 2).sum())):
+            fail("regloss.bias_penalty", name=name)
+        if near(n * data + penalty) or near(n * want_loss):
+            fail("regloss.sum", name=name, n=n)
+        fail("regloss.value", name=name, got=num(loss))
+    for key, label, value, want in (("dW", say("regression.weights"), dW, want_W),
+                                    ("db", say("regression.bias"), db, want_b)):
+        label = f"{name}: {label}"
+        assert_shape(value, want.shape, label)
+        got = array_of(value, label).astype(onp.float64)
+        assert_finite(got, label)
+        if onp.allclose(got, want, rtol=1e-6, atol=1e-8):
+            continue
+        if key == "dW":
+            def near(wrong):
+                return onp.allclose(got, wrong, rtol=1e-6, atol=1e-8)
+            if near(want - reg * W):
+                fail("reggrad.no_penalty", name=name)
+            if near(want + reg * W):
+                fail("reggrad.penalty_twice", name=name)
+            if near((want - reg * W) * n + reg * W) or near(want * n):
+                fail("regression.sum", name=f"{name}: dW", n=n)
+            for (i, j), (up, down) in zip(entries, probes):
+                if not math.isclose((up - down) / 2e-6, got[i, j], rel_tol=1e-4, abs_tol=1e-6):
+                    fail("reggrad.own_loss", name=name, i=i, j=j)
+        else:
+            if onp.allclose(got, want + reg * b, rtol=1e-6, atol=1e-8):
+                fail("reggrad.bias_penalty", name=name)
+            if onp.allclose(got, n * want, rtol=1e-6, atol=1e-8):
+                fail("regression.sum", name=f"{name}: db", n=n)
+        assert_close(got, want, label, rtol=1e-6, atol=1e-8, reveal=False)
+
+
+VECTORISED_SPEEDUP = 10  # how many times faster the vectorised loss must be than the loops
+
+
+def judge_vectorised(record, params, seed, ref):
+    n = params["n"]
+    naive, fast = record["naive"], record["vectorised"]
+    names = {"naive": "softmax_loss_naive", "vectorised": "softmax_loss"}
+    parts = {key: _loss_parts(record[key], names[key]) for key in names}
+    (loss_a, dW_a, db_a), (loss_b, dW_b, db_b) = parts["naive"], parts["vectorised"]
+    if not math.isclose(loss_a, loss_b, rel_tol=1e-6, abs_tol=1e-9):
+        fail("vectorised.disagree", what=say("regloss.the_loss", name=""), n=n)
+    for what, a, b in (("dW", dW_a, dW_b), ("db", db_a, db_b)):
+        A, B = array_of(a, what), array_of(b, what)
+        if A.shape != B.shape or not onp.allclose(A.astype(onp.float64), B, rtol=1e-6,
+                                                  atol=1e-8):
+            fail("vectorised.disagree", what=what, n=n)
+    slow, quick = (number_of(r["seconds"], "grading.bad_record", why="seconds")
+                   for r in (naive, fast))
+    if not (quick > 0 and slow >= VECTORISED_SPEEDUP * quick):
+        fail("vectorised.slow", fast=f"{1000 * quick:.1f}", slow=f"{1000 * slow:.1f}", n=n,
+             ratio=VECTORISED_SPEEDUP)
 
 
 # ---------------------------------------------------------------- lesson 7: calibration
 
 def judge_ece(record, params, seed, ref):
     num_bins = params["num_bins"]
-    confidence, correct = inputs.confidences(params["n"], seed, params["edge"])
+    probabilities, y = inputs.predictions(params["n"], seed, params["edge"])
+    confidence, correct = probabilities.max(axis=1), probabilities.argmax(axis=1) == y
     got = number_of(record["ece"], "ece.number")
     want = ref.ece(confidence, correct, num_bins)
     if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
@@ -549,8 +684,8 @@ def judge_ece(record, params, seed, ref):
 
 def judge_temperature_nll(record, params, seed, ref):
     n, offset = params["n"], params["offset"]
-    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, seed)
-    context = say("logits_around", offset=f"{offset:g}")
+    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, seed, params.get("mixed", False))
+    context = logits_context(params)
     for T, value in zip((1.0, 0.5, 2.0), items_of(record["values"], 3, "nll(logits, y, T)")):
         got = number_of(value, "nll.number")
         want = ref.nll(logits, y, T)
@@ -599,7 +734,7 @@ def judge_calibration_report(record, params, seed, ref):
     if ref.nll(val_logits, val_y, T) - ref.nll(val_logits, val_y, best_val) > 1e-4:
         if ref.nll(test_logits, test_y, T) - ref.nll(test_logits, test_y, best_test) <= 1e-4:
             fail("report.fitted_on_test", T=num(T))
-        fail("report.temperature", T=num(T), best=num(best_val))
+        fail("report.temperature", T=num(T))
     for name, got, temperature in (("ece_before", before, 1.0), ("ece_after", after, T)):
         want = _top_label_ece(ref, test_logits, test_y, temperature)
         if math.isclose(got, want, rel_tol=1e-6, abs_tol=1e-9):
@@ -607,51 +742,59 @@ def judge_calibration_report(record, params, seed, ref):
         on_val = _top_label_ece(ref, val_logits, val_y, temperature)
         if math.isclose(got, on_val, rel_tol=1e-6, abs_tol=1e-9):
             fail("report.on_validation", name=name)
-        fail("report.ece", name=name, got=num(got), want=num(want))
+        fail("report.ece", name=name, got=num(got))
 
 # ---------------------------------------------------------------- lesson 8: tuning
 
-def judge_stratified_split(record, params, seed, ref):
-    counts, fraction = params["counts"], params["val_fraction"]
+def judge_stratified_folds(record, params, seed, ref):
+    counts, k = params["counts"], params["num_folds"]
     y = inputs.class_labels(counts, seed)
     n = len(y)
-    splits = []
-    for call in items_of(record["calls"], 3, "stratified_split"):
-        if call["len"] != 2:
-            fail("stratify.result", got=call["type"])
-        pair = []
-        for name, value in (("train_idx", call["train"]), ("val_idx", call["val"])):
-            a = array_of(value, name)
+    calls = []
+    for call in items_of(record["calls"], 3, "stratified_folds"):
+        if call["folds"] is None:
+            fail("folds.result", want=k, got=call["type"])
+        folds = []
+        for value in items_of(call["folds"], k, "stratified_folds: folds"):
+            a = array_of(value, "fold")
             if a.ndim != 1:
-                assert_shape(a, (len(a.ravel()),), name)
+                assert_shape(a, (len(a.ravel()),), "fold")
             if a.dtype.kind not in "iu":
-                fail("stratify.integers", name=name, dtype=a.dtype)
-            pair.append(a.astype(onp.int64))
-        splits.append(pair)
-    train, val = splits[0]
-    shared = onp.intersect1d(train, val)
-    if shared.size:
-        fail("stratify.overlap", count=shared.size, index=int(shared[0]))
-    both = onp.concatenate([train, val])
+                fail("folds.integers", dtype=a.dtype)
+            folds.append(a.astype(onp.int64))
+        calls.append(folds)
+    folds = calls[0]
+    for a in range(k):
+        for b in range(a + 1, k):
+            shared = onp.intersect1d(folds[a], folds[b])
+            if shared.size:
+                fail("folds.overlap", a=a, b=b, count=shared.size, index=int(shared[0]))
+    both = onp.concatenate(folds)
     inside = both[(both >= 0) & (both < n)]
     missing = n - onp.unique(inside).size
     extra = both.size - onp.unique(inside).size
     if missing or extra:
-        fail("stratify.cover", n=n, missing=missing, extra=extra)
+        fail("folds.cover", n=n, missing=missing, extra=extra)
     for label, count in enumerate(counts):
-        want, got = ref.validation_count(count, fraction), int((y[val] == label).sum())
-        if got != want:
-            fail("stratify.class_count", label=label, count=count, fraction=fraction,
-                 want=want, got=got)
-    first = onp.sort(onp.concatenate([onp.flatnonzero(y == label)[:ref.validation_count(k, fraction)]
-                                      for label, k in enumerate(counts)]))
-    if onp.array_equal(onp.sort(val), first):
-        fail("stratify.not_random")
-    same, other = splits[1][1], splits[2][1]
-    if not onp.array_equal(onp.sort(same), onp.sort(val)):
-        fail("stratify.not_repeatable")
-    if onp.array_equal(onp.sort(other), onp.sort(val)):
-        fail("stratify.ignores_seed")
+        per_fold = [int((y[f] == label).sum()) for f in folds]
+        if max(per_fold) - min(per_fold) > 1:
+            fail("folds.class_count", label=label, count=count, got=per_fold)
+    owner = onp.empty(n, dtype=int)
+    for i, f in enumerate(folds):
+        owner[f] = i
+    blocks = round_robin = True  # each class cut into folds in the order it comes
+    for label in range(len(counts)):
+        sequence = owner[onp.flatnonzero(y == label)]
+        blocks &= bool(onp.all(onp.diff(sequence) >= 0))
+        round_robin &= bool(onp.array_equal(sequence, (onp.arange(len(sequence))
+                                                       + sequence[:1]) % k))
+    if blocks or round_robin:
+        fail("folds.not_random")
+    same, other = calls[1], calls[2]
+    if [sorted(f.tolist()) for f in same] != [sorted(f.tolist()) for f in folds]:
+        fail("folds.not_repeatable")
+    if [sorted(f.tolist()) for f in other] == [sorted(f.tolist()) for f in folds]:
+        fail("folds.ignores_seed")
 
 
 def judge_select_setting(record, params, seed, ref):
@@ -666,8 +809,43 @@ def judge_select_setting(record, params, seed, ref):
         by_test = max(results, key=lambda r: r["test_acc"])
         if chosen == (by_test["lr"], by_test["wd"]):
             fail("select.by_test", lr=chosen[0], wd=chosen[1])
-    fail("select.wrong", lr=chosen[0], wd=chosen[1], want_lr=want["lr"], want_wd=want["wd"])
+    picked = [r for r in results if (r["lr"], r["wd"]) == chosen]
+    if not picked:
+        fail("select.type", got=say("select.not_listed"))
+    fail("select.wrong", lr=chosen[0], wd=chosen[1], val=picked[0]["val_acc"])
 
+
+def judge_tuning(record, params, seed, ref):
+    candidates = params["candidates"]
+    results = record["results"]
+    if results is None:
+        fail("tune.results", got=record["results_type"], candidates=candidates)
+    items_of(results, len(candidates), "results")
+    for entry in results:
+        if entry["type"] != "dict" or entry["lr"] is None or entry["val_acc"] is None:
+            fail("tune.results", got=entry["type"], candidates=candidates)
+        if not {"lr", "val_acc"} <= set(entry["keys"]):
+            fail("tune.results", got=entry["type"], candidates=candidates)
+        tested = [k for k in entry["keys"] if "test" in k]
+        if tested:
+            fail("tune.test_in_results", entry=tested[0])
+    lrs = sorted(number_of(e["lr"], "tune.number", what="lr") for e in results)
+    if not all(math.isclose(a, b) for a, b in zip(lrs, sorted(candidates))):
+        fail("tune.candidates", want=candidates, got=lrs)
+    accs = [number_of(e["val_acc"], "tune.number", what="val_acc") for e in results]
+    chosen = record["chosen"]
+    if chosen["type"] != "dict" or chosen["lr"] is None or \
+            not {"lr", "val_acc"} <= set(chosen["keys"]):
+        fail("tune.chosen", got=chosen["type"])
+    best = results[int(onp.argmax(accs))]
+    if not math.isclose(number_of(chosen["lr"], "tune.number", what="lr"),
+                        number_of(best["lr"], "tune.number", what="lr")):
+        fail("tune.choice", lr=num(number_of(chosen["lr"], "tune.number", what="lr")))
+    val_passes, test_passes = record["val_passes"], record["test_passes"]
+    if not isinstance(val_passes, int) or val_passes < len(candidates):
+        fail("tune.val_passes", got=val_passes, want=len(candidates))
+    if test_passes != 1:
+        fail("tune.test_passes", got=test_passes)
 
 
 # ---------------------------------------------------------------- conceptual tasks of a4 and a5
@@ -678,9 +856,10 @@ def judge_dense_labels(record, params, seed, ref):
     y = inputs.rng(seed + 1).randint(0, q, size=batch).astype("int32")
     name = f"one_hot(y, {q})"
     assert_shape(record["Y"], (batch, q), name)
-    assert_close(record["Y"], ref.one_hot(y, q), name, atol=0)
+    assert_close(record["Y"], ref.one_hot(y, q), name, atol=0, reveal=False)
     assert_shape(record["loss"], (batch,), say("dense.call"), say("cross_entropy.hint"))
-    assert_close(record["loss"], ref.loss(x, y), say("dense.call"), rtol=1e-4, atol=1e-4)
+    assert_close(record["loss"], ref.loss(x, y), say("dense.call"), rtol=1e-4, atol=1e-4,
+                 reveal=False)
 
 
 def judge_step_argument(record, params, seed, ref):
@@ -692,8 +871,10 @@ def judge_step_argument(record, params, seed, ref):
         if math.isclose(got, want):
             continue
         if any(math.isclose(got, s) for s in sizes):
-            fail("step.shard", sizes=sizes, got=num(got), want=want)
-        fail("step.value", sizes=sizes, got=num(got), want=want)
+            fail("step.shard", sizes=sizes, got=num(got))
+        if math.isclose(got, len(sizes)):
+            fail("step.devices", sizes=sizes, got=num(got))
+        fail("step.value", sizes=sizes, got=num(got))
 
 JUDGES = {
     "shape": judge_shape, "dtype": judge_dtype, "finite": judge_finite,
@@ -705,11 +886,12 @@ JUDGES = {
     "accuracy_bar": judge_accuracy_bar, "concise_net": judge_concise_net, "loss": judge_loss,
     "trainer": judge_trainer, "try_gpu": judge_try_gpu, "split_batch": judge_split_batch,
     "replicas": judge_replicas, "softmax_ce_gradient": judge_softmax_ce_gradient,
-    "numerical_gradient": judge_numerical_gradient,
-    "regression_gradients": judge_regression_gradients, "ece": judge_ece,
+    "numerical_gradients": judge_numerical_gradients,
+    "regularized_loss": judge_regularized_loss, "vectorised": judge_vectorised, "ece": judge_ece,
     "temperature_nll": judge_temperature_nll, "fit_temperature": judge_fit_temperature,
     "calibration_report": judge_calibration_report,
-    "stratified_split": judge_stratified_split, "select_setting": judge_select_setting,
+    "stratified_folds": judge_stratified_folds, "select_setting": judge_select_setting,
+    "tuning": judge_tuning,
     "dense_labels": judge_dense_labels, "step_argument": judge_step_argument,
 }
 

@@ -37,10 +37,6 @@ ENGLISH = {
     "labels.count": ("get_fashion_mnist_labels should return {want} names for {want} labels, "
                      "got {got}"),
     "labels.name": "label {label} should be {want}, got {got}",
-    "to_tensor.channels": ("to_tensor(images): expected shape {expected}, got {got}: the "
-                           "channel axis must come first, after the batch axis"),
-    "to_tensor.range": ("to_tensor(images): values must lie in [0, 1]; they range from {low} "
-                        "to {high} (divide by 255)"),
     "batch.pixels": ("X: pixel values must lie in [0, 1], they range from {low} to {high} "
                      "(ToTensor scales them)"),
     "batch.labels": "y: labels must be classes 0..9, got values from {low} to {high}",
@@ -56,9 +52,6 @@ ENGLISH = {
                            "probability of the true class, a positive number"),
     "accuracy.shape": "accuracy(y_hat, y) should be one number, got an array of shape {shape}",
     "accuracy.number": "accuracy(y_hat, y) should be a number, got {got}",
-    "accuracy.fraction": ("accuracy(y_hat, y) should count the correct predictions: expected "
-                          "{want}, got {got} (a fraction: don't divide by len(y), the caller "
-                          "does)"),
     "accuracy.count": ("accuracy(y_hat, y) for y_hat as {form} should be {want} ({right} of "
                        "{n} right), got {got}"),
     "accuracy.scores": "scores ({n}, {q})",
@@ -121,20 +114,15 @@ ENGLISH = {
                          "(net.initialize(..., ctx=devices))"),
     "replicas.equal": ("parameter {name}: the copy on {other} differs from the one on {first}; "
                        "one Trainer must update all copies"),
-    "num_gpus": "npx.num_gpus() said {got} in the grading kernel, which has no GPU",
     # ---------------------------------------------------------------- lesson 6
     "gradient.forgot_label": ("{name} is softmax(O) alone: subtract the one-hot label "
                               "(1 at each example's true class)"),
     "gradient.sign": "{name} has the wrong sign: it is softmax(O) - one_hot(y), not the reverse",
     "gradient.mean": ("{name} is divided by the batch size: the task asks for the gradient of the "
                       "summed loss, one row per example"),
-    "numgrad.changed_x": ("numerical_gradient changed its argument x: restore each entry after "
-                          "nudging it (or work on a copy)"),
-    "numgrad.one_sided": ("numerical_gradient looks one-sided, (f(x + eps) - f(x)) / eps: use "
+    "numgrad.one_sided": ("numerical_gradients looks one-sided, (f(x + eps) - f(x)) / eps: use "
                           "the central difference (f(x + eps) - f(x - eps)) / (2 eps), whose "
                           "error is far smaller"),
-    "numgrad.call": "numerical_gradient(f, x, eps={eps}) for x of shape {shape}",
-    "regression.result": "gradients should return a tuple (dW, db), got {got}",
     "regression.sum": ("{name} is the gradient of the summed loss: the loss is the mean over the "
                        "{n} examples, so divide by {n}"),
     "regression.weights": "dW (one row per input feature, one column per class)",
@@ -159,36 +147,15 @@ ENGLISH = {
     "report.number": "calibrate should return three numbers (T, ece_before, ece_after), got {got}",
     "report.fitted_on_test": ("T = {T} minimizes the NLL of the *test* set: fit the temperature "
                               "on the validation split, and use the test set only to report"),
-    "report.temperature": ("T = {T} does not minimize the validation NLL (the best T is about "
-                           "{best}): fit it with your fit_temperature on the validation logits"),
     "report.on_validation": ("{name} is the ECE of the validation split: report the test "
                              "set's, measured once, after T is chosen"),
-    "report.ece": ("{name} is {got}, expected {want}: the test set's ECE with 15 bins, of the "
-                   "top-label confidence of softmax(test_logits / T) (T = 1 before scaling)"),
     # ---------------------------------------------------------------- lesson 8
-    "stratify.result": "stratified_split should return (train_idx, val_idx), got {got}",
-    "stratify.integers": "{name} should be an array of integer indices, got dtype {dtype}",
-    "stratify.overlap": "train_idx and val_idx share {count} indices, e.g. {index}: they must be disjoint",
-    "stratify.cover": ("train_idx and val_idx together should hold each of the {n} indices once; "
-                    "{missing} missing, {extra} repeated or out of range"),
-    "stratify.class_count": ("class {label} has {count} examples: validation should get "
-                          "round({fraction} * {count}) = {want} of them, got {got}"),
-    "stratify.not_random": ("val_idx holds the first examples of each class: draw them at random "
-                         "(shuffle each class's indices with the seed)"),
-    "stratify.not_repeatable": ("the same seed gave two different splits: draw with a generator "
-                             "seeded with `seed` (numpy.random.RandomState(seed))"),
-    "stratify.ignores_seed": "seeds 7 and 8 gave the same split: use the seed you are given",
     "select.type": "select_setting should return one of the dicts in results, got {got}",
     "select.by_test": ("select_setting chose lr={lr}, wd={wd}, the best *test* accuracy: the "
                        "test set must choose nothing; choose by validation accuracy"),
-    "select.wrong": ("select_setting chose lr={lr}, wd={wd}; the best validation accuracy is "
-                     "that of lr={want_lr}, wd={want_wd}"),
     # ---------------------------------------------------------------- conceptual tasks
     "dense.call": "dense_loss(logits, one_hot(y, q))",
     "step.number": "step_argument should return a number, got {got}",
-    "step.shard": ("step_argument({sizes}) is {got}, one shard's size; the gradients of all "
-                   "shards are summed before the update, so normalize by the whole batch, {want}"),
-    "step.value": "step_argument({sizes}) is {got}, expected {want}",
     # ---------------------------------------------------------------- grading (feedback)
     "grading.passed": "passed",
     "grading.no_run": "this test did not run to its end{error}",
@@ -208,6 +175,60 @@ ENGLISH = {
     "grading.budget": ("the notebook ran out of its time ({seconds:g} s in all) at cell {cell}: "
                        "the cells after it did not run"),
     "grading.short_record": "{what}: {got} values recorded where the test asks for {want}",
+    # ---------------------------------------------------------------- the checks of the reshaped tasks
+    "close.scalar.hidden": "{name} is {got}, not the right value (this task shows no expected value: work it out)",
+    "close.row.hidden": "{name}: row {index} is {got}, not the right value (this task shows no expected value: work it out)",
+    "close.entry.hidden": "{name}: entry {index} is {got}, not the right value (this task shows no expected value: work it out)",
+    "logits_mixed": "for logits around {offset} in some rows and around {minus} in others, in one batch",
+    "softmax.axis": "{name} works along the last axis, not along axis {axis}: use the axis you are given",
+    "accuracy.fraction": "accuracy(y_hat, y) should count the correct predictions: expected {want}, got {got} (a fraction: don't divide by len(y), the caller does)",
+    "to_tensor.call": "to_tensor(images) for images of shape {shape}",
+    "to_tensor.channels": "{name}: expected shape {expected}, got {got}: the channel axis must come first, after the batch axis",
+    "to_tensor.range": "{name}: values must lie in [0, 1]; they range from {low} to {high} (divide by 255)",
+    "to_tensor.reshape": "{name}: the shape is right, the values are in the wrong places: reshape keeps the values in their stored order (channels last); moving an axis needs transpose",
+    "to_tensor.axes": "{name}: height and width are swapped: keep their order, move only the channel axis",
+    "try_gpu.default": "try_gpu() on a machine with {there} should be {want} (i is 0 by default), got {got}",
+    "gradient.distribution": "{name} turns Y into one-hot labels: Y's rows are distributions (label smoothing gives every class some weight); use them as they are",
+    "numgrad.result": "numerical_gradients should return a list of {want} gradients, one per array of params, got {got}",
+    "numgrad.changed_x": "numerical_gradients changed params[{k}]: restore each entry after nudging it (or work on a copy)",
+    "numgrad.call": "numerical_gradients(f, params, eps={eps}): the gradient of params[{k}], of shape {shape}",
+    "regloss.result": "{name} should return a tuple (loss, dW, db), got {got}",
+    "regloss.number": "{name}: the loss should be a number, got {got}",
+    "regloss.the_loss": "{name} the loss",
+    "regloss.no_penalty": "{name}: the loss leaves out the penalty reg / 2 * sum(W ** 2)",
+    "regloss.penalty_twice": "{name}: the loss's penalty is twice reg / 2 * sum(W ** 2)",
+    "regloss.bias_penalty": "{name}: the loss penalizes b too; the penalty is on W only",
+    "regloss.sum": "{name}: the loss is summed over the {n} examples; the task's is their mean",
+    "regloss.value": "{name}: the loss is {got}, not the regularized mean cross-entropy (this task shows no expected value: work it out)",
+    "reggrad.no_penalty": "{name}: dW leaves out the gradient of the penalty reg / 2 * sum(W ** 2)",
+    "reggrad.penalty_twice": "{name}: dW's penalty part is twice the gradient of reg / 2 * sum(W ** 2)",
+    "reggrad.bias_penalty": "{name}: db holds a penalty term; the penalty is on W only",
+    "reggrad.own_loss": "{name}: dW[{i}, {j}] does not match finite differences of your own loss there: the gradient and the loss disagree, so the derivation of dW is off",
+    "vectorised.disagree": "softmax_loss and softmax_loss_naive disagree on {what} for the same {n} examples",
+    "vectorised.slow": "softmax_loss took {fast} ms and softmax_loss_naive {slow} ms on {n} examples: the vectorised version should be at least {ratio} times faster (no Python loop over the examples or the classes)",
+    "folds.result": "stratified_folds should return a list of {want} index arrays, got {got}",
+    "folds.integers": "each fold should be an array of integer positions, got dtype {dtype}",
+    "folds.overlap": "folds {a} and {b} share {count} positions, e.g. {index}: the folds must be disjoint",
+    "folds.cover": "the folds together should hold each of the {n} positions once; {missing} missing, {extra} repeated or out of range",
+    "folds.class_count": "class {label} ({count} examples) is spread over the folds as {got}: each class's counts per fold should differ by at most one",
+    "folds.not_random": "each class is cut into folds in the order its examples come: draw them at random (shuffle each class's positions with the seed)",
+    "folds.not_repeatable": "the same seed gave two different sets of folds: draw with a generator seeded with `seed` (numpy.random.RandomState(seed))",
+    "folds.ignores_seed": "seeds 7 and 8 gave the same folds: use the seed you are given",
+    "select.not_listed": "a setting that is not in results",
+    "select.wrong": "select_setting chose lr={lr}, wd={wd}, whose validation accuracy {val} is not the best in results",
+    "tune.results": "results should be a list with one dict per learning rate of candidates {candidates}, each with \"lr\" and \"val_acc\"; got {got}",
+    "tune.number": "results: {what} should be a number",
+    "tune.candidates": "results should hold one entry per learning rate of candidates, {want}; it has {got}",
+    "tune.test_in_results": "results holds a test accuracy ({entry}): the test set must not be measured while choosing",
+    "tune.chosen": "chosen should be the dict of results you keep, got {got}",
+    "tune.choice": "chosen has lr={lr}: not the candidate that validation recommends in results",
+    "tune.val_passes": "val_iter was read {got} times for {want} candidates: measure each candidate on the validation split",
+    "tune.test_passes": "test_iter was read {got} times: read the test set once, with the model finally chosen, after every choice is made",
+    "step.shard": "step_argument({sizes}) is {got}, one shard's size: which gradient does the sum of all the shards' gradients equal?",
+    "step.devices": "step_argument({sizes}) is {got}, the number of devices: what is being averaged, devices or examples?",
+    "step.value": "step_argument({sizes}) is {got}: with it, the devices' update is not the one a single device makes on the whole minibatch",
+    "report.temperature": "T = {T} does not minimize the validation NLL: fit it with your fit_temperature on the validation logits",
+    "report.ece": "{name} is {got}, not the test set's ECE with 15 bins of the top-label confidence of softmax(test_logits / T) (T = 1 before scaling)",
 }
 
 # ---------------------------------------------------------------- the language

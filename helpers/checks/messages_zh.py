@@ -37,10 +37,6 @@ CHINESE = {
     "labels.count": ("get_fashion_mnist_labels 对 {want} 个标签应当返回 {want} 个名称，"
                      "实际返回了 {got} 个"),
     "labels.name": "标签 {label} 应当是 {want}，实际是 {got}",
-    "to_tensor.channels": ("to_tensor(images)：期望的形状是 {expected}，实际是 {got}："
-                           "通道轴必须排在最前面，紧跟在批量轴之后"),
-    "to_tensor.range": ("to_tensor(images)：值必须在 [0, 1] 之间；现在的范围是 {low} 到 "
-                        "{high}（请除以 255）"),
     "batch.pixels": "X：像素值必须在 [0, 1] 之间，现在的范围是 {low} 到 {high}（ToTensor 会缩放它们）",
     "batch.labels": "y：标签必须是 0..9 之间的类别，实际的取值范围是 {low} 到 {high}",
     "iterators.count": ("{name} 应当有 {want} 个批量，每个批量最多 {batch_size} 个样本"
@@ -54,8 +50,6 @@ CHINESE = {
                            "是一个正数"),
     "accuracy.shape": "accuracy(y_hat, y) 应当是一个数，实际得到的是形状为 {shape} 的数组",
     "accuracy.number": "accuracy(y_hat, y) 应当是一个数，实际得到的是 {got}",
-    "accuracy.fraction": ("accuracy(y_hat, y) 应当统计预测正确的个数：期望 {want}，实际 {got}"
-                          "（这是一个比例：不要除以 len(y)，调用者会去除）"),
     "accuracy.count": ("当 y_hat 是{form}时，accuracy(y_hat, y) 应当是 {want}（{n} 个中对了 "
                        "{right} 个），实际是 {got}"),
     "accuracy.scores": "形状为 ({n}, {q}) 的分数",
@@ -113,7 +107,6 @@ CHINESE = {
                          "（net.initialize(..., ctx=devices)）"),
     "replicas.equal": ("参数 {name}：{other} 上的副本与 {first} 上的不同；"
                        "应当由同一个 Trainer 更新所有副本"),
-    "num_gpus": "在评分用的内核里 npx.num_gpus() 返回了 {got}，而那里并没有 GPU",
     # ---------------------------------------------------------------- grading (feedback)
     "grading.passed": "通过",
     "grading.no_run": "这个测试没有运行到结尾{error}",
@@ -136,19 +129,13 @@ CHINESE = {
     "dense.call": "dense_loss(logits, one_hot(y, q)) 的结果",
     # ---------------------------------------------------------------- assignment 5
     "step.number": "step_argument 应当返回一个数，实际得到的是 {got}",
-    "step.shard": ("step_argument({sizes}) 是 {got}，只是一份的大小；更新之前所有分片的梯度会被加起来，"
-                   "所以要按整个批量来归一化，应为 {want}"),
-    "step.value": "step_argument({sizes}) 是 {got}，期望是 {want}",
     # ---------------------------------------------------------------- assignment 6
     "gradient.forgot_label": "{name} 只是 softmax(O)：还要减去独热编码的标签（每个样本的真实类别处为 1）",
     "gradient.mean": "{name} 除以了批量大小：任务要求的是求和损失的梯度，每个样本一行",
     "gradient.sign": "{name} 的符号反了：梯度是 softmax(O) - one_hot(y)，而不是反过来",
-    "numgrad.call": "对形状为 {shape} 的 x 调用 numerical_gradient(f, x, eps={eps})",
-    "numgrad.changed_x": "numerical_gradient 改变了它的参数 x：每次微调一个元素之后要把它恢复原值（或者在副本上计算）",
-    "numgrad.one_sided": ("numerical_gradient 看起来是单侧差分 (f(x + eps) - f(x)) / eps：请用中心差分 "
+    "numgrad.one_sided": ("numerical_gradients 看起来是单侧差分 (f(x + eps) - f(x)) / eps：请用中心差分 "
                           "(f(x + eps) - f(x - eps)) / (2 eps)，它的误差小得多"),
     "regression.bias": "db（每个类别一个元素）",
-    "regression.result": "gradients 应当返回一个元组 (dW, db)，实际得到的是 {got}",
     "regression.sum": "{name} 是求和损失的梯度：损失是 {n} 个样本上的平均值，所以要除以 {n}",
     "regression.weights": "dW（每个输入特征一行，每个类别一列）",
     # ---------------------------------------------------------------- assignment 7
@@ -164,31 +151,67 @@ CHINESE = {
     "temperature.number": "fit_temperature 应当返回一个正数，实际得到的是 {got}",
     "temperature.worse": ("fit_temperature 返回的 T = {got}，它的 NLL 为 {nll_got}，高于最优值："
                           "T = {best} 时为 {nll_best}。请搜索得更广，或者更细（按对数刻度）"),
-    "report.ece": ("{name} 是 {got}，期望是 {want}：应当是测试集上 softmax(test_logits / T) "
-                   "的最高类别置信度的 ECE，用 15 个区间（缩放前 T = 1）"),
     "report.fitted_on_test": ("T = {T} 使*测试*集的 NLL 最小：温度要在验证集上拟合，"
                               "测试集只用来报告结果"),
     "report.number": "calibrate 应当返回三个数 (T, ece_before, ece_after)，实际得到的是 {got}",
     "report.on_validation": "{name} 是验证集的 ECE：要报告的是测试集的 ECE，在选定 T 之后只测量一次",
     "report.result": "calibrate 应当返回一个元组 (T, ece_before, ece_after)，实际得到的是 {got}",
-    "report.temperature": ("T = {T} 没有使验证集的 NLL 最小（最优的 T 约为 {best}）：请在验证集的 "
-                           "logit 上用你的 fit_temperature 拟合它"),
     # ---------------------------------------------------------------- assignment 8
     "select.by_test": ("select_setting 选了 lr={lr}, wd={wd}，这是*测试*准确率最高的设置："
                        "测试集不能参与任何选择；要按验证准确率来选"),
     "select.type": "select_setting 应当返回 results 中的一个字典，实际得到的是 {got}",
-    "select.wrong": ("select_setting 选了 lr={lr}, wd={wd}；验证准确率最高的是 "
-                     "lr={want_lr}, wd={want_wd}"),
-    "stratify.class_count": ("类别 {label} 有 {count} 个样本：验证集应当分到其中的 "
-                             "round({fraction} * {count}) = {want} 个，实际是 {got} 个"),
-    "stratify.cover": ("train_idx 和 val_idx 合起来应当恰好包含 {n} 个索引中的每一个一次；"
-                       "缺了 {missing} 个，重复或越界的有 {extra} 个"),
-    "stratify.ignores_seed": "种子 7 和 8 给出了同样的划分：请使用传给你的种子",
-    "stratify.integers": "{name} 应当是由整数索引组成的数组，实际的数据类型是 {dtype}",
-    "stratify.not_random": ("val_idx 中是每个类别最前面的那些样本：要随机抽取"
-                            "（用种子打乱每个类别的索引）"),
-    "stratify.not_repeatable": ("同一个种子给出了两个不同的划分：请用以 `seed` 为种子的随机数生成器"
-                                "（numpy.random.RandomState(seed)）抽取"),
-    "stratify.overlap": "train_idx 和 val_idx 有 {count} 个共同的索引，例如 {index}：两者不能有交集",
-    "stratify.result": "stratified_split 应当返回 (train_idx, val_idx)，实际得到的是 {got}",
+    # ---------------------------------------------------------------- the checks of the reshaped tasks
+    "close.scalar.hidden": "{name} 是 {got}，这个值不对（这个任务不给出期望值：请自己推导）",
+    "close.row.hidden": "{name}：第 {index} 行是 {got}，这个值不对（这个任务不给出期望值：请自己推导）",
+    "close.entry.hidden": "{name}：第 {index} 个元素是 {got}，这个值不对（这个任务不给出期望值：请自己推导）",
+    "logits_mixed": "（同一个批量中，有些行的 logit 在 {offset} 附近，另一些在 {minus} 附近时）",
+    "softmax.axis": "{name} 沿最后一个轴计算，而不是沿轴 {axis}：请使用传给你的轴",
+    "accuracy.fraction": "accuracy(y_hat, y) 应当统计预测正确的个数：期望 {want}，实际 {got}（这是一个比例：不要自己除以 len(y)，调用者会去做这个除法）",
+    "to_tensor.call": "对形状为 {shape} 的图像调用 to_tensor(images)",
+    "to_tensor.channels": "{name}：期望的形状是 {expected}，实际是 {got}：通道轴必须放在最前面，紧跟在批量轴之后",
+    "to_tensor.range": "{name}：取值必须在 [0, 1] 之内；实际范围是 {low} 到 {high}（请除以 255）",
+    "to_tensor.reshape": "{name}：形状对了，但数值放错了位置：reshape 按存储顺序（通道在最后）排列数值，并不移动轴；移动一个轴要用 transpose",
+    "to_tensor.axes": "{name}：高和宽的位置对调了：保持它们的顺序，只移动通道轴",
+    "try_gpu.default": "在一台有 {there} 的机器上，try_gpu() 应当是 {want}（i 默认为 0），实际是 {got}",
+    "gradient.distribution": "{name} 把 Y 当成了独热编码的标签：Y 的每一行是一个分布（标签平滑会给每个类别一些权重）；请直接使用它们",
+    "numgrad.result": "numerical_gradients 应当返回一个含 {want} 个梯度的列表，params 中每个数组一个，实际得到的是 {got}",
+    "numgrad.changed_x": "numerical_gradients 改变了 params[{k}]：每次微调一个元素之后要把它恢复原值（或者在副本上计算）",
+    "numgrad.call": "numerical_gradients(f, params, eps={eps}) 中 params[{k}]（形状为 {shape}）的梯度",
+    "regloss.result": "{name} 应当返回一个元组 (loss, dW, db)，实际得到的是 {got}",
+    "regloss.number": "{name}：损失应当是一个数，实际得到的是 {got}",
+    "regloss.the_loss": "{name} 的损失",
+    "regloss.no_penalty": "{name}：损失中漏掉了惩罚项 reg / 2 * sum(W ** 2)",
+    "regloss.penalty_twice": "{name}：损失中的惩罚项是 reg / 2 * sum(W ** 2) 的两倍",
+    "regloss.bias_penalty": "{name}：损失也惩罚了 b；惩罚项只针对 W",
+    "regloss.sum": "{name}：损失是 {n} 个样本上的总和；任务要求的是它们的平均值",
+    "regloss.value": "{name}：损失是 {got}，不是带正则化的平均交叉熵（这个任务不给出期望值：请自己推导）",
+    "reggrad.no_penalty": "{name}：dW 中漏掉了惩罚项 reg / 2 * sum(W ** 2) 的梯度",
+    "reggrad.penalty_twice": "{name}：dW 中惩罚项的部分是 reg / 2 * sum(W ** 2) 的梯度的两倍",
+    "reggrad.bias_penalty": "{name}：db 中含有惩罚项；惩罚项只针对 W",
+    "reggrad.own_loss": "{name}：dW[{i}, {j}] 与你自己的损失在该处的有限差分不一致：梯度与损失对不上，所以 dW 的推导有误",
+    "vectorised.disagree": "对同样的 {n} 个样本，softmax_loss 和 softmax_loss_naive 给出的 {what} 不一致",
+    "vectorised.slow": "在 {n} 个样本上，softmax_loss 用了 {fast} 毫秒，softmax_loss_naive 用了 {slow} 毫秒：向量化的版本应当至少快 {ratio} 倍（不要用 Python 循环遍历样本或类别）",
+    "folds.result": "stratified_folds 应当返回一个含 {want} 个索引数组的列表，实际得到的是 {got}",
+    "folds.integers": "每一折都应当是由整数位置组成的数组，实际的数据类型是 {dtype}",
+    "folds.overlap": "第 {a} 折和第 {b} 折有 {count} 个共同的位置，例如 {index}：各折之间不能有交集",
+    "folds.cover": "各折合起来应当恰好包含 {n} 个位置中的每一个一次；缺了 {missing} 个，重复或越界的有 {extra} 个",
+    "folds.class_count": "类别 {label}（{count} 个样本）在各折中的个数是 {got}：每个类别在各折中的个数相差不能超过 1",
+    "folds.not_random": "每个类别是按样本原来的顺序切分到各折的：要随机抽取（用种子打乱每个类别的位置）",
+    "folds.not_repeatable": "同一个种子给出了两组不同的折：请用以 `seed` 为种子的随机数生成器（numpy.random.RandomState(seed)）抽取",
+    "folds.ignores_seed": "种子 7 和 8 给出了同样的折：请使用传给你的种子",
+    "select.not_listed": "一个不在 results 中的设置",
+    "select.wrong": "select_setting 选了 lr={lr}, wd={wd}，它的验证准确率 {val} 不是 results 中最高的",
+    "tune.results": "results 应当是一个列表，candidates {candidates} 中每个学习率一个字典，各含 \"lr\" 和 \"val_acc\"；实际得到的是 {got}",
+    "tune.number": "results：{what} 应当是一个数",
+    "tune.candidates": "results 应当为 candidates 中的每个学习率各有一项，即 {want}；实际是 {got}",
+    "tune.test_in_results": "results 中有测试准确率（{entry}）：选择的过程中不能测量测试集",
+    "tune.chosen": "chosen 应当是你从 results 中留下的那个字典，实际得到的是 {got}",
+    "tune.choice": "chosen 的 lr={lr}：不是 results 中验证集所推荐的那个候选",
+    "tune.val_passes": "{want} 个候选只读取了 val_iter {got} 次：每个候选都要在验证集上测量",
+    "tune.test_passes": "test_iter 被读取了 {got} 次：测试集只读取一次，用最终选定的模型，在所有选择都做完之后",
+    "step.shard": "step_argument({sizes}) 是 {got}，只是一个分片的大小：所有分片的梯度之和等于哪一个梯度？",
+    "step.devices": "step_argument({sizes}) 是 {got}，也就是设备的个数：要平均的是设备还是样本？",
+    "step.value": "step_argument({sizes}) 是 {got}：用它时，各设备的更新并不等于单个设备在整个小批量上的更新",
+    "report.temperature": "T = {T} 没有使验证集的 NLL 最小：请在验证集的 logit 上用你的 fit_temperature 拟合它",
+    "report.ece": "{name} 是 {got}，不是测试集上 softmax(test_logits / T) 的最高类别置信度的 ECE（用 15 个区间；缩放前 T = 1）",
 }

@@ -1,23 +1,23 @@
 """Reference answers for the checks a student runs in a notebook, in NumPy float64.
 
 The grader does not use these: it compares with its own copy, outside the student's
-reach (grading/reference.py), and a test keeps the two in agreement.
+reach (grading/reference.py), and a test keeps the two in agreement. Where a task asks
+for a derivation (the gradients of a loss), this copy measures the answer by finite
+differences instead of stating it: it checks a student's work without handing it out.
 """
 import numpy as onp
 
-num_gpus = None  # a student's machine: trust what npx.num_gpus() says there
 
-
-def softmax(x):
-    """Row-wise softmax of logits x (batch, q), stably."""
+def softmax(x, axis=-1):
+    """Softmax of logits x along `axis` (the last: each row of a (batch, q) array), stably."""
     from scipy.special import softmax  # imported here: importing the checks stays cheap
-    return softmax(onp.asarray(x, dtype=onp.float64), axis=1)
+    return softmax(onp.asarray(x, dtype=onp.float64), axis=axis)
 
 
-def logsumexp(x):
-    """log(sum(exp(x))) of each row of x (batch, q), stably: (batch,)."""
+def logsumexp(x, axis=-1):
+    """log(sum(exp(x))) along `axis` of x (the last: one number per row), stably."""
     from scipy.special import logsumexp
-    return logsumexp(onp.asarray(x, dtype=onp.float64), axis=1)
+    return logsumexp(onp.asarray(x, dtype=onp.float64), axis=axis)
 
 
 def labels(indices):
@@ -90,23 +90,39 @@ def test_accuracy(W, b):
     return float((predicted == a["test_labels"]).mean())
 
 
-def softmax_ce_gradient(x, y):
-    """Gradient of the summed cross-entropy with respect to logits x (batch, q): softmax - one-hot."""
-    G = softmax(x)
-    G[onp.arange(len(y)), onp.asarray(y)] -= 1
-    return G
+def softmax_ce_gradient(x, Y):
+    """Gradient of the summed cross-entropy with respect to logits x (batch, q), for labels Y
+    as rows of distributions (batch, q): softmax - Y."""
+    return softmax(x) - onp.asarray(Y, onp.float64)
 
 
-def smooth_gradient(c, d, x):
-    """Gradient of f(x) = sum(c sin x) + sum(d x^2) / 2: c cos x + d x."""
-    return c * onp.cos(x) + d * x
+def smooth_gradients(parts, w, arrays):
+    """The gradient, with respect to each array, of inputs.smooth_problem's f: for array k,
+    c_k cos a_k + d_k a_k + w_k (sum_m w_m sum(a_m))."""
+    total = sum(wk * onp.sum(a) for wk, a in zip(w, arrays))
+    return [c * onp.cos(a) + d * a + wk * total for (c, d, _), wk, a in zip(parts, w, arrays)]
 
 
-def regression_gradients(X, y, W, b):
-    """(dW (d, q), db (q,)) of the mean cross-entropy of softmax(X W + b) for labels y."""
-    X = onp.asarray(X, onp.float64)
-    G = softmax_ce_gradient(X @ W + b, y) / len(y)
-    return X.T @ G, G.sum(axis=0)
+def regularized_loss(X, y, W, b, reg):
+    """(loss, dW, db): the mean cross-entropy of softmax(X W + b) plus reg / 2 * sum(W^2), and
+    its gradients with respect to W and b, measured by central finite differences."""
+    X, W, b = (onp.asarray(a, onp.float64) for a in (X, W, b))
+    rows = onp.arange(len(y))
+
+    def loss(W, b):
+        O = X @ W + b
+        return float((logsumexp(O) - O[rows, onp.asarray(y)]).mean() + reg / 2 * (W ** 2).sum())
+
+    grads = []
+    for k, a in enumerate((W, b)):
+        g = onp.zeros_like(a)
+        for i in onp.ndindex(a.shape):
+            step = onp.zeros_like(a)
+            step[i] = 1e-5
+            args = [(W + step, b), (W - step, b)] if k == 0 else [(W, b + step), (W, b - step)]
+            g[i] = (loss(*args[0]) - loss(*args[1])) / 2e-5
+        grads.append(g)
+    return (loss(W, b), *grads)
 
 
 def ece(confidence, correct, num_bins):

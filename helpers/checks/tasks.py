@@ -10,6 +10,12 @@ from helpers.checks import convert, inputs
 from helpers.checks.session import start
 
 
+def _with(params, **optional):
+    """`params` and those of `optional` that are set (neither None nor False): a check's
+    parameters name only what a test cell chose, so that older calls record as before."""
+    return dict(params, **{k: v for k, v in optional.items() if v is not None and v is not False})
+
+
 # ---------------------------------------------------------------- generic checks
 
 def check_shape(a, expected, name="output", hint=""):
@@ -59,16 +65,20 @@ def check_close(got, expected, name="output", rtol=1e-5, atol=1e-6):
 
 # ---------------------------------------------------------------- lesson 1: softmax
 
-def check_softmax(softmax, shape=(256, 10), dtype="float32", offset=0.0, seed=0):
+def check_softmax(softmax, shape=(256, 10), dtype="float32", offset=0.0, seed=0, axis=None,
+                  mixed=False):
     """Run softmax on random logits around `offset`; assert shape, dtype, no nan, rows summing to 1, values.
 
-    softmax: maps X (batch, q) to (batch, q). shape: (batch, q) of the test logits.
+    softmax: maps X of `shape` to the same shape, softmax(X) (along the last axis) or, with
+    `axis`, softmax(X, axis=axis). mixed: some rows around +offset, others around -offset.
     """
     __tracebackhide__ = True  # noqa: F841
-    run = start("softmax", {"shape": list(shape), "dtype": dtype, "offset": offset,
-                            "seed": seed})
-    x = inputs.logits(shape, dtype, offset, run.seed)
-    run.finish({"P": convert.array(run.call(softmax, convert.mx_array(x)))})
+    run = start("softmax", _with({"shape": list(shape), "dtype": dtype, "offset": offset,
+                                  "seed": seed}, axis=axis, mixed=mixed))
+    x = convert.mx_array(inputs.logits(shape, dtype, offset, run.seed, mixed,
+                                       -1 if axis is None else axis))
+    P = run.call(softmax, x) if axis is None else run.call(softmax, x, axis=axis)
+    run.finish({"P": convert.array(P)})
 
 
 def check_keeps_input(fn, name="softmax"):
@@ -80,16 +90,21 @@ def check_keeps_input(fn, name="softmax"):
     run.finish({"X": convert.array(X)})
 
 
-def check_logsumexp(logsumexp, shape=(256, 10), dtype="float32", offset=0.0, seed=1):
-    """Run logsumexp on random logits around `offset`; assert shape (batch,), dtype, no inf/nan, values.
+def check_logsumexp(logsumexp, shape=(256, 10), dtype="float32", offset=0.0, seed=1, axis=None,
+                    mixed=False):
+    """Run logsumexp on random logits around `offset`; assert shape, dtype, no inf/nan, values.
 
-    logsumexp: maps X (batch, q) to (batch,), log(sum(exp(X))) of each row.
+    logsumexp: maps X of `shape` to log(sum(exp(X))) along the last axis (with `axis`,
+    logsumexp(X, axis=axis), along that one), which is gone from the result's shape.
+    mixed: some rows around +offset, others around -offset.
     """
     __tracebackhide__ = True  # noqa: F841
-    run = start("logsumexp", {"shape": list(shape), "dtype": dtype, "offset": offset,
-                              "seed": seed})
-    x = inputs.logits(shape, dtype, offset, run.seed)
-    run.finish({"out": convert.array(run.call(logsumexp, convert.mx_array(x)))})
+    run = start("logsumexp", _with({"shape": list(shape), "dtype": dtype, "offset": offset,
+                                    "seed": seed}, axis=axis, mixed=mixed))
+    x = convert.mx_array(inputs.logits(shape, dtype, offset, run.seed, mixed,
+                                       -1 if axis is None else axis))
+    out = run.call(logsumexp, x) if axis is None else run.call(logsumexp, x, axis=axis)
+    run.finish({"out": convert.array(out)})
 
 
 # ---------------------------------------------------------------- lesson 2: the data
@@ -108,14 +123,17 @@ def check_labels(get_labels, labels=None):
     run.finish({"result": {"type": convert.type_name(got), "items": items}})
 
 
-def check_to_tensor(to_tensor, n=4, dtype="uint8", seed=0):
-    """Assert that to_tensor turns images (n, 28, 28, 1) into floats (n, 1, 28, 28) in [0, 1].
+def check_to_tensor(to_tensor, n=4, dtype="uint8", seed=0, height=28, width=28, channels=1):
+    """Assert that to_tensor turns images (n, height, width, channels) into floats
+    (n, channels, height, width) in [0, 1], every value where it belongs.
 
     The images are an mxnet.np array of `dtype` with values 0..255.
     """
     __tracebackhide__ = True  # noqa: F841
-    run = start("to_tensor", {"n": n, "dtype": dtype, "seed": seed})
-    images = inputs.images(n, dtype, run.seed)
+    size = {} if (height, width, channels) == (28, 28, 1) else \
+        {"height": height, "width": width, "channels": channels}
+    run = start("to_tensor", dict({"n": n, "dtype": dtype, "seed": seed}, **size))
+    images = inputs.images(n, dtype, run.seed, height, width, channels)
     run.finish({"out": convert.array(run.call(to_tensor, convert.mx_array(images)))})
 
 
@@ -316,18 +334,68 @@ def check_trainer(trainer, net, lr=0.1):
 
 # ---------------------------------------------------------------- lesson 5: devices
 
+# What a function may ask to count the GPUs: MXNet's counters, each by its module and name.
+GPU_COUNTERS = (("mxnet.context", "num_gpus"), ("mxnet.numpy_extension", "num_gpus"),
+                ("mxnet.util", "get_gpu_count"), ("mxnet.test_utils", "list_gpus"))
+FAKE_MACHINES = (0, 1, 3)   # GPUs on the machines try_gpu and try_all_gpus are run on
+ASKED = (0, 1, 2, 3)         # the i of each try_gpu(i)
+
+
+class FakeGPUs:
+    """`with FakeGPUs(3, fn, ...)`: while inside, MXNet's GPU counters (GPU_COUNTERS) say 3,
+    also where a function of `fns` holds one of them under a name of its own (a global).
+
+    Creating mx.gpu(i) needs no GPU, so try_gpu and try_all_gpus can be run on a machine of
+    any size, a machine without GPUs included: a function that never asks gets it wrong.
+    """
+
+    def __init__(self, count, *fns):
+        self.count, self.fns, self.saved = count, fns, []
+
+    def __enter__(self):
+        import sys
+        fakes = {}
+        for module_name, name in GPU_COUNTERS:
+            space = vars(sys.modules[module_name]) if module_name in sys.modules else {}
+            if name in space:
+                count = self.count
+                fake = (lambda: list(range(count))) if name == "list_gpus" else (lambda: count)
+                fakes[id(space[name])] = fake
+                self.saved.append((space, name, space[name]))
+                space[name] = fake
+        for fn in self.fns:
+            space = getattr(fn, "__globals__", None)
+            if isinstance(space, dict):
+                for name, value in list(space.items()):
+                    if id(value) in fakes:
+                        self.saved.append((space, name, value))
+                        space[name] = fakes[id(value)]
+        return self
+
+    def __exit__(self, *exc):
+        for space, name, value in reversed(self.saved):
+            space[name] = value
+        self.saved = []
+        return False
+
+
 def check_try_gpu(try_gpu, try_all_gpus):
-    """Assert that try_gpu(i) gives gpu(i) if it exists, else cpu(), and try_all_gpus() every GPU or [cpu()]."""
+    """Assert that try_gpu(i) gives gpu(i) if the machine has it, else cpu(), and try_all_gpus()
+    every GPU, or [cpu()] if there is none: on machines with 0, 1 and 3 GPUs, made by
+    answering MXNet's GPU count (npx.num_gpus()) for the time of the call."""
     __tracebackhide__ = True  # noqa: F841
-    from mxnet import npx
     run = start("try_gpu", {})
-    n = npx.num_gpus()
-    got = run.call(try_all_gpus)
-    listed = [convert.device(d) for d in got] if isinstance(got, (list, tuple)) else []
-    run.finish({"num_gpus": n,
-                "try_gpu": [[i, convert.device(run.call(try_gpu, i))] for i in (0, 1, n, 100)],
-                "all": {"type": convert.type_name(got), "items": listed,
-                        "repr": convert.text(got)[1]}})
+    machines = []
+    for count in FAKE_MACHINES:
+        with FakeGPUs(count, try_gpu, try_all_gpus):
+            got = run.call(try_all_gpus)
+            asked = [[i, convert.device(run.call(try_gpu, i))] for i in ASKED]
+            default = convert.device(run.call(try_gpu))
+        listed = [convert.device(d) for d in got] if isinstance(got, (list, tuple)) else []
+        machines.append({"gpus": count, "try_gpu": asked, "default": default,
+                         "all": {"type": convert.type_name(got), "items": listed,
+                                 "repr": convert.text(got)[1]}})
+    run.finish({"machines": machines})
 
 
 def check_split_batch(split_batch, devices=None, batch_size=256, seed=0):
@@ -365,82 +433,147 @@ def check_replicas(net, devices):
 
 # ---------------------------------------------------------------- lesson 6: the gradient
 
-def check_softmax_ce_gradient(gradient, shape=(256, 10), dtype="float32", offset=0.0, seed=0):
-    """Assert gradient(O, y) is the gradient of the summed cross-entropy with respect to the
-    logits O: softmax(O) - one_hot(y), one row per example, finite for logits of any size.
+def check_softmax_ce_gradient(gradient, shape=(256, 10), dtype="float32", offset=0.0, seed=0,
+                              mixed=False, smoothing=0.0):
+    """Assert gradient(O, Y) is the gradient of the summed cross-entropy with respect to the
+    logits O: softmax(O) - Y, one row per example, finite for logits of any size.
 
-    O: (batch, q) logits around `offset`; y: (batch,) int32 labels.
+    O: (batch, q) logits around `offset` (mixed: some rows around +offset, others around
+    -offset); Y: (batch, q) labels as distributions of O's dtype, one-hot rows or, with
+    `smoothing`, label-smoothed ones.
     """
     __tracebackhide__ = True  # noqa: F841
-    run = start("softmax_ce_gradient", {"shape": list(shape), "dtype": dtype, "offset": offset,
+    run = start("softmax_ce_gradient", _with({"shape": list(shape), "dtype": dtype,
+                                              "offset": offset, "seed": seed},
+                                             mixed=mixed, smoothing=smoothing or None))
+    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, run.seed, mixed)
+    Y = inputs.label_distributions(y, shape[1], smoothing, dtype)
+    run.finish({"G": convert.array(run.call(gradient, convert.mx_array(x), convert.mx_array(Y)))})
+
+
+def check_numerical_gradients(numerical_gradients, shapes=((3, 4), (4,)), eps=1e-6, seed=0):
+    """Assert numerical_gradients(f, params, eps) gives, for each array of the list `params`,
+    the gradient of f(*params) with respect to it by central differences.
+
+    f: a smooth function of float64 NumPy arrays of `shapes`, returning a float; every array
+    of params must come back unchanged.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("numerical_gradients", {"shapes": [list(s) for s in shapes], "eps": eps,
                                         "seed": seed})
-    x, y = inputs.logits_and_integer_labels(shape, dtype, offset, run.seed)
-    run.finish({"G": convert.array(run.call(gradient, convert.mx_array(x), convert.mx_array(y)))})
+    f, parts, _ = inputs.smooth_problem(shapes, run.seed)
+    params = [x.copy() for _, _, x in parts]
+    out = run.call(numerical_gradients, f, params, eps)
+    grads = [convert.array(g) for g in out[:100]] if isinstance(out, (list, tuple)) else None
+    run.finish({"type": convert.type_name(out), "grads": grads,
+                "params": [convert.array(p) for p in params]})
 
 
-def check_numerical_gradient(numerical_gradient, shape=(3, 4), eps=1e-6, seed=0):
-    """Assert numerical_gradient(f, x, eps) gives the gradient of f at x by central differences.
-
-    f: a smooth function of a float64 NumPy array x of `shape`, returning a float. x must
-    come back unchanged.
-    """
-    __tracebackhide__ = True  # noqa: F841
-    import numpy as onp
-    run = start("numerical_gradient", {"shape": list(shape), "eps": eps, "seed": seed})
-    c, d, x = inputs.smooth_function(tuple(shape), run.seed)
-
-    def f(v):
-        v = onp.asarray(v, dtype=onp.float64)
-        return float((c * onp.sin(v)).sum() + (d * v ** 2).sum() / 2)
-
-    given = x.copy()
-    out = run.call(numerical_gradient, f, given, eps)
-    run.finish({"grad": convert.array(out), "x": convert.array(given)})
+# Entries where the checks measure the student's own loss by finite differences: how many.
+PROBES = 3
 
 
-def check_regression_gradients(gradients, n=8, d=5, q=3, seed=0):
-    """Assert gradients(X, y, W, b) returns (dW, db), the gradients of the mean cross-entropy
-    of softmax regression softmax(X W + b) with respect to W (d, q) and b (q,).
-
-    X: (n, d) float64, y: (n,) int32, W: (d, q), b: (q,), as mxnet.np arrays.
-    """
-    __tracebackhide__ = True  # noqa: F841
-    run = start("regression_gradients", {"n": n, "d": d, "q": q, "seed": seed})
-    X, y, W, b = inputs.regression_problem(n, d, q, run.seed)
-    result = run.call(gradients, *(convert.mx_array(a) for a in (X, y, W, b)))
-    record = {"type": convert.type_name(result), "len": None, "dW": None, "db": None}
+def _loss_result(result):
+    """{"type", "len", "loss", "dW", "db"} of what a loss function returned."""
+    record = {"type": convert.type_name(result), "len": None, "loss": None, "dW": None,
+              "db": None}
     if isinstance(result, (tuple, list)):
         record["len"] = len(result)
-        if len(result) == 2:
-            record["dW"], record["db"] = (convert.array(g) for g in result)
+        if len(result) == 3:
+            record["loss"] = convert.number(result[0])
+            record["dW"], record["db"] = convert.array(result[1]), convert.array(result[2])
+    return record
+
+
+def check_regularized_loss(softmax_loss, n=8, d=5, q=3, reg=0.1, scale=1.0, seed=0,
+                           name="softmax_loss"):
+    """Assert softmax_loss(X, y, W, b, reg) returns (loss, dW, db): the mean cross-entropy of
+    softmax(X W + b) plus reg / 2 * sum(W ** 2), and its gradients with respect to W (d, q)
+    and b (q,).
+
+    X: (n, d) float64 (times `scale`: large logits), y: (n,) int32, W: (d, q), b: (q,), as
+    mxnet.np arrays. The check also measures the function's own loss by central finite
+    differences at a few entries of W, to tell a wrong loss from a wrong gradient.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("regularized_loss", _with({"n": n, "d": d, "q": q, "reg": reg, "seed": seed,
+                                           "name": name}, scale=None if scale == 1 else scale))
+    X, y, W, b = inputs.regression_problem(n, d, q, run.seed)
+    X = X * scale
+    args = [convert.mx_array(a) for a in (X, y, W, b)]
+    record = _loss_result(run.call(softmax_loss, *args, reg))
+    eps, probes = 1e-6, []
+    for i, j in inputs.probe_entries((d, q), PROBES, run.seed):
+        values = []
+        for step in (eps, -eps):
+            nudged = W.copy()
+            nudged[i, j] += step
+            out = run.call(softmax_loss, args[0], args[1], convert.mx_array(nudged), args[3],
+                           reg)
+            values.append(convert.number(out[0]) if isinstance(out, (tuple, list)) and out
+                          else None)
+        probes.append(values)
+    record["probes"] = probes
+    run.finish(record)
+
+
+def check_vectorised(naive, vectorised, n=50, d=20, q=10, reg=0.1, seed=0, repeats=5):
+    """Assert that vectorised(X, y, W, b, reg) returns what naive(...) does, (loss, dW, db),
+    and is many times faster: after one untimed call of vectorised (MXNet's first calls are
+    slow), the best of 2 runs of naive against the best of `repeats` runs of vectorised.
+
+    The inputs are those of check_regularized_loss, with n examples of d features, q classes.
+    """
+    __tracebackhide__ = True  # noqa: F841
+    import time
+    run = start("vectorised", {"n": n, "d": d, "q": q, "reg": reg, "seed": seed,
+                               "repeats": repeats})
+    X, y, W, b = inputs.regression_problem(n, d, q, run.seed)
+    args = [convert.mx_array(a) for a in (X, y, W, b)] + [reg]
+    record = {}
+    run.call(vectorised, *args)
+    for key, fn, times in (("naive", naive, 2), ("vectorised", vectorised, repeats)):
+        best, result = None, None
+        for _ in range(times):
+            start_time = time.perf_counter()
+            result = run.call(fn, *args)
+            if isinstance(result, (tuple, list)):  # MXNet computes lazily: wait for it
+                for part in result:
+                    getattr(part, "wait_to_read", lambda: None)()
+            took = time.perf_counter() - start_time
+            best = took if best is None else min(best, took)
+        record[key] = dict(_loss_result(result), seconds=best)
     run.finish(record)
 
 
 # ---------------------------------------------------------------- lesson 7: calibration
 
 def check_ece(expected_calibration_error, n=1000, num_bins=15, edge=False, seed=0):
-    """Assert expected_calibration_error(confidence, correct, num_bins) is the ECE over
-    `num_bins` equal-width bins of [0, 1] (a confidence of exactly 1 in the last bin).
+    """Assert expected_calibration_error(probabilities, y, num_bins) is the ECE of the
+    top-label confidence over `num_bins` equal-width bins of [0, 1] (a confidence of
+    exactly 1 in the last bin).
 
-    confidence: (n,) float64 NumPy array in [0.1, 1]; correct: (n,) bool; with `edge`,
-    some confidences are exactly 1.
+    probabilities: (n, 10) float64 NumPy array, rows summing to 1, top-label confidences in
+    [0.2, 1]; y: (n,) int32 labels; with `edge`, some confidences are exactly 1.
     """
     __tracebackhide__ = True  # noqa: F841
     run = start("ece", {"n": n, "num_bins": num_bins, "edge": bool(edge), "seed": seed})
-    confidence, correct = inputs.confidences(n, run.seed, edge)
-    got = run.call(expected_calibration_error, confidence.copy(), correct.copy(), num_bins)
+    probabilities, y = inputs.predictions(n, run.seed, edge)
+    got = run.call(expected_calibration_error, probabilities.copy(), y.copy(), num_bins)
     run.finish({"ece": convert.number(got)})
 
 
-def check_temperature_nll(nll, n=500, offset=0.0, seed=0):
+def check_temperature_nll(nll, n=500, offset=0.0, seed=0, mixed=False):
     """Assert nll(logits, y, T) is the mean negative log-likelihood of softmax(logits / T),
     for T = 1, 0.5 and 2; finite for logits of any size.
 
-    logits: (n, 10) float64 NumPy array around `offset`; y: (n,) int32.
+    logits: (n, 10) float64 NumPy array around `offset` (mixed: some rows around +offset,
+    others around -offset); y: (n,) int32.
     """
     __tracebackhide__ = True  # noqa: F841
-    run = start("temperature_nll", {"n": n, "offset": offset, "seed": seed})
-    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, run.seed)
+    run = start("temperature_nll", _with({"n": n, "offset": offset, "seed": seed},
+                                         mixed=mixed))
+    logits, y = inputs.scaled_logits(n, 10, 2.0, offset, run.seed, mixed)
     run.finish({"values": [convert.number(run.call(nll, logits.copy(), y.copy(), T))
                            for T in (1.0, 0.5, 2.0)]})
 
@@ -460,26 +593,24 @@ def check_fit_temperature(fit_temperature, n=2000, scale=3.0, seed=0):
 
 # ---------------------------------------------------------------- lesson 8: tuning
 
-def check_stratified_split(stratified_split, counts=None, val_fraction=0.2, seed=0):
-    """Assert stratified_split(y, val_fraction, seed) returns (train_idx, val_idx): disjoint
-    index arrays covering y, with round(val_fraction * count) examples of each class in
-    validation, drawn at random, the same for the same seed and different for another.
+def check_stratified_folds(stratified_folds, counts=None, num_folds=5, seed=0):
+    """Assert stratified_folds(y, num_folds, seed) returns a list of `num_folds` index arrays:
+    disjoint, together holding every position of y once, each class spread over the folds
+    as evenly as can be (its counts per fold differ by at most one), drawn at random, the
+    same for the same seed and different for another.
 
     counts: examples per class (default 60 of each of ten classes); y is an int32 NumPy array.
     """
     __tracebackhide__ = True  # noqa: F841
     counts = [60] * 10 if counts is None else [int(k) for k in counts]
-    run = start("stratified_split", {"counts": counts, "val_fraction": val_fraction,
-                                     "seed": seed})
+    run = start("stratified_folds", {"counts": counts, "num_folds": num_folds, "seed": seed})
     y = inputs.class_labels(counts, run.seed)
     calls = []
     for split_seed in (7, 7, 8):
-        result = run.call(stratified_split, y.copy(), val_fraction, split_seed)
-        entry = {"type": convert.type_name(result), "len": None, "train": None, "val": None}
+        result = run.call(stratified_folds, y.copy(), num_folds, split_seed)
+        entry = {"type": convert.type_name(result), "folds": None}
         if isinstance(result, (tuple, list)):
-            entry["len"] = len(result)
-            if len(result) == 2:
-                entry["train"], entry["val"] = (convert.array(r) for r in result)
+            entry["folds"] = [convert.array(f) for f in result[:1000]]
         calls.append(entry)
     run.finish({"calls": calls})
 
@@ -499,6 +630,26 @@ def check_select_setting(select_setting, with_test=True, seed=0):
     if isinstance(chosen, dict):
         record["lr"], record["wd"] = (convert.number(chosen.get(k)) for k in ("lr", "wd"))
     run.finish(record)
+
+
+def check_tuning(results, chosen, candidates, val_iter, test_iter):
+    """Assert that a tuning run measured every candidate on validation, kept the one that
+    validation recommends, and read the test set once: from `results` (a list of dicts,
+    one per candidate, with "lr" and "val_acc"), `chosen` (the dict kept) and the passes
+    each iterator counted (`val_iter.passes`, `test_iter.passes`).
+    """
+    __tracebackhide__ = True  # noqa: F841
+    run = start("tuning", {"candidates": [float(c) for c in candidates]})
+
+    def entry(r):
+        if not isinstance(r, dict):
+            return {"type": convert.type_name(r), "lr": None, "val_acc": None, "keys": []}
+        return {"type": "dict", "lr": convert.number(r.get("lr")),
+                "val_acc": convert.number(r.get("val_acc")), "keys": sorted(map(str, r))[:20]}
+    listed = [entry(r) for r in results[:1000]] if isinstance(results, list) else None
+    run.finish({"results": listed, "results_type": convert.type_name(results),
+                "chosen": entry(chosen), "val_passes": getattr(val_iter, "passes", None),
+                "test_passes": getattr(test_iter, "passes", None)})
 
 
 def check_calibration_report(calibrate, n=2000, seed=0):
