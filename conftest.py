@@ -13,19 +13,20 @@ import collections
 
 # The parts of the suite, by the first match on a test's file name.
 PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks")),
-         ("browser", ("test_site", "test_jupyterlab")),
+         ("browser", ("test_site", "test_jupyterlab", "test_hub")),
          ("container", ("test_container",)),
          ("set-up and bundle", ("test_reach", "test_setup_env", "test_environment")),
          ("lessons", ("test_lessons", "test_notebooks", ".ipynb")),
          ("distributed", ("test_distributed",)))
 # The files that take longest (`./kit test` on two cores: the container some six minutes,
-# the set-up and bundle three, grading one or two each, ...), handed out in this order
-# after those that need the executed lessons; every other file follows in its own order.
-LONGEST_FIRST = ("test_container", "test_reach", "test_grading", "test_grading_adversarial",
-                 "test_grading_commands", "test_assignments", "test_book_code",
-                 "test_distributed", "test_notebooks",
-                 "test_jupyterlab", "test_grading_postgres", "test_bench", "test_fast_data",
-                 "test_data", "test_chinese", "test_checks")
+# the set-up and bundle three, the classroom server's term two to three, grading one or
+# two each, ...), handed out in this order after those that need the executed lessons;
+# every other file follows in its own order.
+LONGEST_FIRST = ("test_container", "test_reach", "test_hub", "test_grading",
+                 "test_grading_adversarial", "test_grading_commands", "test_assignments",
+                 "test_book_code", "test_distributed", "test_notebooks", "test_jupyterlab",
+                 "test_grading_postgres", "test_bench", "test_fast_data", "test_data",
+                 "test_chinese", "test_checks")
 _durations = collections.Counter()
 
 

@@ -67,6 +67,10 @@ COMMANDS = {c.name: c for c in (
     Command("bundle", "[--platform TAG] [--out FILE]",
             "write a classroom bundle (the kit, the data, the wheels) for machines with no "
             "network", "tools.bundle:main", "kit"),
+    Command("hub", "accounts --teacher NAME ROSTER | start --teacher NAME [--ip A] [...]",
+            "a classroom server: JupyterHub with the course on this machine, for a class with "
+            "accounts on it (as root; README.md, 'Classroom server')", "tools.hub:main", "kit",
+            setup="hub"),
     Command("test", "[pytest options]",
             "run the whole test suite (pytest; every lesson, the grader, the container)",
             "tools.cli:test", "kit", setup="test"),

@@ -16,7 +16,8 @@ only the standard library, because .venv/ may not exist yet. In order:
    packages as root, otherwise naming them; then import MXNet and compute with it;
 5. only then write the stamp that lets the next run skip all this;
 6. the system packages the command needs (the data, and for ``./kit test`` the browser,
-   the sandbox and container tools) and the data check.
+   the sandbox and container tools, Node.js and npm), JupyterHub's proxy for ``./kit hub``
+   and ``./kit test`` (npm, pinned by course/hub/proxy/package-lock.json), and the data check.
 
 ``KIT_SYSTEM_PACKAGES=no`` keeps it from installing anything with apt-get.
 
@@ -59,13 +60,23 @@ OTHER_DISTROS = ("Fedora/RHEL: sudo dnf install libgomp libquadmath\n"
 
 # What each command needs from the system besides the data: (a command on PATH, or a path
 # when it starts with "/"; the Debian package that provides it).
+# The classroom server (`./kit hub`) grades too, and runs JupyterHub's proxy on Node.js.
+HUB_TOOLS = (("bwrap", "bubblewrap"), ("node", "nodejs"), ("npm", "npm"))
 SYSTEM_TOOLS = {
     "test": (("chromium", "chromium"), ("bwrap", "bubblewrap"), ("podman", "podman"),
              ("mmdebstrap", "mmdebstrap"), ("runc", "runc"),
              ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc", "fonts-noto-cjk"),
-             ("/usr/share/postgresql-common/pg_wrapper", "postgresql")),
+             ("/usr/share/postgresql-common/pg_wrapper", "postgresql"),
+             ("node", "nodejs"), ("npm", "npm"), ("openssl", "openssl")),
     "grade": (("bwrap", "bubblewrap"),),
+    "hub": HUB_TOOLS,
 }
+# JupyterHub's proxy, configurable-http-proxy, from npm: course/hub/proxy/ pins it and every
+# package it needs (package-lock.json, with their hashes); set-up installs it with `npm ci`
+# into .venv/hub-proxy/ for the commands that start a hub.
+PROXY_COMMANDS = ("hub", "test")
+PROXY_PINS = ("package.json", "package-lock.json")
+PROXY_BIN = Path("hub-proxy") / "node_modules" / ".bin" / "configurable-http-proxy"
 
 
 def present(tool):
@@ -722,6 +733,42 @@ def setup_data(root, venv):
         raise SetupError(tr("data not ready"))
 
 
+def proxy_stamp(root):
+    h = hashlib.sha256()
+    for name in PROXY_PINS:
+        h.update((root / "course" / "hub" / "proxy" / name).read_bytes())
+    return h.hexdigest()
+
+
+def setup_proxy(root, venv):
+    """configurable-http-proxy into .venv/hub-proxy/ (npm ci, from the lock); None when it is
+    ready, else what is wrong and the command that mends it."""
+    folder, binary = venv / "hub-proxy", venv / PROXY_BIN
+    stamp, want = folder / ".kit-installed", proxy_stamp(root)
+    if binary.exists() and stamp.is_file() and stamp.read_text().strip() == want:
+        return None
+    missing = [pkg for tool, pkg in HUB_TOOLS[1:] if not present(tool)]
+    if missing:
+        return (f"the classroom server's proxy needs Node.js and npm, and {' '.join(missing)} "
+                f"is missing: sudo apt-get install {' '.join(missing)} (as root, set-up "
+                "installs them itself), then run again")
+    say("installing JupyterHub's proxy (configurable-http-proxy, pinned) into .venv/hub-proxy/")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in PROXY_PINS:
+        shutil.copy2(root / "course" / "hub" / "proxy" / name, folder / name)
+    r = subprocess.run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund",
+                        "--omit=dev"], cwd=folder, capture_output=True, text=True)
+    if r.returncode != 0 or not binary.exists():
+        log = folder / "npm.log"
+        log.write_text(r.stdout + r.stderr)
+        tail = "\n       ".join((r.stdout + r.stderr).strip().splitlines()[-6:])
+        return (f"npm could not install the proxy (exit {r.returncode}); its whole output: "
+                f"{log}\n       {tail}")
+    write_atomically(stamp, want + "\n")
+    return None
+
+
 def main(argv=None):
     import argparse
     parser = argparse.ArgumentParser(
@@ -737,6 +784,12 @@ def main(argv=None):
         try:
             venv = setup_venv(ROOT)
             setup_system(ROOT, command)
+            if command in PROXY_COMMANDS:
+                problem = setup_proxy(ROOT, venv)
+                if problem and command == "hub":
+                    raise SetupError(problem)
+                if problem:  # ./kit test goes on: the hub's test names the problem and fails
+                    say(problem)
             setup_data(ROOT, venv)
         except KeyboardInterrupt:
             raise Interrupted(tr("interrupted", cleanup=tr("intact"))) from None
