@@ -7,17 +7,35 @@ lesson by hand, in lax mode in this very environment: `pytest --nbval-lax notebo
 The files are handed to the test workers (`./kit test`: two, one file at a time) longest
 first: those that need the executed lessons, so that every worker starts on them at once,
 then the slowest of the others, so that no long file starts last. At the end, the time of
-each part of the suite, so that what a change adds stays visible.
+each part of the suite and of the slowest files, so that what a change adds stays visible.
+
+Every test carries its part as a marker (`pytest -m grading`, `-m "not container"`), and
+every test of a file that is not in FAST carries `slow`: `./kit test --fast` runs
+`-m "not slow"`, the files that need no sandbox, lesson run, container, browser, bundle or
+training, in about a minute. A file is fast or slow as a whole.
 """
 import collections
 
-# The parts of the suite, by the first match on a test's file name.
-PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks")),
+import pytest
+
+# The parts of the suite, by the first match on a test's file name; a test's marker is its
+# part's name without spaces ("set-up and bundle": setup).
+PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks", "test_assignments")),
          ("browser", ("test_site", "test_jupyterlab", "test_hub")),
          ("container", ("test_container",)),
-         ("set-up and bundle", ("test_reach", "test_setup_env", "test_environment")),
-         ("lessons", ("test_lessons", "test_notebooks", ".ipynb")),
+         ("set-up and bundle", ("test_reach", "test_setup_env", "test_environment",
+                                "test_failures", "test_cli")),
+         ("lessons", ("test_lessons", "test_notebooks", "test_lesson_facts", "test_figures",
+                      "test_original_program", "test_book_code", ".ipynb")),
          ("distributed", ("test_distributed",)))
+MARKERS = {"grading": "grading", "browser": "browser", "container": "container",
+           "set-up and bundle": "setup", "lessons": "lessons", "distributed": "distributed",
+           "unit": "unit"}
+# The files `./kit test --fast` runs: seconds each, nothing started but Python itself.
+FAST = ("test_archives", "test_checks", "test_devices", "test_environment",
+        "test_explorers_and_plots", "test_grading_parts", "test_grading_trust",
+        "test_kit_lang", "test_lint", "test_metrics", "test_numerics", "test_setup_env",
+        "test_suite_order", "test_sync_saved", "test_train")
 # The files that take longest (`./kit test` on two cores: the container some six minutes,
 # the set-up and bundle three, the classroom server's term two to three, grading one or
 # two each, ...), handed out in this order after those that need the executed lessons;
@@ -43,6 +61,11 @@ def part_of(nodeid):
     return "unit"
 
 
+def stem_of(nodeid):
+    """The test file's name without .py: tests/test_x.py::test_y -> test_x."""
+    return nodeid.split("::", 1)[0].rsplit("/", 1)[-1].split(".")[0]
+
+
 def pytest_collection_modifyitems(items):
     """Whole files, longest first (a stable sort: within a rank, the files keep their order).
 
@@ -57,6 +80,10 @@ def pytest_collection_modifyitems(items):
                 else LONGEST_FIRST.index(stem) if stem in LONGEST_FIRST else len(LONGEST_FIRST))
         rank[path] = min(rank.get(path, here), here)
     items.sort(key=lambda item: rank[item.nodeid.split("::", 1)[0]])
+    for item in items:
+        item.add_marker(getattr(pytest.mark, MARKERS[part_of(item.nodeid)]))
+        if stem_of(item.nodeid) not in FAST:
+            item.add_marker(pytest.mark.slow)
 
 
 _files = collections.Counter()
