@@ -47,7 +47,9 @@ class ArrayLoader:
         perm = np.array(rng.permutation(n), dtype="int64", ctx=self.device)
         for i in range(0, n, self.batch_size):
             idx = perm[i:i + self.batch_size]
-            yield np.take(X, idx, axis=0), np.take(y, idx)  # a gather on the device
+            # a gather on the device; axis=0 for y too: without an axis, MXNet's np.take
+            # first reshapes y with an operation of its own, a copy of every label
+            yield np.take(X, idx, axis=0), np.take(y, idx, axis=0)
 
 
 def load_data_in_memory(batch_size, device=None, root=None):

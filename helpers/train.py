@@ -80,19 +80,20 @@ def sgd(params, lr, batch_size):
     Updates each parameter in place with its gradient, averaged over the batch.
     """
     for param in params:
-        param -= lr * param.grad / batch_size  # in place: no new array, no copy back
+        param -= lr / batch_size * param.grad  # in place; lr / batch_size is one Python number
 
 
 def train_epoch(net, train_iter, loss, updater, device=None):
     """Train one epoch; return (mean loss, accuracy) over it (notebook 03_softmax_scratch).
 
-    updater: a function of the batch size (custom SGD) or a `gluon.Trainer`.
-    The loss and the correct count are summed on the device and read once, at the end
-    of the epoch: reading them every batch would make Python wait for each batch.
+    updater: a function of the batch size (custom SGD) or a `gluon.Trainer`; loss gives one
+    value per example. Each batch's losses, outputs and labels stay on the device, and are
+    added up once, at the end of the epoch: reading them every batch would make Python wait
+    for each batch, and adding them up every batch would cost operations of their own.
     """
     if isinstance(updater, gluon.Trainer):
         updater = updater.step
-    total_loss, correct, n = 0, 0, 0
+    losses, outputs, labels = [], [], []
     for X, y in train_iter:
         X, y = to_device(X, y, device)
         with autograd.record():
@@ -100,10 +101,13 @@ def train_epoch(net, train_iter, loss, updater, device=None):
             l = loss(y_hat, y)
         l.backward()
         updater(X.shape[0])
-        total_loss = total_loss + l.sum()
-        correct = correct + correct_count(y_hat, y)
-        n += y.size
-    return float(total_loss) / n, float(correct) / n
+        losses.append(l)
+        outputs.append(y_hat)
+        labels.append(y)
+    y = np.concatenate(labels)
+    total_loss = np.concatenate(losses).sum()
+    correct = correct_count(np.concatenate(outputs), y)
+    return float(total_loss) / y.size, float(correct) / y.size
 
 
 def train(net, train_iter, test_iter, loss, num_epochs, updater, device=None, on_epoch=None):
