@@ -333,9 +333,12 @@ def test_the_readme_credits_the_original_post():
         assert ORIGINAL_POST in (ROOT / readme).read_text(encoding="utf-8"), readme
 
 
-# The original lesson's sections and the kit's headings they correspond to (02 to 04 name
-# theirs in their own notebooks).
-ORIGINAL_SECTIONS = {"01": {"0": r"^# "}, "05": {"4": r"^# ", "5": r"^## The complete program"}}
+# The original lesson's sections and the kit's headings they correspond to.
+ORIGINAL_SECTIONS = {"01": {"0": r"^# "}, "02": {"1": r"^# "}, "03": {"2": r"^# "},
+                     "04": {"3": r"^# "},
+                     "05": {"4": r"^# ", "5": r"^## The complete program"}}
+# The numbered subsections of the original's sections 1 to 3, named in their notes.
+SUBSECTIONS = {"02": ("1.1", "1.4"), "03": ("2.1", "2.10"), "04": ("3.1", "3.5")}
 
 
 @pytest.mark.parametrize("number", sorted(ORIGINAL_SECTIONS))
@@ -358,6 +361,16 @@ def test_the_original_sections_stand_beside_the_kits_headings(number, zh):
                 found[m.group(1)] = heading
     for section, pattern in ORIGINAL_SECTIONS[number].items():
         assert section in found and re.match(pattern, found[section]), (number, section, found)
+
+
+@pytest.mark.parametrize("number", sorted(SUBSECTIONS))
+def test_the_notes_of_02_to_04_name_the_subsections_they_cover(number):
+    first, last = SUBSECTIONS[number]
+    for zh, words in ((False, f"its sections {first} to {last}"), (True, f"{first} 至 {last} 节")):
+        title = markdown(lesson(number, zh))[0]
+        note = next(line for line in title.splitlines()
+                    if line.startswith(("> **Original lesson:**", "> **最初的这堂课**")))
+        assert words in note, (lesson(number, zh).name, note)
 
 
 def test_the_section_map_names_every_section_of_the_original():
@@ -410,7 +423,7 @@ def test_there_is_no_previous_lesson_before_01():
 
 PLANNED = re.compile(r"\*\*Planned time:\*\* (\d+) minutes")
 PLANNED_ZH = re.compile(r"\*\*计划用时\*\*：(\d+) 分钟")
-OWN_TIMES = ("01", "05", "06", "07", "08", "09")  # 02 to 04 state theirs too, in their files
+OWN_TIMES = tuple(sorted(NUMBERS))
 
 
 def readme_times():
@@ -442,8 +455,18 @@ def test_each_lesson_states_its_planned_time_at_the_top(number):
         assert int(m.group(1)) == readme_times()[number][0], "README and lesson disagree"
 
 
-APPENDIX_TOPICS = {"05": (r"CUDA build", r"copy costs", r"model this small"),
+APPENDIX_TOPICS = {"02": (r"in memory",),
+                   "03": (r"helpers and their names in d2l", r"asynchronous execution",
+                          r"training loop fast"),
+                   "04": (r"step costs",),
+                   "05": (r"CUDA build", r"copy costs", r"model this small"),
                    "09": (r"role dies", r"several machines")}
+# What stays out of a classroom lesson's main path (its cells before the summary): the
+# asides its appendix holds.
+ASIDES = {"02": ("load_data_in_memory(", "ArrayLoader", "to_tensor(", "time_epoch"),
+          "03": ("| the kit |", "cpu_shared", "engine thread", "def correct_count",
+                 "def to_device"),
+          "04": ("./kit bench", "the graph's memory", "PyTorch")}
 
 
 @pytest.mark.parametrize("number", sorted(APPENDIX_TOPICS))
@@ -457,6 +480,23 @@ def test_engineering_asides_sit_in_appendix_sections_after_the_summary(number):
             f"{number}: the aside on {topic!r} is not an appendix section after the summary"
     assert after[-1] == "## References"
     assert all(h.startswith("## Appendix: ") for h in after[:-1] if h != "## Exercises")
+    zh = [line for text in markdown(lesson(number, True)) for line in text.splitlines()
+          if line.startswith("## ")]
+    zh_after = zh[zh.index("## 总结") + 1:]
+    assert zh_after[-1] == "## 参考文献"
+    assert all(h.startswith("## 附录：") for h in zh_after[:-1] if h != "## 练习"), zh_after
+
+
+@pytest.mark.parametrize("number", sorted(ASIDES))
+def test_the_main_path_holds_none_of_the_asides(number):
+    """A class that stops at the summary meets no engineering aside on its way."""
+    main = []
+    for cell in cells(lesson(number)):
+        if cell.cell_type == "markdown" and re.search(r"^## Summary$", cell.source, re.M):
+            break
+        main.append(cell.source)
+    found = [a for a in ASIDES[number] if a in "\n".join(main)]
+    assert not found, f"{number}'s main path holds {found}; they belong in its appendix"
 
 
 def test_lesson_09_is_an_appendix_for_systems_minded_classes():
@@ -536,3 +576,143 @@ def test_08_exercise_on_standardization_says_what_was_measured():
     text = " ".join(prose_of(lesson("08")).split())
     exercises = text[text.index("## Exercises"):]
     assert "Nothing diverges" in exercises and "0.844" in exercises
+
+
+# ---------------------------------------------------------------- lessons 02 to 04: departures said
+
+def sections(path):
+    """[(the English heading a cell falls under, the cell's text)] for the markdown cells of
+    a lesson or of its twin (the twin's cells are the English ones, in the same order)."""
+    english = cells(lesson(path.name[:2]))
+    out, heading = [], ""
+    for en, cell in zip(english, cells(path)):
+        if en.cell_type != "markdown":
+            continue
+        heads = [line for line in en.source.splitlines() if line.startswith("#")]
+        heading = heads[0] if heads else heading
+        out.append((heading, " ".join(cell.source.split())))
+    return out
+
+
+@pytest.mark.parametrize("number, heading, english, chinese", [
+    ("02", r"## Putting it all together",
+     ("`load_data(batch_size, resize=None)`", "`loader`", "six worker", "four"),
+     ("`load_data(batch_size, resize=None)`", "`loader`", "六个工作进程", "四个")),
+    ("03", r"## Defining the softmax operation", ("three steps",), ("三步",)),
+    ("03", r"## Training", ("`train`", "three lists", "dict", "checks nothing"),
+     ("`train`", "三个列表", "字典", "不做任何检查")),
+    ("03", r"## Training", ("three bars", "0.82", "fifth"), ("三个标准", "0.82", "第五轮")),
+    ("03", r"## Prediction", ("first 8 images", "first ten", "whole test set"),
+     ("前 8 张", "前十个批量", "整个测试集")),
+    ("04", r"# Concise", ("`d2l.train_ch3`", "`d2l.load_data_fashion_mnist`",
+                          "Running the book's own code"),
+     ("`d2l.train_ch3`", "`d2l.load_data_fashion_mnist`", "运行书中的原始代码")),
+], ids=["02-load_data", "03-three-steps", "03-train", "03-bars", "03-prediction", "04-d2l"])
+def test_each_departure_of_02_to_04_is_said_where_it_happens(number, heading, english, chinese):
+    """Under the heading where the kit departs from the original lesson, one cell of each
+    edition says what the post does and what the kit does instead."""
+    for zh, words, name in ((False, english, "original lesson"), (True, chinese, "最初的这堂课")):
+        path = lesson(number, zh)
+        saying = [text for h, text in sections(path) if re.match(heading, h)
+                  and all(w in text for w in words) and name in text]
+        assert saying, f"{path.name}: no cell under {heading!r} says {words} of the {name}"
+
+
+def test_03_says_where_its_two_helpers_come_from_where_it_first_uses_them():
+    setup = next(c.source for c in cells(lesson("03")) if c.cell_type == "code")
+    assert "from helpers.train import correct_count, to_device" in setup
+    assert "optional section" not in setup
+    for zh, words in ((False, ("imported at the top", "appendix")), (True, ("开头", "导入", "附录"))):
+        first = next(text for _, text in sections(lesson("03", zh)) if "`correct_count`" in text)
+        assert all(w in first for w in words) and "`to_device`" in first, first
+
+
+def test_03_sends_the_reader_to_a_learning_rate_whose_loss_the_chart_can_show():
+    """The chart's y axis grows for a loss above 1: 0.01's first epoch (1.37 measured); lr 1
+    is nan from the first epoch, which the exercise says, and the chart marks (see above)."""
+    for zh, axis, pointer in ((False, "y axis", "exercise 3"), (True, "y 轴", "练习 3")):
+        texts = [text for _, text in sections(lesson("03", zh))]
+        chart = next(t for t in texts if axis in t and pointer in t)
+        sentence = next(s for s in re.split(r"(?<=\.)\s+|(?<=。)", chart) if pointer in s)
+        assert "0.01" in sentence, sentence
+        exercises = next(t for t in texts if "## Exercises" in t or "## 练习" in t)
+        third = re.search(r"3\. (.+?) 4\. ", exercises).group(1)
+        assert "0.01" in third and "`nan`" in third, third
+
+
+def test_04_naive_loss_is_truly_naive_and_says_what_npx_softmax_does():
+    """The naive loss uses the textbook softmax of 03 (exp as it is); MXNet's npx.softmax,
+    which subtracts the maximum first, is shown apart. The cells run here as in the lesson."""
+    nb = cells(lesson("04"))
+    source = {c.get("id"): c.source for c in nb}
+    assert re.search(r"^naive = -np\.log\(softmax\(logits\)", source["c04-08"], re.M)
+    assert not re.search(r"^naive = .*npx\.softmax", source["c04-08"], re.M)
+    namespace = {}
+    for cell_id in ("c04-01", "c04-08", "c04-09"):
+        exec(source[cell_id], namespace)  # the imports, the three losses, the lesson's checks
+    import numpy as onp
+    assert onp.isnan(namespace["naive"].asnumpy()[:2]).all()
+    for zh, words in ((False, "subtracts the maximum"), (True, "减去最大值")):
+        assert any(words in t and "`npx.softmax`" in t for _, t in sections(lesson("04", zh)))
+
+
+def test_03_and_04_say_truly_what_d2l_runs_in_the_kits_environment():
+    """d2l.train_ch3 and d2l.load_data_fashion_mnist work in the kit's environment
+    (helpers/book_code.py): the lessons no longer say they are missing or cannot load."""
+    d2l = importlib.import_module("d2l.mxnet")
+    assert hasattr(d2l, "train_ch3") and hasattr(d2l, "load_data_fashion_mnist")
+    stale = ("not in the pinned d2l 1.0", "not in d2l 1.0", "cannot download the data",
+             "d2l 1.0 中没有", "下载不到数据")
+    for number in ("03", "04"):
+        for zh, section in ((False, "Running the book's own code"), (True, "运行书中的原始代码")):
+            text = " ".join(prose_of(lesson(number, zh)).split())
+            found = [s for s in stale if s in text]
+            assert not found, f"{lesson(number, zh).name} still says {found}"
+            assert section in text, f"{lesson(number, zh).name} does not point to {section!r}"
+
+
+# ---------------------------------------------------------------- cross-references to the READMEs
+
+README_REFERENCE = re.compile(r"(README(?:\.md|\.zh-CN\.md)?),? ?(?:的)?[“\"]([^”\"]+)[”\"]")
+
+
+def readme_headings(name):
+    text = (ROOT / name).read_text(encoding="utf-8")
+    return {m.group(1).strip() for m in re.finditer(r"^#{2,4} (.+)$", text, re.M)}
+
+
+@pytest.mark.parametrize("zh", [False, True], ids=["en", "zh"])
+def test_every_readme_section_a_lesson_names_exists_in_its_readme(zh):
+    """A lesson that sends the reader to a README section names one its reader's README has:
+    README.md for the English edition, README.zh-CN.md for the Chinese one (its "速度", not
+    the English "Speed")."""
+    readme = "README.zh-CN.md" if zh else "README.md"
+    headings = readme_headings(readme)
+    paths = [lesson(n, zh) for n in sorted(NUMBERS)]
+    paths += sorted((ROOT / "course").glob("source_zh/*/*.ipynb" if zh else "source/*/*.ipynb"))
+    wrong, seen = [], 0
+    for path in paths:
+        for text in markdown(path):
+            for name, section in README_REFERENCE.findall(" ".join(text.split())):
+                seen += 1
+                if name == ("README.md" if zh else "README.zh-CN.md") or section not in headings:
+                    wrong.append(f"{path.name}: {name}, {section!r}")
+    assert seen >= 3, seen
+    assert not wrong, f"sections {readme} does not have: {wrong}"
+
+
+# ---------------------------------------------------------------- a2's model answer
+
+@pytest.mark.parametrize("zh", [False, True], ids=["en", "zh"])
+def test_a2_model_answer_tells_debians_files_truly(zh):
+    """Debian's files hold Zalando's compressed data unchanged; only the gzip header differs.
+    Gluon refuses them because it pins the SHA-1s of the first release (2017-08-26)."""
+    path = ROOT / "course" / ("source_zh" if zh else "source") / "a2_data" / "fashion_mnist.ipynb"
+    answer = next(c.source for c in cells(path) if c.metadata.get("nbgrader", {})
+                  .get("grade_id") == "answer2")
+    answer = " ".join(answer.split())
+    wrong = ("重新压缩了这些文件",) if zh else ("re-compresses", "recompresses")
+    assert not any(w in answer for w in wrong), answer
+    for words in (("gzip 文件头", "原样", "2017-08-26") if zh
+                  else ("gzip header", "unchanged", "2017-08-26")):
+        assert words in answer, (words, answer)
