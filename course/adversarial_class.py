@@ -718,6 +718,376 @@ STUDENTS += [
 ]
 
 
+# ---------------------------------------------------------------- a second red-team round
+
+# A library route named by a string: Gluon's Lambda and HybridLambda take an operator's
+# name; a graph saved as JSON names its operators too. Neither witness reads strings.
+LAMBDA_BLOCK_SOFTMAX = '''\
+import mxnet as mx
+with mx.util.np_array(False):
+    sm, lsm = mx.gluon.nn.Lambda("softmax"), mx.gluon.nn.Lambda("log_softmax")
+def softmax(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    with mx.util.np_array(False):
+        P = sm(X.as_nd_ndarray()).as_np_ndarray()
+    return np.moveaxis(P, -1, axis)
+'''
+
+LAMBDA_BLOCK_LOGSUMEXP = '''\
+def logsumexp(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    with mx.util.np_array(False):
+        log_P = lsm(X.as_nd_ndarray()).as_np_ndarray()
+    return X[..., 0] - log_P[..., 0]
+'''
+
+JSON_SYMBOL_SOFTMAX = '''\
+import json
+import mxnet as mx
+def graph(op):
+    nodes = [{"op": "null", "name": "X", "inputs": []},
+             {"op": op, "name": "out", "attrs": {"axis": "-1"}, "inputs": [[0, 0, 0]]}]
+    text = json.dumps({"nodes": nodes, "arg_nodes": [0], "node_row_ptr": [0, 1, 2],
+                       "heads": [[1, 0, 0]], "attrs": {"mxnet_version": ["int", 10901]}})
+    return mx.gluon.SymbolBlock(mx.sym.load_json(text).as_np_ndarray(),
+                                mx.sym.var("X").as_np_ndarray())
+sm, lsm = graph("softmax"), graph("log_softmax")
+def softmax(X, axis=-1):
+    return np.moveaxis(sm(np.moveaxis(X, axis, -1)), -1, axis)
+'''
+
+BLOCK_LOGSUMEXP = '''\
+def logsumexp(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    return X[..., 0] - lsm(X)[..., 0]
+'''
+
+HYBRID_LAMBDA_SOFTMAX = '''\
+import mxnet as mx
+with mx.util.np_array(False):
+    sm, lsm = mx.gluon.nn.HybridLambda("softmax"), mx.gluon.nn.HybridLambda("log_softmax")
+    for block in (sm, lsm):
+        block.hybridize()
+        block(mx.nd.zeros((2, 3)))  # traced now: later calls run the compiled graph
+def softmax(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    with mx.util.np_array(False):
+        P = sm(X.as_nd_ndarray()).as_np_ndarray()
+    return np.moveaxis(P, -1, axis)
+'''
+
+# A forbidden function reached by a string (pkgutil.resolve_name, string.Formatter), then
+# called where the trap does not look: in the returned object's asnumpy (converted after
+# the trap ends), after switching the trap's hook off, or by a library object that holds
+# the function in an attribute (not a parameter or a closure variable).
+RESOLVE_DIRECT_SOFTMAX = '''\
+from pkgutil import resolve_name
+def softmax(X, axis=-1):
+    return resolve_name("mxnet:npx.softmax")(X, axis=axis)
+'''
+
+RESOLVE_DIRECT_LOGSUMEXP = '''\
+def logsumexp(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    return X[..., 0] - resolve_name("mxnet:npx.log_softmax")(X)[..., 0]
+'''
+
+RESOLVE_LAZY_SOFTMAX = '''\
+from pkgutil import resolve_name
+class Later:
+    """The answer, worked out when it is looked at."""
+    def __init__(self, how, X, axis):
+        self.how, self.X, self.axis = how, X, axis
+    def asnumpy(self):
+        return resolve_name(self.how)(self.X, axis=self.axis).asnumpy()
+def softmax(X, axis=-1):
+    return Later("mxnet:npx.softmax", X, axis)
+'''
+
+RESOLVE_LAZY_LOGSUMEXP = '''\
+class LaterLse(Later):
+    def asnumpy(self):
+        X = np.moveaxis(self.X, self.axis, -1)
+        return (X[..., 0] - resolve_name(self.how)(X)[..., 0]).asnumpy()
+def logsumexp(X, axis=-1):
+    return LaterLse("mxnet:npx.log_softmax", X, axis)
+'''
+
+PROFILE_OFF_SOFTMAX = '''\
+import string
+fields = string.Formatter()
+def softmax(X, axis=-1):
+    fields.get_field("0.sys.setprofile", [warnings], {})[0](None)
+    return fields.get_field("0.softmax", [npx], {})[0](X, axis=axis)
+'''
+
+PROFILE_OFF_LOGSUMEXP = '''\
+def logsumexp(X, axis=-1):
+    fields.get_field("0.sys.setprofile", [warnings], {})[0](None)
+    X = np.moveaxis(X, axis, -1)
+    return X[..., 0] - fields.get_field("0.log_softmax", [npx], {})[0](X)[..., 0]
+'''
+
+DATASET_TRANSFORM_SOFTMAX = '''\
+import mxnet as mx
+from pkgutil import resolve_name
+def softmax(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    P = mx.gluon.data.SimpleDataset([X]).transform(resolve_name("mxnet:npx.softmax"))[0]
+    return np.moveaxis(P, -1, axis)
+'''
+
+DATASET_TRANSFORM_LOGSUMEXP = '''\
+def logsumexp(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    log_P = mx.gluon.data.SimpleDataset([X]).transform(resolve_name("mxnet:npx.log_softmax"))[0]
+    return X[..., 0] - log_P[..., 0]
+'''
+
+LAZY_TRAIN_EPOCH = '''\
+from pkgutil import resolve_name
+
+
+class Later:
+    """A number worked out when it is read."""
+    shape = (1,)
+
+    def __init__(self, job, k):
+        self.job, self.k = job, k
+
+    def asnumpy(self):
+        if self.job[1] is None:
+            self.job[1] = resolve_name("helpers.train:train_epoch")(*self.job[0])
+        return onp.array([self.job[1][self.k]])
+
+
+def train_epoch(net, train_iter, loss, updater):
+    job = [(net, train_iter, loss, updater), None]
+    return Later(job, 0), Later(job, 1)
+'''
+
+# Code the scan does not read: a cell IPython runs but the scan cannot parse (never
+# listed), the setup line of %%timeit, a helper cell over 200 kB; and a name the scan
+# takes for the student's own object (`self`, or a name once bound to an own class).
+TIMEIT_HIDDEN_SOFTMAX = '''\
+%timeit -p3 -n1 -r1 pass
+import mxnet as mx
+sm = mx.gluon.nn.Lambda(npx.softmax)
+def softmax(X, axis=-1):
+    return np.moveaxis(sm(np.moveaxis(X, axis, -1)), -1, axis)
+'''
+
+TIMEIT_HIDDEN_LOGSUMEXP = '''\
+%timeit -p3 -n1 -r1 pass
+lsm = mx.gluon.nn.Lambda(npx.log_softmax)
+def logsumexp(X, axis=-1):
+    X = np.moveaxis(X, axis, -1)
+    return X[..., 0] - lsm(X)[..., 0]
+'''
+
+TIMEIT_LINE_SOFTMAX = ('%%timeit -n1 -r1 -q import mxnet as mx; globals().update('
+                       'sm=mx.gluon.nn.Lambda(npx.softmax), '
+                       'lsm=mx.gluon.nn.Lambda(npx.log_softmax))\npass\n')
+
+BLOCK_SOFTMAX = '''\
+def softmax(X, axis=-1):
+    return np.moveaxis(sm(np.moveaxis(X, axis, -1)), -1, axis)
+'''
+
+UNREAD_HELPER = "# " + "notes " * 34_000 + "\n" + '''\
+import mxnet as mx
+sm, lsm = mx.gluon.nn.Lambda(npx.softmax), mx.gluon.nn.Lambda(npx.log_softmax)
+'''
+
+OWN_ALIAS_SOFTMAX = '''\
+import mxnet as mx
+class Softmax:
+    """My own softmax layer (to do)."""
+lib = Softmax()
+lib = npx
+sm, lsm = mx.gluon.nn.Lambda(lib.softmax), mx.gluon.nn.Lambda(lib.log_softmax)
+def softmax(X, axis=-1):
+    return np.moveaxis(sm(np.moveaxis(X, axis, -1)), -1, axis)
+'''
+
+OWN_SELF_SOFTMAX = '''\
+import mxnet as mx
+self = npx
+sm, lsm = mx.gluon.nn.Lambda(self.softmax), mx.gluon.nn.Lambda(self.log_softmax)
+def softmax(X, axis=-1):
+    return np.moveaxis(sm(np.moveaxis(X, axis, -1)), -1, axis)
+'''
+
+# Honest work the scan takes for a library answer: a top-level statement that binds a
+# name the answer uses inside (X, a local) is read as feeding it.
+COMPARE_LOOP = '''\
+# my softmax against the library's, on small and on huge logits
+print([float(abs(softmax(X) - npx.softmax(X)).max())
+       for X in (np.random.normal(0, 5, size=(4, 10)), np.random.normal(1000, 5, size=(4, 10)))])
+'''
+
+PLOTS_IN_LOOP = '''\
+from d2l import mxnet as d2l
+for X in (np.array([[1.0, 2.0, 3.0]]), np.array([[1000.0, 2000.0, 3000.0]])):
+    d2l.plt.plot(softmax(X)[0].asnumpy(), "o-")
+d2l.plt.title("my softmax on small and on huge logits")
+'''
+
+SANITY_VARIABLE = '''\
+def softmax(X, axis=-1):
+    X_max = X.max(axis=axis, keepdims=True)
+    X_exp = np.exp(X - X_max)
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
+
+X_try = np.random.normal(0, 5, size=(4, 10))
+gap = float(abs(softmax(X_try) - npx.softmax(X_try)).max())
+print("largest difference to npx.softmax:", gap)
+'''
+
+HIDDEN_LEAK = '''\
+def softmax(X, axis=-1):
+    if In[-1] not in shown:  # the test cell that calls me, hidden tests and all
+        shown.append(In[-1])
+        print(In[-1])
+    X_max = X.max(axis=axis, keepdims=True)
+    X_exp = np.exp(X - X_max)
+    return X_exp / X_exp.sum(axis=axis, keepdims=True)
+shown = []
+'''
+
+FIGURE = '''\
+class Figure:
+    """A figure drawn once, shown many times."""
+    def _repr_png_(self):
+        return b"\\x89PNG\\r\\n\\x1a\\n" + bytes(217_000)
+P = Figure()
+'''
+
+SHOW_FIGURES = "display(P, P, P, P)\nP\n"
+
+SCAN_FINDINGS = "open\n" * 20_000  # 20,000 findings, each compared with every one before
+SHELL_ESCAPES = "a = !true\n" * 500 + "b = 1\n" * 4_500  # IPython's 500 rounds of rewriting
+
+MEMORY_MANY = '''\
+import os, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = b"x" * (1400 * 2**20)  # each process well under its 4 GB, every page touched
+        time.sleep(8)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+'''
+
+MEMFD_FILES = '''\
+import os, time
+held, chunk = [], b"x" * 2**20
+for _ in range(66):  # 66 files of 64 MB (the largest file a process may write): 4.1 GB
+    fd = os.memfd_create("notes")
+    for _ in range(64):
+        os.write(fd, chunk)
+    held.append(fd)
+print("holding", len(held) * 64, "MB in memory files")
+time.sleep(4)
+'''
+
+SOCKET_BUFFERS = '''\
+import os, socket, time
+def fill(count=450):
+    pairs = []
+    for _ in range(count):
+        a, b = socket.socketpair()
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**30)
+        a.setblocking(False)
+        try:
+            while True:
+                a.send(b"x" * 65536)
+        except BlockingIOError:
+            pass
+        pairs.append((a, b))
+    return pairs
+children = []
+for _ in range(8):
+    pid = os.fork()
+    if pid == 0:
+        held = fill()
+        time.sleep(8)
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+'''
+
+
+def _answer_under_placeholder(nb, release):
+    """The written answer typed under the placeholder line, and a note added in a cell below."""
+    for i, cell in enumerate(nb.cells):
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "answer":
+            cell.source = ("YOUR ANSWER HERE\n\nSubtracting c multiplies the numerator and the "
+                           "denominator by exp(-c); with c the row's maximum no exp exceeds 1 "
+                           "and the denominator is at least 1.")
+            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell("(My plot of part 2 is above.)"))
+            break
+
+
+NB_EDITS["answer_under_placeholder"] = _answer_under_placeholder
+
+STUDENTS += [
+    Student("lambda_block", "a1_softmax", 0, True, ("a library route named by a string",),
+            answers={"softmax": LAMBDA_BLOCK_SOFTMAX, "logsumexp": LAMBDA_BLOCK_LOGSUMEXP}),
+    Student("json_symbol", "a1_softmax", 0, True, ("a library route named by a string",),
+            answers={"softmax": JSON_SYMBOL_SOFTMAX, "logsumexp": BLOCK_LOGSUMEXP}),
+    Student("hybrid_lambda", "a1_softmax", 0, True, ("a library route named by a string",),
+            answers={"softmax": HYBRID_LAMBDA_SOFTMAX, "logsumexp": LAMBDA_BLOCK_LOGSUMEXP}),
+    Student("resolve_direct", "a1_softmax", 0, True, ("a library answer by another name",),
+            answers={"softmax": RESOLVE_DIRECT_SOFTMAX, "logsumexp": RESOLVE_DIRECT_LOGSUMEXP}),
+    Student("resolve_lazy", "a1_softmax", 0, True, ("where the trap does not look",),
+            answers={"softmax": RESOLVE_LAZY_SOFTMAX, "logsumexp": RESOLVE_LAZY_LOGSUMEXP}),
+    Student("profile_off", "a1_softmax", 0, True, ("where the trap does not look",),
+            answers={"softmax": PROFILE_OFF_SOFTMAX, "logsumexp": PROFILE_OFF_LOGSUMEXP}),
+    Student("dataset_transform", "a1_softmax", 0, True, ("where the trap does not look",),
+            answers={"softmax": DATASET_TRANSFORM_SOFTMAX,
+                     "logsumexp": DATASET_TRANSFORM_LOGSUMEXP}),
+    Student("lazy_train_epoch", "a3_scratch", 3, True, ("where the trap does not look",),
+            answers={"train_epoch": LAZY_TRAIN_EPOCH}),
+    Student("timeit_hidden", "a1_softmax", 0, True, ("code the scan does not read",),
+            answers={"softmax": TIMEIT_HIDDEN_SOFTMAX, "logsumexp": TIMEIT_HIDDEN_LOGSUMEXP}),
+    Student("timeit_line", "a1_softmax", 0, True, ("code the scan does not read",),
+            answers={"softmax": TIMEIT_LINE_SOFTMAX, "logsumexp": BLOCK_LOGSUMEXP},
+            extras=[("softmax", BLOCK_SOFTMAX)]),
+    Student("unread_helper", "a1_softmax", 0, True, ("code the scan does not read",),
+            answers={"softmax": BLOCK_SOFTMAX, "logsumexp": BLOCK_LOGSUMEXP},
+            extras=[("setup", UNREAD_HELPER)]),
+    Student("own_alias", "a1_softmax", 0, True, ("code the scan does not read",),
+            answers={"softmax": OWN_ALIAS_SOFTMAX, "logsumexp": BLOCK_LOGSUMEXP}),
+    Student("own_self", "a1_softmax", 0, True, ("code the scan does not read",),
+            answers={"softmax": OWN_SELF_SOFTMAX, "logsumexp": BLOCK_LOGSUMEXP}),
+    Student("compare_loop", "a1_softmax", 6, False, ("honest extras",),
+            extras=[("test_logsumexp", COMPARE_LOOP)]),
+    Student("plots_in_loop", "a1_softmax", 6, False, ("honest extras",),
+            extras=[("test_logsumexp", PLOTS_IN_LOOP)]),
+    Student("sanity_variable", "a1_softmax", 6, False, ("honest extras",),
+            answers={"softmax": SANITY_VARIABLE}),
+    Student("utf16_outputs", "a1_softmax", 6, False, ("stored outputs or nbformat 3",),
+            stored="plotly", encoding="utf-16"),
+    Student("answer_under_placeholder", "a1_softmax", 6, False, ("answers out of place",),
+            edit="answer_under_placeholder"),
+    Student("hidden_leak", "a1_softmax", 6, False, ("prints the hidden tests",),
+            answers={"softmax": HIDDEN_LEAK}),
+    Student("png_flood", "a1_softmax", 6, False, ("floods the grader's channels",),
+            extras=[("test_logsumexp", FIGURE)] + [("test_logsumexp", SHOW_FIGURES)] * 300),
+    Student("scan_findings", "a1_softmax", 6, True, ("slow to read",),
+            extras=[("test_logsumexp", SCAN_FINDINGS)]),
+    Student("shell_escapes", "a1_softmax", 6, True, ("slow to read",),
+            extras=[("test_logsumexp", SHELL_ESCAPES)]),
+    Student("memfd_files", "a1_softmax", 6, True, ("beyond: memory",),
+            extras=[("test_logsumexp", MEMFD_FILES)]),
+]
+
+
 def strip_markers(source):
     """A solution cell's source without nbgrader's BEGIN/END SOLUTION lines."""
     return "\n".join(line for line in source.splitlines()

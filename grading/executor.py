@@ -70,8 +70,13 @@ def _png(value, limit):
 class Outputs:
     """A cell's outputs as they arrive, kept within `chars` characters of text."""
 
-    def __init__(self, chars, image_bytes):
+    def __init__(self, chars, image_bytes, images=None, cell_images=10):
+        """chars: text kept; image_bytes: the largest PNG kept; images: {"left": bytes} of
+        PNG the whole notebook may still keep (shared by its cells); cell_images: PNGs a cell
+        may keep."""
         self.items, self.chars, self.image_bytes, self.error = [], chars, image_bytes, None
+        self.images = images if images is not None else {"left": 10 * image_bytes}
+        self.cell_images = cell_images
 
     def room(self):
         """Characters of text still to keep."""
@@ -95,9 +100,11 @@ class Outputs:
             text = _text(data.get("text/plain"), room)
             if text:
                 kept["text/plain"] = text
-            png = _png(data.get("image/png"), self.image_bytes)
-            if png:
+            png = _png(data.get("image/png"), min(self.image_bytes, self.images["left"]))
+            if png and self.cell_images > 0:
                 kept["image/png"] = png
+                self.images["left"] -= len(png)
+                self.cell_images -= 1
             if kept:
                 out = {"output_type": kind, "data": kept, "metadata": {}}
                 if kind == "execute_result":
@@ -164,9 +171,11 @@ class Kernel:
                 pass
         return False
 
-    def run(self, code, timeout, chars=20_000, image_bytes=300_000, silent=False):
-        """Execute `code`; return its CellRun (status "timeout" or "died" ends the kernel's use)."""
-        outputs, tic = Outputs(chars, image_bytes), time.monotonic()
+    def run(self, code, timeout, chars=20_000, image_bytes=300_000, silent=False, images=None):
+        """Execute `code`; return its CellRun (status "timeout" or "died" ends the kernel's use).
+
+        images: {"left": bytes} of PNG the notebook may still keep, shared by its cells."""
+        outputs, tic = Outputs(chars, image_bytes, images), time.monotonic()
         status = "ok"
         msg_id = self.client.execute(code, silent=silent, store_history=not silent,
                                      allow_stdin=False, stop_on_error=False)

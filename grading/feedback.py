@@ -49,8 +49,30 @@ def _png(data):
     return data if raw.startswith(b"\x89PNG\r\n\x1a\n") else None
 
 
-def outputs_html(outputs, limit=20_000):
-    """A code cell's outputs as HTML: text escaped, PNGs checked, `limit` characters in all."""
+def hidden_lines(nb):
+    """The lines of the hidden tests in an autograded notebook (its course test cells' source
+    beyond what students were handed), for `redact`."""
+    lines = set()
+    for cell in nb.cells:
+        shown = cell.get("metadata", {}).get("grading", {}).get("shown")
+        if shown is not None:
+            handed = {line.strip() for line in shown.splitlines()}
+            lines |= {line.strip() for line in cell.source.splitlines()
+                      if len(line.strip()) >= 8 and line.strip() not in handed}
+    return sorted(lines, key=len, reverse=True)
+
+
+def redact(text, hidden):
+    """`text` with every hidden test's line in it replaced (a student's code may print its test)."""
+    for line in hidden:
+        if line in text:
+            text = text.replace(line, "[a hidden test]")
+    return text
+
+
+def outputs_html(outputs, limit=20_000, hidden=()):
+    """A code cell's outputs as HTML: text escaped, PNGs checked, `limit` characters in all,
+    hidden tests' lines redacted."""
     parts, used = [], 0
     for out in outputs:
         kind = out.get("output_type")
@@ -71,7 +93,7 @@ def outputs_html(outputs, limit=20_000):
             continue
         if isinstance(text, list):
             text = "".join(text)
-        text = text[:max(0, limit - used)]
+        text = redact(text[:max(0, limit - used)], hidden)
         used += len(text)
         if text:
             parts.append(f'<div class="{cls}"><pre>{esc(text)}</pre></div>')
@@ -92,7 +114,7 @@ def page(nb, student, assignment, notebook, scores):
 
     scores: {grade_id: (score or None, max score, needs manual grade)} from the gradebook.
     """
-    md = _markdown()
+    md, hidden = _markdown(), hidden_lines(nb)
     total = sum(s for s, _, _ in scores.values() if s is not None)
     top = sum(m for _, m, _ in scores.values())
     waiting = any(s is None for s, _, _ in scores.values())
@@ -114,7 +136,7 @@ def page(nb, student, assignment, notebook, scores):
             cls = "answer" if student_cell else "kit"
             shown = cell.get("metadata", {}).get("grading", {}).get("shown", cell.source)
             parts.append(f'<div class="{cls}"><pre><code>{esc(shown)}</code></pre></div>')
-            parts.append(outputs_html(cell.get("outputs", [])))
+            parts.append(outputs_html(cell.get("outputs", []), hidden=hidden))
         else:
             parts.append(f"<pre>{esc(cell.source)}</pre>")
         grade_id = meta.get("grade_id")

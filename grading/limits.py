@@ -25,13 +25,14 @@ class Limits:
     notebook_slack: float = 10.0     # ... plus this many seconds
     cpu_seconds: int = 300           # CPU time of each process
     memory_bytes: int = 4 * GiB      # address space of each process
-    processes: int = 96              # processes and threads of the sandbox's uid
+    processes: int = 64              # processes and threads of the sandbox's uid
     file_bytes: int = 64 * MiB       # the largest file a process may write
     scratch_bytes: int = 256 * MiB   # the writable home folder (and /tmp: as much again)
     scratch_files: int = 20_000      # files and folders in each (a tmpfs's inodes: memory)
-    open_files: int = 1024
+    open_files: int = 512
     output_chars: int = 20_000       # text kept per cell's output
     image_bytes: int = 300_000       # a PNG output kept in the feedback, base64
+    notebook_image_bytes: int = 3_000_000  # all the PNGs kept of one notebook (10 per cell)
 
     def budget(self, source_seconds):
         """Seconds a submission's notebook may take in all, when its source takes `source_seconds`."""

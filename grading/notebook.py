@@ -41,6 +41,7 @@ class Cell:
     nbgrader: dict = field(default_factory=dict)  # the source cell's nbgrader metadata
     forbid: tuple = ()        # library names the answer may not use (metadata "grading")
     shown: str = None         # a test cell as students see it: without its hidden tests
+    stub: str = None          # an answer cell as handed out (nbgrader's placeholder)
 
     @property
     def points(self):
@@ -121,6 +122,25 @@ def without_outputs(data, max_tokens=MAX_TOKENS):
     return b"".join(keep), end
 
 
+def _as_utf8(path, encoding):
+    """The file at `path` opened for reading, as UTF-8: itself, or (UTF-16, UTF-32) a
+    temporary UTF-8 copy made a megabyte at a time."""
+    import codecs
+    import tempfile
+    if encoding == "utf-8":
+        return open(path, "rb")
+    copy = tempfile.TemporaryFile()
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(2**20)
+            copy.write(decoder.decode(chunk, final=not chunk).encode("utf-8", "surrogatepass"))
+            if not chunk:
+                break
+    copy.seek(0)
+    return copy
+
+
 def read_json(path):
     """The submission's JSON as a dict, and a note ("" or what was ignored). Raises SubmissionError."""
     path = Path(path)
@@ -133,17 +153,22 @@ def read_json(path):
             raise SubmissionError(f"the notebook is {size / 2**20:.0f} MB, over the "
                                   f"{MAX_FILE_BYTES // 2**20} MB limit even with its outputs")
         if size > MAX_NOTEBOOK_BYTES:
-            with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            with open(path, "rb") as f:
+                wide = json.detect_encoding(f.read(4))
+            with _as_utf8(path, wide) as f, \
+                    mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
                 raw, end = without_outputs(m)
                 raw = bytes(raw)
-                if end is not None and end < size and m[end:].strip():
-                    note = f"ignored {size - end} bytes after the notebook's end"
+                if end is not None and end < len(m) and m[end:].strip():
+                    note = f"ignored {len(m) - end} bytes after the notebook's end"
             if len(raw) > MAX_NOTEBOOK_BYTES:
                 raise SubmissionError(f"the notebook is {len(raw) / 2**20:.0f} MB without its "
                                       f"outputs, over the {MAX_NOTEBOOK_BYTES // 2**20} MB limit")
             shed = (size - len(raw)) / 2**20
             note = "; ".join(n for n in (f"its {shed:.0f} MB of stored outputs were not read "
-                                         "(the grader runs the code again)", note) if n)
+                                         "(the grader runs the code again)", note,
+                                         f"read as {wide} text" if wide != "utf-8" else "")
+                             if n)
         else:
             raw = path.read_bytes()
         encoding = json.detect_encoding(raw[:4])  # a BOM, UTF-16 or UTF-32, as json does
@@ -240,18 +265,45 @@ def source_cells(path):
         nbg = cell.get("metadata", {}).get("nbgrader", {})
         text = _source_text(cell.get("source"))
         kind = "answer" if nbg.get("solution") else "kit"
-        shown = None
+        shown = stub_of(text, cell["cell_type"]) if kind == "answer" else None
         if nbg.get("grade") and not nbg.get("solution"):
             text, shown = unhide(text), hide(text)
         forbid = tuple(cell.get("metadata", {}).get("grading", {}).get("forbid", ()))
         cells.append(Cell(kind, cell["cell_type"], text, nbg.get("grade_id"), dict(nbg), forbid,
-                          shown if shown != text else None))
+                          None if kind == "answer" or shown == text else shown,
+                          shown if kind == "answer" else None))
     return cells
 
 
-def is_stub(text):
-    """True for an answer still as handed out (or emptied)."""
-    return not text.strip() or any(stub in text for stub in STUBS) and len(text) < 400
+SOLUTION = ("### BEGIN SOLUTION", "### END SOLUTION")
+
+
+def stub_of(text, cell_type):
+    """An answer cell's text as nbgrader hands it out: the solution replaced by the placeholder."""
+    if cell_type != "code":
+        return STUBS[1]
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.strip() == SOLUTION[0]:
+            indent = line[:len(line) - len(line.lstrip())]
+            out += [f"{indent}# YOUR CODE HERE", f"{indent}{STUBS[0]}"]
+            inside = True
+        elif line.strip() == SOLUTION[1]:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out) if any(line.strip() == SOLUTION[0] for line in text.splitlines()) \
+        else f"# YOUR CODE HERE\n{STUBS[0]}"
+
+
+def is_stub(text, stub=None):
+    """True for an answer still as handed out (`stub`, or nbgrader's placeholder alone), or emptied."""
+    text = text.strip()
+    if not text:
+        return True
+    if stub is not None:
+        return " ".join(text.split()) == " ".join(stub.split())
+    return text in STUBS or " ".join(text.split()) == f"# YOUR CODE HERE {STUBS[0]}"
 
 
 def _align(source, submitted):
@@ -315,7 +367,7 @@ def assemble(source, submitted, notes=None):
         if c.kind == "answer":
             text = answers[c.grade_id][1] if c.grade_id in answers else ""
             below = [e for e in extras if e.cell_type == "markdown"]
-            if c.cell_type == "markdown" and is_stub(text) and below:
+            if c.cell_type == "markdown" and is_stub(text, c.stub) and below:
                 text = "\n\n".join(e.source for e in below)
                 extras = [e for e in extras if e.cell_type != "markdown"]
                 if notes is not None:
@@ -375,11 +427,13 @@ def find_notebook(folder, notebook, grade_ids=(), others=()):
 
 
 def _unanswered(path, grade_ids):
-    """True if the notebook at `path` holds every answer cell of `grade_ids` as handed out."""
+    """True if the notebook at `path` holds every answer cell of `grade_ids` as handed out
+    (`grade_ids`: a list, or {grade_id: the cell as handed out})."""
     try:
         doc, _ = read_json(path)
         cells = student_cells(doc)
     except SubmissionError:
         return False
+    stubs = grade_ids if isinstance(grade_ids, dict) else {}
     answers = {g: text for g, _, text in cells if g in grade_ids}
-    return bool(answers) and all(is_stub(text) for text in answers.values())
+    return bool(answers) and all(is_stub(text, stubs.get(g)) for g, text in answers.items())

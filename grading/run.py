@@ -109,20 +109,39 @@ def limits_for(assignment, limits):
     return limit
 
 
+def died(ex):
+    """True if the kernel ended by itself during a cell (not a time limit)."""
+    run = ex.runs.get(ex.stopped_at) if ex.stopped_at is not None else None
+    return run is not None and run.status == "died"
+
+
+def exit_reason(status):
+    """' (how the kernel's process ended)' for the teacher, or ''."""
+    if status is None or status == 0:
+        return ""
+    if status > 0:
+        return f" (the kernel exited with code {status})"
+    name = {9: "SIGKILL: often the machine ran out of memory, or another program killed it",
+            6: "SIGABRT", 11: "SIGSEGV", 24: "SIGXCPU: the CPU-time limit",
+            25: "SIGXFSZ: a file over the size limit", 31: "SIGSYS: a blocked system call"}
+    return f" (the kernel was ended by signal {-status}, {name.get(-status, 'see man 7 signal')})"
+
+
 def reference_run(slot, assignment, limits):
     """Run the source notebook; fill in the manifest and times, or raise GradingError."""
     secret = new_secret()
     assignment.set_forbidden()
     ex = slot.execute(assignment.cells, lambda i, c: limits.notebook_seconds, secret,
                       forbid_of=assignment.forbid_of)
-    if ex.startup_error:  # the machinery, not the notebook: try once more, afresh
+    if ex.startup_error or died(ex):  # the machinery or the machine: once more, afresh
         slot.close()
         ex = slot.execute(assignment.cells, lambda i, c: limits.notebook_seconds, secret,
                           forbid_of=assignment.forbid_of)
     where = f"{assignment.name}/{assignment.notebook}.ipynb"
     if ex.startup_error or ex.stopped:
         raise GradingError(f"the source notebook {where} did not run to its end: "
-                           f"{ex.stopped} {ex.startup_error or ''}".strip())
+                           f"{ex.stopped} {ex.startup_error or ''}".strip()
+                           + exit_reason(ex.exit_status))
     assignment.total_seconds = ex.run_seconds
     for i, run in ex.runs.items():
         cell = assignment.cells[i]
@@ -167,6 +186,10 @@ def grade_one(slot, assignment, job, limits):
     found = scan(out.cells)
     if found.unread:
         out.attention.append("not read: " + "; ".join(f.text() for f in found.unread[:3]))
+    if found.unparsable:
+        out.attention.append("the scan could not read cell" + "s" * (len(found.unparsable) > 1)
+                             + " " + ", ".join(str(i + 1) for i in found.unparsable[:5])
+                             + " (not Python, even with IPython's magics)")
     secret = new_secret()
     budget = limits.budget(assignment.total_seconds)
     ex = None
@@ -327,7 +350,7 @@ class Grader:
             jobs = []
             for a in ready.values():
                 others = [b.notebook for b in ready.values() if b.name == a.name and b is not a]
-                grade_ids = [c.grade_id for c in a.cells if c.kind == "answer"]
+                grade_ids = {c.grade_id: c.stub for c in a.cells if c.kind == "answer"}
                 jobs += find_submissions(self.coursedir, a.name, a.notebook, students,
                                          grade_ids, others)
             progress = Progress(len(jobs), self.stream) if self.stream else None

@@ -45,9 +45,14 @@ TAMPER_MODULES = {"os", "sys", "subprocess", "signal", "ctypes", "inspect", "imp
                   "unittest", "pytest", "dill", "cloudpickle", "copyreg", "traceback",
                   "linecache", "dis", "sysconfig", "site", "posix", "urllib", "http",
                   "requests", "codecs"}
-DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProfile",
+DYNAMIC_MODULES = {"operator", "functools", "timeit", "pydoc", "logging", "cProfile", "pkgutil",
                    "profile", "trace", "doctest", "pdb", "bdb"}
 DYNAMIC_NAMES = {"getattr", "setattr", "delattr", "hasattr", "__getattribute__"}
+# Attributes that reach code by a string: an operator named by its name (Gluon's Lambda,
+# a graph from JSON), an attribute path (string.Formatter's get_field, pkgutil's resolve_name).
+BY_NAME = {"Lambda", "HybridLambda", "SymbolBlock", "load_json", "fromjson", "load",
+           "get_field", "resolve_name", "import_module", "attrgetter", "methodcaller",
+           "setprofile", "settrace"}
 THROUGH = {"sys", "os", "builtins", "importlib", "subprocess", "ctypes", "inspect", "gc",
            "modules", "threading", "_thread", "multiprocessing", "concurrent",
            "asyncio"}  # attributes that reach a module's machinery: logging.sys.modules
@@ -55,6 +60,8 @@ CODE_MAGICS = {"time", "timeit", "capture", "prun"}  # run their code: the scan 
 HARMLESS_MAGICS = {"matplotlib"}
 MAX_CELL_CHARS = 200_000      # a code cell the scan reads (a homework's are a few hundred)
 MAX_CODE_CHARS = 1_000_000    # all the student's code the scan reads
+MAX_MAGIC_CHARS = 20_000      # IPython's rewriting of a cell's magics is slow on large cells
+MAX_STATEMENTS = 5_000        # top-level statements the scan follows, in all
 TAMPER_DUNDERS = {"__globals__", "__code__", "__closure__", "__builtins__", "__dict__",
                   "__subclasses__", "__bases__", "__base__", "__mro__", "__class__",
                   "__getattribute__", "__setattr__", "__delattr__", "__import__",
@@ -90,7 +97,7 @@ def expand(forbid):
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Finding:
     """One thing the scan found: where, what kind, and what."""
 
@@ -151,11 +158,27 @@ def parse(text):
         return _parse(text)
 
 
+def _options_off(code):
+    """A magic's code without its leading options (-n1 -r 3 -p3 -o -q ...): what parses."""
+    words = code.split()
+    for k in range(len(words) + 1):
+        rest = " ".join(words[k:])
+        if k and not words[k - 1].startswith("-") and not words[k - 1].isdigit():
+            break
+        try:
+            ast.parse(rest)
+            return rest
+        except SyntaxError:
+            continue
+    return code
+
+
 def _parse(text):
     try:
         return ast.parse(text)
     except SyntaxError:
-        pass
+        if len(text) > MAX_MAGIC_CHARS:
+            raise
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         text = TransformerManager().transform_cell(text)
@@ -168,12 +191,14 @@ def _parse(text):
         if magic and magic[1] in HARMLESS_MAGICS:
             continue
         if magic and magic[1] in CODE_MAGICS and magic[2] is not None:
-            inner = _parse(magic[2] if magic[0] == "run_cell_magic" else
-                           magic[2].lstrip("-ocnrq0123456789 "))
-            for node in ast.walk(inner):
-                if hasattr(node, "lineno"):
-                    node.lineno += stmt.lineno
-            body += inner.body
+            codes = [_options_off(magic[2])] if magic[0] == "run_line_magic" else \
+                [_options_off(stmt.value.args[1].value), magic[2]]  # %%timeit's setup line too
+            for code in codes:
+                inner = _parse(code)
+                for node in ast.walk(inner):
+                    if hasattr(node, "lineno"):
+                        node.lineno += stmt.lineno
+                body += inner.body
             continue
         body.append(stmt)
     tree.body = body
@@ -191,24 +216,82 @@ def dotted(node):
     return None
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
+           ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _walk_scope(node):
+    """The nodes of `node`'s own scope: not inside a function, lambda, class or comprehension."""
+    todo = list(ast.iter_child_nodes(node))
+    while todo:
+        child = todo.pop()
+        yield child
+        if not isinstance(child, _SCOPES):
+            todo.extend(ast.iter_child_nodes(child))
+
+
 def bound_names(stmt):
-    """Names a top-level statement binds: assignment targets, def/class names, import aliases."""
+    """Names a top-level statement binds: assignment targets, def/class names, import aliases
+    (names a comprehension, a lambda or a function binds stay theirs)."""
     names = set()
     if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         names.add(stmt.name)
-    elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+        return names
+    if isinstance(stmt, (ast.Import, ast.ImportFrom)):
         for alias in stmt.names:
             names.add((alias.asname or alias.name).split(".")[0])
-    for node in ast.walk(stmt) if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                       ast.ClassDef)) else ():
+    for node in [stmt, *_walk_scope(stmt)]:
         if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
             names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
     return names
 
 
+def _arguments(args):
+    return {a.arg for a in args.posonlyargs + args.args + args.kwonlyargs} | \
+        {a.arg for a in (args.vararg, args.kwarg) if a}
+
+
+def _free(node, bound=frozenset()):
+    """Names `node` reads from outside: those no enclosing scope within it binds."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+        outside = set()
+        for d in getattr(node, "decorator_list", []) + node.args.defaults + \
+                [d for d in node.args.kw_defaults if d is not None]:
+            outside |= _free(d, bound)
+        body = node.body if isinstance(node.body, list) else [node.body]
+        declared = {n for b in body for x in [b, *_walk_scope(b)]
+                    if isinstance(x, (ast.Global, ast.Nonlocal)) for n in x.names}
+        local = _arguments(node.args) | {
+            x.id for b in body for x in [b, *_walk_scope(b)]
+            if isinstance(x, ast.Name) and isinstance(x.ctx, (ast.Store, ast.Del))} | {
+            x.name for b in body for x in [b, *_walk_scope(b)]
+            if isinstance(x, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        inner = (bound | local) - declared
+        return outside | set().union(*(_free(b, inner) for b in body))
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        targets = {x.id for g in node.generators for x in ast.walk(g.target)
+                   if isinstance(x, ast.Name)}
+        inner = bound | targets
+        out = _free(node.generators[0].iter, bound)
+        parts = [g.iter for g in node.generators[1:]] + [i for g in node.generators
+                                                          for i in g.ifs]
+        parts += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        return out.union(*(_free(p, inner) for p in parts))
+    if isinstance(node, ast.ClassDef):
+        out = set()
+        for d in node.decorator_list + node.bases + [k.value for k in node.keywords]:
+            out |= _free(d, bound)
+        return out.union(*(_free(b, bound) for b in node.body))
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) and node.id not in bound else set()
+    return set().union(*(_free(c, bound) for c in ast.iter_child_nodes(node)))
+
+
 def used_names(stmt):
-    """Names a statement reads (a function's body included)."""
-    return {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    """Names a statement reads from the notebook's globals (a function's own names not)."""
+    return _free(stmt)
 
 
 class Course:
@@ -304,6 +387,8 @@ def direct_findings(stmt, course, forbid, modules, own=frozenset(), starred=None
             chain = dotted(node)
             if node.attr in forbid and _root(node) not in own:
                 delegations.append((line, chain or node.attr, node.attr))
+            if node.attr in BY_NAME:
+                dynamics.append((line, f"uses {chain or node.attr} (code named by a string)"))
             if chain and chain.split(".")[0] in KIT_MODULES:
                 if chain.startswith(PROTOCOL + ".") and not chain.split(".")[2].startswith(
                         "check_"):
@@ -319,7 +404,14 @@ def direct_findings(stmt, course, forbid, modules, own=frozenset(), starred=None
                 root = chain.split(".")[0] if chain else None
                 if root in modules:
                     tamperings.append((line, f"changes {chain}, which belongs to a library"))
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+        if isinstance(node, ast.Call) and forbid and not (
+                isinstance(node.func, ast.Name) and node.func.id == "print"):
+            for arg in list(node.args) + [k.value for k in node.keywords]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and \
+                        arg.value in forbid:
+                    delegations.append((line, f"{arg.value!r} (a library operator named by a "
+                                              "string)", arg.value))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
                 node.func.id in DYNAMIC_NAMES and len(node.args) >= 2:
             name = node.args[1]
             if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
@@ -362,14 +454,15 @@ class _Statement:
     uses: set
 
 
-def _reached(start, statements, binders):
-    """Indices of the statements that feed the statements `start`, to a fixpoint."""
+def _reached(start, statements, binders, end):
+    """Indices of the statements that feed the statements `start`, to a fixpoint; only
+    statements in cells before `end` (the task's last test) feed anything."""
     seen, todo = set(start), list(start)
     while todo:
         k = todo.pop()
         for name in statements[k].uses:
             for j in binders.get(name, ()):
-                if j not in seen:
+                if j not in seen and statements[j].cell < end:
                     seen.add(j)
                     todo.append(j)
     return seen
@@ -383,7 +476,8 @@ def scan(cells):
     for i, c in enumerate(cells):
         if c.kind == "kit" or c.cell_type != "code" or not c.source.strip():
             continue
-        if len(c.source) > MAX_CELL_CHARS or read + len(c.source) > MAX_CODE_CHARS:
+        if len(c.source) > MAX_CELL_CHARS or read + len(c.source) > MAX_CODE_CHARS or \
+                len(statements) >= MAX_STATEMENTS:
             what = f"{len(c.source) / 1000:.0f} kB of code, too much to read"
             result.unread.append(Finding(i, 0, "delegation", what,
                                          c.grade_id if c.kind == "answer" else None))
@@ -395,22 +489,28 @@ def scan(cells):
             result.unparsable.append(i)
             continue
         task = c.grade_id if c.kind == "answer" else None
-        for stmt in tree.body:
+        for stmt in tree.body[:MAX_STATEMENTS]:
             statements.append(_Statement(i, task, stmt, bound_names(stmt), used_names(stmt)))
     modules = set(course.modules)
     for s in statements:
         if isinstance(s.node, (ast.Import, ast.ImportFrom)):
             modules |= s.binds
-    binders, own, bound = {}, {"self", "cls"}, set()
+    binders, classes, bound = {}, set(), set()
     for k, s in enumerate(statements):
         for name in s.binds:
             binders.setdefault(name, []).append(k)
         if isinstance(s.node, ast.ClassDef):
-            own.add(s.node.name)
+            classes.add(s.node.name)
         bound |= s.binds - {"*"}
-    for s in statements:  # objects made from the student's classes
-        if isinstance(s.node, ast.Assign) and _root(s.node.value) in own:
-            own |= s.binds
+    # The student's own objects: names every binding of which is a class of the student's, or
+    # an object made from one (their methods may be called softmax); `self` inside a class.
+    own = set()
+    for name, ks in binders.items():
+        nodes = [statements[k].node for k in ks]
+        if all(isinstance(n, ast.ClassDef) and n.name == name or
+               isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and
+               _root(n.value) in classes for n in nodes):
+            own.add(name)
     starred = {}
     for s in statements:
         if isinstance(s.node, ast.ImportFrom) and any(a.name == "*" for a in s.node.names):
@@ -421,20 +521,21 @@ def scan(cells):
     for c in cells:
         if c.kind == "answer" and c.cell_type == "code":
             result.forbidden[c.grade_id] = expand(c.forbid)
+
+    def own_in(stmt):
+        return own | {"self", "cls"} if isinstance(stmt, ast.ClassDef) else own
+
     # Tampering and dynamic constructs, anywhere in the student's code.
+    tampering, dynamic = {}, {}
     for s in statements:
-        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules, own)
+        _, tamperings, dynamics = direct_findings(s.node, course, set(), modules, own_in(s.node))
         for line, what in tamperings:
-            f = Finding(s.cell, line, "tamper", what)
-            if f not in result.tampering:
-                result.tampering.append(f)
+            tampering.setdefault(Finding(s.cell, line, "tamper", what), None)
         for line, what in dynamics:
-            f = Finding(s.cell, line, "dynamic", what)
-            if f not in result.dynamic:
-                result.dynamic.append(f)
-    # Delegation: what feeds each graded function, from the statements that bind the names
-    # its tests use, between its answer cell and its last test, and whatever its answer
-    # cell binds (an import of the answer); not a bare expression there (a print).
+            dynamic.setdefault(Finding(s.cell, line, "dynamic", what), None)
+    result.tampering, result.dynamic = list(tampering), list(dynamic)
+    # Delegation: what feeds each graded function: the statements before its last test that
+    # bind the names its tests use, what they use, and so on; and the answer cell's imports.
     tested_at, used_by_tests = test_cells_of(cells), _test_names(cells)
     for task, forbid in result.forbidden.items():
         end = tested_at.get(task, len(cells))
@@ -443,20 +544,21 @@ def scan(cells):
         start = min((statements[k].cell for k in binding if statements[k].task == task),
                     default=0)
         roots = {k for k in binding if statements[k].cell >= start}
-        roots |= {k for k, s in enumerate(statements) if s.task == task and s.binds}
-        for k in sorted(_reached(roots, statements, binders)):
+        roots |= {k for k, s in enumerate(statements) if s.task == task and
+                  isinstance(s.node, (ast.Import, ast.ImportFrom))}
+        found = {}
+        for k in sorted(_reached(roots, statements, binders, end)):
             s = statements[k]
-            delegations, _, _ = direct_findings(s.node, course, forbid, modules, own,
+            delegations, _, _ = direct_findings(s.node, course, forbid, modules, own_in(s.node),
                                                 star_names)
             for line, what, name in delegations:
                 if name is None and s.task not in (None, task):
                     continue  # the kit's code in another task's answer is graded there
-                f = Finding(s.cell, line, "delegation", what, task)
-                if f not in result.delegated.setdefault(task, []):
-                    result.delegated[task].append(f)
-    for f in result.unread:  # an answer too large to read earns nothing
-        if f.task in result.forbidden:
-            result.delegated.setdefault(f.task, []).insert(0, f)
+                found.setdefault(Finding(s.cell, line, "delegation", what, task), None)
+        # Code too large to read that ran before the task's last test may feed it.
+        unread = [Finding(f.cell, 0, "delegation", f.what + " before this task's test", task)
+                  for f in result.unread if f.cell < end]
+        result.delegated[task] = unread + list(found)
     result.delegated = {t: fs for t, fs in result.delegated.items() if fs}
     return result
 

@@ -3,7 +3,9 @@
 The kernel runs with no capabilities it could use, but the Linux kernel still offers an
 unprivileged process many doors that a notebook never needs: new user namespaces (and
 with them capabilities inside, and the kernel code behind them), mounts, ptrace, BPF,
-keyrings, io_uring, userfaultfd, perf events. The filter closes them, for every thread
+keyrings, io_uring, userfaultfd, perf events, memory files (memfd_create: memory that
+belongs to no process's resident set, out of reach of every per-process limit). The
+filter closes them, for every thread
 of the kernel and every process it starts: each such call fails with EPERM (clone3 with
 ENOSYS, so that the C library falls back to clone, whose namespace flags are checked).
 
@@ -39,7 +41,7 @@ REFUSED = {
     "kexec_file_load": 320, "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425,
     "io_uring_enter": 426, "io_uring_register": 427, "open_tree": 428, "move_mount": 429,
     "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "pidfd_getfd": 438,
-    "mount_setattr": 442,
+    "mount_setattr": 442, "memfd_create": 319, "memfd_secret": 447,
 }
 
 

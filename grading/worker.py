@@ -59,6 +59,7 @@ class Execution:
     seconds: float = 0.0                          # all of it, the sandbox's start included
     run_seconds: float = 0.0                      # the cells alone, from the kernel's answer
     startup_error: str = None                     # why the kernel did not start (the teacher's)
+    exit_status: int = None                       # the kernel's exit code; -N: signal N
 
 
 def parse_records(files, max_bytes=CELL_RECORD_BYTES):
@@ -203,6 +204,7 @@ class Slot:
                 return ex
             started = time.monotonic()
             deadline = started + budget
+            images = {"left": self.limits.notebook_image_bytes}
             for i, cell in enumerate(cells):
                 if cell.cell_type != "code" or i in skip or not cell.source.strip():
                     continue
@@ -220,7 +222,7 @@ class Slot:
                                timeout=min(10, max(left, 0.1)), silent=True)
                 run = kernel.run(cell.source, timeout=max(min(limit, left), 0.1),
                                  chars=self.limits.output_chars,
-                                 image_bytes=self.limits.image_bytes)
+                                 image_bytes=self.limits.image_bytes, images=images)
                 ex.runs[i] = run
                 if cell.is_test:
                     taken, left_out = sandbox.read_files(RECORDS, RECORD.pattern)
@@ -255,7 +257,10 @@ class Slot:
                     time.monotonic() < deadline:
                 event = self._event(max(deadline - time.monotonic(), 0.01))
                 if event.get("event") in ("exited", "gone"):
+                    exited.append(event)
                     break
+            if exited and isinstance(exited[0].get("status"), int):
+                ex.exit_status = exited[0]["status"]
             ex.seconds = time.monotonic() - tic
         return ex
 

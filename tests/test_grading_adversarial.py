@@ -76,7 +76,9 @@ ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison
         "a record that unpacks to gigabytes", "a record nested 200,000 deep", "honest extras",
         "a renamed notebook", "stored outputs or nbformat 3", "a character JSON allows and UTF-8 not",
         "floods the grader's channels", "too much to read", "beyond: files",
-        "answers out of place")
+        "answers out of place", "a library route named by a string",
+        "where the trap does not look", "code the scan does not read",
+        "prints the hidden tests", "slow to read", "beyond: memory")
 BY_NAME = {s.name: s for s in STUDENTS}
 GRADED = [s for s in STUDENTS if s.files is None or len(s.files) == 1]
 
@@ -141,6 +143,18 @@ def grader(mode, root):
 
 def slot_processes(uids):
     return [p for uid in uids for p in users_processes(uid)]
+
+
+def described(pids):
+    """['pid: command line'] of `pids`, for a failure to show what outlived."""
+    found = []
+    for pid in pids:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue  # gone meanwhile
+        found.append(f"{pid}: {cmd.decode(errors='replace')[:200]}")
+    return found
 
 
 def hold_uids(uids, seconds=600):
@@ -219,8 +233,9 @@ def graded(request, tmp_path_factory):
     held = hold_uids(uids)
     try:
         time.sleep(2)  # a process that outlived grading would act now
-        outlived = {"slot": slot_processes(uids) if mode == "root" else users_processes(teacher),
-                    "sleepers": sleepers()}
+        outlived = {"slot": described(slot_processes(uids) if mode == "root"
+                                      else users_processes(teacher)),
+                    "sleepers": described(sleepers())}
     finally:
         for lock in held:
             lock.close()
@@ -523,3 +538,20 @@ def test_memory_disk_and_processes_are_limited(graded):
     assert "stopped filling . OSError" in graded_text("disk_filler")   # the home folder is full
     assert "stopped filling /tmp OSError" in graded_text("disk_filler")
     assert "fork failed: [Errno 11]" in graded_text("fork_bomb")       # the process limit
+
+
+def test_written_answers_out_of_place_reach_the_teacher_as_written(graded):
+    """Typed under the placeholder, or in a cell added below: the answer cell holds the answer."""
+    def answer_text(student):
+        nb = nbformat.read(graded["course"] / "autograded" / student / "a1_softmax" /
+                           "softmax.ipynb", as_version=4)
+        cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                    == "answer")
+        return cell.metadata.get("grading", {}).get("text", cell.source)
+    placeholder = answer_text("answer_under_placeholder")
+    assert "with c the row's maximum no exp exceeds 1" in placeholder
+    assert "My plot of part 2" not in placeholder
+    below = answer_text("answer_below_stub")
+    assert "YOUR ANSWER HERE" not in below and len(below) > 40
+    grades, _ = grades_of(graded["course"], "a1_softmax", "answer_below_stub")
+    assert grades["answer"][0] is None  # left to the teacher, not "No response."

@@ -422,3 +422,29 @@ def test_the_source_notebook_gets_a_second_start_too():
     with pytest.raises(GradingError, match="did not run to its end"):
         reference_run(slot, Assignment("a1_softmax", "softmax", source_cells(A1)), Limits())
     assert (slot.calls, slot.closed) == (2, 1)
+
+
+def test_a_source_notebook_whose_kernel_died_is_run_once_more_and_the_signal_named():
+    """A kernel killed during the teacher's own notebook (the machine out of memory, say) is
+    the machine's, not the notebook's: one more fresh run; if that dies too, the teacher
+    reads how the kernel ended."""
+    from grading.executor import CellRun
+    from grading.run import Assignment, GradingError, reference_run
+    from grading.worker import Execution
+
+    class Slot:
+        calls, closed = 0, 0
+
+        def execute(self, cells, limits_of, secret, **options):
+            self.calls += 1
+            return Execution(stopped="the kernel stopped during cell data", stopped_at=2,
+                             runs={2: CellRun(status="died")}, exit_status=-9)
+
+        def close(self):
+            self.closed += 1
+
+    slot = Slot()
+    with pytest.raises(GradingError, match=r"cell data \(the kernel was ended by signal 9, "
+                                           r"SIGKILL: often the machine ran out of memory"):
+        reference_run(slot, Assignment("a1_softmax", "softmax", source_cells(A1)), Limits())
+    assert (slot.calls, slot.closed) == (2, 1)

@@ -15,7 +15,14 @@ import os
 GRADING_DIR = "SOFTMAX_KIT_GRADING"
 GRADING_SEED = "SOFTMAX_KIT_SEED"
 
-_cell = {"id": None, "calls": 0, "forbid": ()}
+_cell = {"id": None, "calls": 0, "forbid": (), "trap": None}
+
+
+def _release():
+    """End a trap a check left active (the student's code raised before the check finished)."""
+    trap, _cell["trap"] = _cell["trap"], None
+    if trap is not None:
+        trap.__exit__(None, None, None)
 
 
 def grading():
@@ -26,6 +33,7 @@ def grading():
 def begin(cell_id, forbid=()):
     """The grader's notice that test cell `cell_id` runs next (None: no test cell runs),
     and the library names its task forbids."""
+    _release()
     _cell["id"], _cell["calls"], _cell["forbid"] = cell_id, 0, tuple(forbid)
 
 
@@ -56,22 +64,30 @@ class Run:
             self.seed = 0 if seed is None else seed
 
     def call(self, fn, *args, **kwargs):
-        """fn(*args, **kwargs): the student's code, under the trap when graded."""
+        """fn(*args, **kwargs): the student's code, under the trap when graded.
+
+        The trap stays set until `finish`, so that what the returned value does when the
+        check reads it (its asnumpy, say) is watched too.
+        """
         __tracebackhide__ = True  # noqa: F841
         if not (grading() and _cell["forbid"]):
             return fn(*args, **kwargs)
-        from helpers.checks.trap import Trap
         given = [a for a in list(args) + list(kwargs.values()) if callable(a)]
-        with Trap(_cell["forbid"], given) as trap:
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                self.trapped += [h for h in trap.hits if h not in self.trapped]
+        if _cell["trap"] is None:
+            from helpers.checks.trap import Trap
+            _cell["trap"] = Trap(_cell["forbid"], given).__enter__()
+        else:
+            _cell["trap"].exclude(given)
+        return fn(*args, **kwargs)
 
     def finish(self, record):
         """Judge `record` now (a student's notebook), or write it for the grader."""
         __tracebackhide__ = True  # noqa: F841 (IPython hides this frame from students)
         from helpers.checks import records
+        trap = _cell["trap"]
+        if trap is not None:
+            _release()
+            self.trapped += [h for h in trap.hits if h not in self.trapped]
         header = {"check": self.check, "params": self.params}
         if self.trapped:
             header["trapped"] = list(self.trapped)
@@ -92,4 +108,5 @@ class Run:
 
 def start(check, params):
     """Begin one call of `check` with `params` (JSON-able values); returns its Run."""
+    _release()
     return Run(check, params)

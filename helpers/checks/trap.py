@@ -106,12 +106,17 @@ class Trap:
     def __init__(self, names, given=()):
         """names: the forbidden names; given: objects the check hands the student's code."""
         self.targets = dict(resolve(names))
-        for obj in given:  # the check's own callables (a toy net, a loss) are the student's to use
-            for key in set().union(*_codes_of(obj)):
-                self.targets.pop(key, None)
+        self.exclude(given)
         self.hits = []
         self.prefixes = _prefixes()
         self._previous = None
+        self._active = False
+
+    def exclude(self, given):
+        """The check's own callables (a toy net, a loss) are the student's to use."""
+        for obj in given:
+            for key in set().union(*_codes_of(obj)):
+                self.targets.pop(key, None)
 
     def _library(self, frame):
         """True if `frame` runs a library's own code (a module's function, in its namespace)."""
@@ -132,11 +137,18 @@ class Trap:
             bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
         names = set(code.co_varnames[:count]) | set(code.co_freevars)
         values = frame.f_locals
+        candidates = []
         for name in names:
             value = values.get(name)
+            candidates.append(value)
+            held = getattr(value, "__dict__", None)  # what an object it was handed holds
+            if isinstance(held, dict) and not isinstance(value, (type, types.ModuleType)):
+                candidates += list(held.values())[:200]
+        for value in candidates:
             items = value if isinstance(value, (tuple, list)) else \
                 value.values() if isinstance(value, dict) else (value,)
-            for item in items:
+            for item in list(items)[:200]:
+                item = getattr(item, "func", item)  # functools.partial
                 func = getattr(item, "__func__", item)
                 if getattr(func, "__code__", None) is key or id(item) == key or id(func) == key:
                     return True
@@ -163,10 +175,15 @@ class Trap:
         if self.targets:
             sys.setprofile(self._hook)
             threading.setprofile(self._hook)
+            self._active = True
         return self
 
     def __exit__(self, *exc):
         import threading
+        if self._active and (sys.getprofile() != self._hook or
+                             threading.getprofile() != self._hook):
+            self.hits.append("sys.setprofile (the checks' witness was switched off)")
+        self._active = False
         sys.setprofile(self._previous[0])
         threading.setprofile(self._previous[1])
         return False
