@@ -32,7 +32,9 @@ MARKERS = {"grading": "grading", "browser": "browser", "container": "container",
            "set-up and bundle": "setup", "lessons": "lessons", "distributed": "distributed",
            "unit": "unit"}
 # The files `./kit test --fast` runs: seconds each, nothing started but Python itself.
-FAST = ("test_archives", "test_checks", "test_devices", "test_environment",
+FAST = ("test_archives", "test_checks", "test_checks_a1", "test_checks_a2", "test_checks_a3",
+        "test_checks_a4", "test_checks_a5", "test_checks_a6", "test_checks_a7",
+        "test_checks_a8", "test_devices", "test_environment",
         "test_explorers_and_plots", "test_grading_parts", "test_grading_trust",
         "test_kit_lang", "test_lint", "test_metrics", "test_numerics", "test_setup_env",
         "test_suite_order", "test_sync_saved", "test_train")
@@ -44,7 +46,7 @@ LONGEST_FIRST = ("test_container", "test_reach", "test_hub", "test_grading",
                  "test_grading_adversarial", "test_grading_commands", "test_assignments",
                  "test_book_code", "test_distributed", "test_notebooks", "test_jupyterlab",
                  "test_grading_postgres", "test_bench", "test_fast_data", "test_data",
-                 "test_chinese", "test_checks")
+                 "test_chinese", "test_checks_a7", "test_checks_a6")
 _durations = collections.Counter()
 
 

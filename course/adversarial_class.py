@@ -61,7 +61,8 @@ def softmax(X):
 
 NOOP_MODULE = '''\
 import helpers.checks, helpers.checks.tasks, helpers.checks.judge
-for module in (helpers.checks, helpers.checks.tasks):
+for module in (helpers.checks, helpers.checks.tasks.GENERIC,
+               *helpers.checks.tasks.ASSIGNMENTS.values()):
     for name in dir(module):
         if name.startswith("check_"):
             setattr(module, name, lambda *args, **kwargs: None)

@@ -1,7 +1,10 @@
 """The grader's reference answers, in NumPy float64. Never visible inside a sandbox.
 
 Same interface as helpers.checks.reference (the one a student's own checks use), written
-apart from it; tests/test_checks.py keeps the two in agreement. The dataset's labels
+apart from it; tests/test_checks.py keeps the two in agreement. Why two: helpers/ is
+inside every sandbox, where a submission's code can read, import or change it; this copy
+is read only in the grader's own process, so nothing a submission does reaches the
+answers it is judged against. The dataset's labels
 and test images are the kit's verified Fashion-MNIST, read in the grader's process.
 """
 import numpy as onp

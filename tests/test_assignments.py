@@ -272,10 +272,13 @@ def message_of(call):
 def test_no_check_of_an_understanding_task_prints_its_expected_value():
     from mxnet import gluon, np
     from helpers import checks
-    from helpers.checks import inputs, reference
+    from helpers.checks import reference
+    from helpers.checks.a5_devices import shard_sizes
+    from helpers.checks.a6_gradient import regression_problem
+    from helpers.checks.a8_tuning import tuning_results
 
     # a5: what trainer.step divides by
-    sizes = inputs.shard_sizes(0)
+    sizes = shard_sizes(0)
     for wrong in (lambda s: s[0], lambda s: len(s), lambda s: 1, lambda s: sum(s) / 2):
         text = message_of(lambda: checks.check_step_argument(wrong))
         assert str(sum(sizes[0])) not in re.sub(r"\[[^\]]*\]", "", text), text
@@ -291,14 +294,14 @@ def test_no_check_of_an_understanding_task_prints_its_expected_value():
                             " - npx.one_hot(y, q).astype(O.dtype))"),
          {"np": np, "npx": __import__("mxnet").npx}, space)
     text = message_of(lambda: checks.check_regularized_loss(space["softmax_loss"]))
-    want, _, _ = reference.regularized_loss(*inputs.regression_problem(8, 5, 3, 0), 0.1)
+    want, _, _ = reference.regularized_loss(*regression_problem(8, 5, 3, 0), 0.1)
     assert f"{want:.4g}" not in text and "leaves out the penalty" in text, text
     # a7: the honest report
     text = message_of(lambda: checks.check_calibration_report(
         lambda vl, vy, tl, ty: (1.0, 0.1, 0.1)))
     assert "about" not in text and not re.search(r"expected [-\d\[]", text), text
     # a8: the choice
-    results = inputs.tuning_results(0)
+    results = tuning_results(0)
     best = results[reference.best_setting(results)]
     text = message_of(lambda: checks.check_select_setting(
         lambda r: min(r, key=lambda e: e["val_acc"])))
