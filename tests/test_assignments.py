@@ -240,7 +240,7 @@ def test_the_solutions_pass_those_tests(assignment):
 def test_a_pasted_scipy_temperature_fit_is_trapped(tmp_path, monkeypatch):
     """helpers.metrics.fit_temperature (scipy's minimize_scalar) in a7's answer: the grader's
     trap sees the forbidden optimizer called, however the answer reached it."""
-    from grading.scan import expand
+    from grading.forbidden import expand
     from helpers import checks
     from helpers.checks import records, session
     pasted = {"__name__": "__main__", "onp": onp}  # a notebook cell's globals

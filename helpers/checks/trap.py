@@ -1,7 +1,7 @@
 """While a check runs a student's function: notice the library answers it calls.
 
 The grader passes each test cell the names its task forbids (the task's answer cell
-lists them; grading.scan adds the equivalent routes). `Trap` resolves them, in the
+lists them; grading.forbidden adds the equivalent routes). `Trap` resolves them, in the
 modules already loaded, to the functions they name (a module's functions, a class's
 methods), and while it is active a profile hook, in this thread and in any thread started
 meanwhile, notes every call of one of those made from code that is not a library's own
