@@ -7,6 +7,8 @@ is read only in the grader's own process, so nothing a submission does reaches t
 answers it is judged against. The dataset's labels
 and test images are the kit's verified Fashion-MNIST, read in the grader's process.
 """
+import math
+
 import numpy as onp
 
 _TEXT = ("t-shirt", "trouser", "pullover", "dress", "coat",
@@ -187,6 +189,7 @@ def one_hot(y, q):
     return onp.eye(q)[onp.asarray(y)]
 
 
-def step_argument(sizes):
-    """The whole batch: the total of the shard sizes."""
-    return float(onp.sum(sizes))
+def step_argument_is(sizes, value):
+    """True if `value` is what trainer.step is given for shards of `sizes`: the whole batch,
+    the total of the shard sizes."""
+    return math.isclose(value, float(onp.sum(sizes)))

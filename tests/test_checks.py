@@ -8,6 +8,7 @@ over the wrong axis, a mean instead of one loss per example, an update that rebi
 instead of writing in place, and so on. Each test asserts the message
 a student would read, so a vaguer message fails it.
 """
+import inspect
 import subprocess
 import sys
 
@@ -234,7 +235,13 @@ def test_the_two_references_agree():
         assert student_reference.validation_count(count, fraction) == \
             grader_reference.validation_count(count, fraction)
     assert onp.array_equal(student_reference.one_hot(y, 10), grader_reference.one_hot(y, 10))
-    assert student_reference.step_argument([86, 85, 85]) == grader_reference.step_argument([86, 85, 85]) == 256
+    from helpers.checks.a5_devices import shard_sizes
+    for sizes in shard_sizes(0) + shard_sizes(1):  # the student's side: right answers' digests
+        for value in (sum(sizes), sum(sizes) + 1, sizes[0], len(sizes), 1):
+            assert student_reference.step_argument_is(sizes, value) == \
+                grader_reference.step_argument_is(sizes, value) == (value == sum(sizes))
+    assert grader_reference.step_argument_is([86, 85, 85], 256)
+    assert "def step_argument(" not in inspect.getsource(sys.modules["helpers.checks.a5_devices"])
     results = [{"val_acc": v} for v in (0.8, 0.85, 0.85, 0.82)]
     assert student_reference.best_setting(results) == grader_reference.best_setting(results) == 1
     assert onp.array_equal(student_reference.dataset_labels("test"),

@@ -4,6 +4,7 @@ a batch split over devices, the net's replicas, what trainer.step divides by.
 How a check, its judge, its inputs and its reference answer work together:
 helpers/checks/__init__.py.
 """
+import hashlib
 import math
 
 import numpy as onp
@@ -214,9 +215,26 @@ def shard_sizes(seed):
     return out
 
 
-def step_argument(sizes):
-    """What trainer.step is given when a batch is split into shards of `sizes`: the batch size."""
-    return sum(sizes)
+# The right answers for the shard sizes a notebook draws outside grading (seed 0, the
+# visible test's; seed 1, the hidden test's, which the teacher's validation runs), as
+# digests: the check tells a right answer from a wrong one without stating the rule, which
+# is the task's (the grader judges with its own reference, grading/reference.py, on sizes
+# drawn from a secret seed).
+_RIGHT = {"[94, 94]": "e20b2fb2e707b9830a8a8d9afb8c5967907fbbc1515cec3b2591cb76d03a7fe4",
+          "[24, 24, 23]": "bb94b3991b4a92fb0c01fa2f84e07a76b74bbc80d4575764c3d147eb2d776312",
+          "[38, 37, 37, 37]":
+              "c577167e4b3d24f0bb536f3aba54f8c76536bdf48909a3b9504d7fe8597dcc45",
+          "[27, 26]": "d6939f61bd6678cebeb9a3cd8cde6bb129078eb2d202000749e289624b033e32",
+          "[87, 86, 86]": "b3abe69902420809628fdcdc1a499e20452d2f3506d4086a9b91bd9bc8e7a4c3",
+          "[26, 26, 26, 26]":
+              "f090f07df8afd0baa6304645418fc42873f9a0727e6dae65bcd1cff13bf62275"}
+
+
+def step_argument_is(sizes, value):
+    """True if `value` is what trainer.step is given when a batch is split into shards of
+    `sizes` (the sizes of seeds 0 and 1 only: False for others)."""
+    digest = hashlib.sha256(f"step_argument {list(sizes)} {float(value)!r}".encode())
+    return _RIGHT.get(str(list(sizes))) == digest.hexdigest()
 
 
 def check_step_argument(step_argument, seed=0):
@@ -234,8 +252,7 @@ def judge_step_argument(record, params, seed, ref):
     for sizes, value in zip(sizes_list, items_of(record["values"], len(sizes_list),
                                                  "step_argument")):
         got = number_of(value, "step_argument.number")
-        want = ref.step_argument(sizes)
-        if math.isclose(got, want):
+        if ref.step_argument_is(sizes, got):
             continue
         if any(math.isclose(got, s) for s in sizes):
             fail("step_argument.shard", sizes=sizes, got=num(got))

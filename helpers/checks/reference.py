@@ -17,7 +17,7 @@ from helpers.checks.a2_data import dataset_labels, labels, to_tensor
 from helpers.checks.a3_scratch import (correct_count, cross_entropy, sgd_step, test_accuracy,
                                        train_epoch)
 from helpers.checks.a4_concise import loss, one_hot
-from helpers.checks.a5_devices import step_argument
+from helpers.checks.a5_devices import step_argument_is
 from helpers.checks.a6_gradient import regularized_loss, smooth_gradients, softmax_ce_gradient
 from helpers.checks.a7_calibration import best_temperature, ece, nll
 from helpers.checks.a8_tuning import best_setting, validation_count
@@ -25,4 +25,4 @@ from helpers.checks.a8_tuning import best_setting, validation_count
 __all__ = ["best_setting", "best_temperature", "correct_count", "cross_entropy",
            "dataset_labels", "ece", "labels", "logsumexp", "loss", "nll", "one_hot",
            "regularized_loss", "sgd_step", "smooth_gradients", "softmax", "softmax_ce_gradient",
-           "step_argument", "test_accuracy", "to_tensor", "train_epoch", "validation_count"]
+           "step_argument_is", "test_accuracy", "to_tensor", "train_epoch", "validation_count"]
