@@ -181,8 +181,9 @@ def _top_label_ece(ref, logits, y, T):
 
 def check_calibration_report(calibrate, n=2000, seed=0):
     """Assert calibrate(val_logits, val_y, test_logits, test_y) returns (T, ece_before,
-    ece_after): T fitted on the validation split, and the test set's ECE (15 bins) of the
-    top-label confidence before and after dividing the logits by T.
+    ece_after) as Task 4 asks: T fitted on the data it may be fitted on (which, is the
+    task's question), and an ECE (15 bins) of the top-label confidence before and after
+    dividing the logits by T.
 
     The logits are (n, 10) float64 NumPy arrays of an overconfident model; labels (n,) int32.
     """
