@@ -1,4 +1,4 @@
-"""`./kit bench` (benchmarks/train_speed.py): the lessons' loops and their PyTorch peers.
+"""`./kit bench` (benchmarks/train_*.py): the lessons' loops and their PyTorch peers.
 
 The figures themselves are the benchmark's to print, not a test's to time. These check that
 the rows train exactly what notebooks 03 and 04 run, to a sensible accuracy, and print their
@@ -8,7 +8,6 @@ and its figures land in the ratios; and that bad requests are refused with a cle
 A stand-in peer plays PyTorch: the tests never install torch.
 """
 import ast
-import importlib.util
 import json
 import re
 import subprocess
@@ -18,8 +17,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from benchmarks import train_rows
+from benchmarks.train_tables import fit, steps
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "train_speed.py"
+ROWS_FILE = ROOT / "benchmarks" / "train_rows.py"  # the MXNet rows
+PEER = ROOT / "benchmarks" / "train_peer.py"  # what the peer's Python runs
 ROW = re.compile(r"^\| (\w+:\w+) \| ([^|]+) \| (\S+) / (\S+) \| ([0-9.]+) \| ([0-9.—]+) \| "
                  r"([0-9%—]+) \| ([0-9.x—]+) \| ([0-9.x—]+) \| ([0-9.]+) \| ([0-9]+) \|$", re.M)
 QUICK = ("--epochs", "2", "--repeats", "1", "--scaling-repeats", "0", "--anatomy-repeats", "0")
@@ -108,7 +112,7 @@ def code_lines(path, cell_id):
 
 
 def test_the_lessons_rows_run_what_the_notebooks_run():
-    source = BENCH.read_text()
+    source = ROWS_FILE.read_text()
     tree = {n.name: ast.get_source_segment(source, n) for n in ast.parse(source).body
             if isinstance(n, ast.FunctionDef)}
     nb03 = ROOT / "notebooks" / "03_softmax_scratch.ipynb"
@@ -126,21 +130,21 @@ def test_the_lessons_rows_run_what_the_notebooks_run():
         assert not missing, f"{function} does not run the notebook's {missing}"
     for path, settings in ((nb03, "c03-03"), (nb04, "c04-02")):
         assert "batch_size, lr, num_epochs = 256, 0.1, 10" in code_lines(path, settings)
-    assert "LR, BATCH_SIZE = 0.1, 256" in source
+    assert (train_rows.LR, train_rows.BATCH_SIZE) == (0.1, 256)
     assert "train_epoch(net, train_iter, loss, updater)" in tree["mxnet_child"]
 
 
 def test_the_peer_imports_torch_and_the_standard_library_only():
-    tree = ast.parse(BENCH.read_text())
+    tree = ast.parse(PEER.read_text())
     stdlib = set(sys.stdlib_module_names)
     for node in tree.body:  # what the peer's Python imports with the file
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) \
                 else [node.module]
             assert all(n.split(".")[0] in stdlib for n in names), ast.unparse(node)
-    peer = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("peer")]
-    assert {n.name for n in peer} >= {"peer_probe", "peer_child", "peer_data"}
-    for function in peer:
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]  # all the peer's
+    assert {n.name for n in functions} >= {"peer_probe", "peer_child", "peer_data"}
+    for function in functions:
         for node in ast.walk(function):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) \
@@ -172,7 +176,8 @@ def test_the_peer_runs_isolated_with_the_threads_and_the_data_and_lands_in_the_r
 
     probe, run = calls(log)
     assert probe["argv"][0] == "-I" and probe["argv"][2] == "--peer-probe"
-    assert run["argv"][0] == "-I" and Path(run["argv"][1]) == BENCH
+    assert run["argv"][0] == "-I" and Path(run["argv"][1]) == PEER
+    assert Path(probe["argv"][1]) == PEER
     assert run["omp"] == "1" and run["spec"]["threads"] == 1
     assert run["spec"]["row"] == "torch:concise" and run["spec"]["cells"] == [[256, 1, 2]]
     meta_size = run["files"].pop("meta.json")
@@ -243,11 +248,7 @@ def test_bad_requests_are_refused_by_name(args, message):
 
 
 def test_the_fit_recovers_a_cost_per_step_and_per_example():
-    spec = importlib.util.spec_from_file_location("train_speed", BENCH)
-    train_speed = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train_speed)
-    points = [(train_speed.steps(b, f, 60000), 60000 * f,
-               0.0004 * train_speed.steps(b, f, 60000) + 2e-6 * 60000 * f)
+    points = [(steps(b, f, 60000), 60000 * f, 0.0004 * steps(b, f, 60000) + 2e-6 * 60000 * f)
               for b in (64, 256, 1024) for f in (1, 2, 4)]
-    a, b = train_speed.fit(points)
+    a, b = fit(points)
     assert a == pytest.approx(0.0004) and b == pytest.approx(2e-6)
