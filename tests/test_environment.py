@@ -134,12 +134,12 @@ def test_reading_a_notebook_builds_no_grammar(project):
 # kit
 
 def copy_project(project, tmp_path):
-    """kit, its set-up script and the pin files in a fresh folder: no .venv."""
+    """kit, its set-up modules and the pin files in a fresh folder: no .venv."""
+    from tools.setup_env import MODULE_FILES
     copy = tmp_path / "project"
     (copy / "tools").mkdir(parents=True)
-    for name in ("kit",) + PIN_FILES:
-        shutil.copy2(project / name, copy)
-    shutil.copy2(project / "tools" / "setup_env.py", copy / "tools")
+    for name in ("kit",) + PIN_FILES + MODULE_FILES:
+        shutil.copy2(project / name, copy / name)
     return copy
 
 

@@ -28,11 +28,10 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.test_container import LIMITS, base_image, podman  # noqa: F401 - a fixture
 from tools.lessons import notebook_paths
-from tools.setup_env import venv_record
+from tools.setup_env import MODULE_FILES, venv_record
 
 ROOT = Path(__file__).resolve().parents[1]
-SETUP_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml",
-               "tools/setup_env.py")
+SETUP_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml", *MODULE_FILES)
 NEEDS_ROOT = "mounts a tmpfs or binds a folder read-only: run as root, as ./kit test does"
 
 # pip, as far as these tests go: announces itself (FAKE_PIP_STARTED), then either waits to

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from tools.archives import extract
-from tools.setup_env import venv_record
+from tools.setup_env import MODULE_FILES, venv_record
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"
-KIT_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml",
-             "tools/setup_env.py")
+KIT_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml", *MODULE_FILES)
 
 
 def kit_env(home, **extra):
