@@ -357,8 +357,9 @@ def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_clas
     for name in ("course/fixture_class.py", "course/adversarial_class.py", "tools/grade_class.py"):
         assert name not in student and name in teacher
     assert "course/source/a1_softmax/softmax.ipynb" in teacher and "grading/reference.py" in teacher
+    from tools.setup_env import MODULE_FILES  # what set-up needs before .venv/ exists
     for needed in ("kit", "helpers/checks/judge.py", "notebooks/01_softmax_operation.ipynb",
-                   "course/nbgrader_config.py", "tools/setup_env.py", "tools/run_notebooks.py"):
+                   "course/nbgrader_config.py", "tools/run_notebooks.py", *MODULE_FILES):
         assert needed in student, needed
     text = {path: data.decode("utf-8", "replace") for path, data in student.items()}
     for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):  # in code (the guides explain them)
