@@ -354,7 +354,8 @@ def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_clas
     student, teacher = bundles["student"], bundles["teacher"]
     for path in student:
         assert not path.startswith(("course/source/", "course/source_zh/", "grading/", "tests/")), path
-    for name in ("course/fixture_class.py", "course/adversarial_class.py", "tools/grade_class.py"):
+    for name in ("course/fixture_class.py", "course/adversarial_class.py",
+                 "course/adversarial/sandbox.py", "tools/grade_class.py"):
         assert name not in student and name in teacher
     assert "course/source/a1_softmax/softmax.ipynb" in teacher and "grading/reference.py" in teacher
     from tools.setup_env import MODULE_FILES  # what set-up needs before .venv/ exists

@@ -47,6 +47,7 @@ TEACHER_ONLY = {
     "course/source_zh/": "their Chinese editions, solutions and hidden tests included",
     "course/fixture_class.py": "a fake class to try grading on, built from the solutions",
     "course/adversarial_class.py": "students who try to fool the grader, built from the solutions",
+    "course/adversarial/": "those students' attacks, one module per kind",
     "grading/": "the grader, and its reference answers",
     "tests/": "the kit's tests, which hold right answers to the assignments",
     "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
