@@ -183,49 +183,6 @@ print("holding", len(held) * 64, "MB in memory files")
 time.sleep(4)
 '''
 
-# Two more attacks on memory, in no student's notebook: processes that each stay under
-# the limit, and socket buffers filled by eight processes.
-MEMORY_MANY = '''\
-import os, time
-children = []
-for _ in range(3):
-    pid = os.fork()
-    if pid == 0:
-        block = b"x" * (1400 * 2**20)  # each process well under its 4 GB, every page touched
-        time.sleep(8)
-        os._exit(0)
-    children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
-'''
-
-SOCKET_BUFFERS = '''\
-import os, socket, time
-def fill(count=450):
-    pairs = []
-    for _ in range(count):
-        a, b = socket.socketpair()
-        a.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 2**30)
-        a.setblocking(False)
-        try:
-            while True:
-                a.send(b"x" * 65536)
-        except BlockingIOError:
-            pass
-        pairs.append((a, b))
-    return pairs
-children = []
-for _ in range(8):
-    pid = os.fork()
-    if pid == 0:
-        held = fill()
-        time.sleep(8)
-        os._exit(0)
-    children.append(pid)
-for pid in children:
-    os.waitpid(pid, 0)
-'''
-
 
 STUDENTS = [
     Student("gradebook_editor", "a1_softmax", 0, True, ("edits gradebook.db",), unanswered=True,
