@@ -395,6 +395,25 @@ def test_each_departure_from_the_original_is_said_where_it_happens(claim, words)
     assert all("original" in " ".join(t.split()).lower() or "post" in t for t in cells_saying)
 
 
+@pytest.mark.parametrize("claim, english, chinese", [
+    ("its opening line", ("generalization of logistic regression",), ("对数几率回归", "推广")),
+    ("its example", ("0.1, 0.8 and 0.1",), ("0.1、0.8 和 0.1",)),
+    ("its three steps", ("three steps", "original lesson's `softmax`"), ("三步",)),
+    ("Luce", ("*invented*", "does not repeat that"), ("*发明*", "不采用这个说法")),
+])
+def test_the_chinese_edition_says_each_departure_in_the_same_cell(claim, english, chinese):
+    """The twin of the cell where 01 says a departure says it too, in Chinese, and names the
+    original lesson (最初的这堂课) where the English names it."""
+    pairs = list(zip(cells(lesson("01")), cells(lesson("01", zh=True))))
+    found = [(" ".join(en.source.split()), " ".join(zh.source.split())) for en, zh in pairs
+             if en.cell_type == "markdown" and all(w in " ".join(en.source.split())
+                                                   for w in english)]
+    assert found, f"01 never says how it treats the original lesson's {claim}"
+    for en, zh in found:
+        assert all(w in zh for w in chinese), (claim, zh[:300])
+        assert "最初的这堂课" in zh or "原文" in zh, (claim, zh[:300])
+
+
 def test_the_original_example_is_computed():
     assert "[0.1, 0.8, 0.1]" in code(lesson("01"))
 
@@ -570,12 +589,21 @@ def test_07_weights_share_one_colour_scale(executed_lessons):
     assert "one colour scale" in " ".join("\n".join(markdown(lesson("07"))).split())
 
 
+def test_07_chinese_edition_says_the_same():
+    text = " ".join("\n".join(markdown(lesson("07", zh=True))).split())
+    assert "接近校准" in text and "噪声" in text and "自助法" in text
+    assert "共用一个以 0 为中心对称的色阶" in text
+
+
 # ---------------------------------------------------------------- lesson 08's exercise, measured
 
 def test_08_exercise_on_standardization_says_what_was_measured():
     text = " ".join(prose_of(lesson("08")).split())
     exercises = text[text.index("## Exercises"):]
     assert "Nothing diverges" in exercises and "0.844" in exercises
+    text = " ".join(prose_of(lesson("08", zh=True)).split())
+    exercises = text[text.index("## 练习"):]
+    assert "训练不会发散" in exercises and "0.844" in exercises
 
 
 # ---------------------------------------------------------------- lessons 02 to 04: departures said
