@@ -21,7 +21,6 @@ formgrader page runs a script or forms a link of the student's (in headless Chro
 and each notebook stayed within its time budget.
 """
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -40,21 +39,15 @@ import pytest
 from grading.limits import UID_BASE, claim_uids
 from grading.sandbox import users_processes
 from tools.as_user import ensure_user, kit_paths, run_as
-from tests.course_copy import GENERATED
+from tests.course_copy import GENERATED, course_module
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 
 
-def _course_module(name):
-    """A module of course/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(name, COURSE / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-_adversarial = _course_module("adversarial_class")
+_adversarial = course_module("adversarial_class")
 NOTEBOOKS, STUDENTS, Student, write_class = (_adversarial.NOTEBOOKS, _adversarial.STUDENTS,
                                              _adversarial.Student, _adversarial.write_class)
 

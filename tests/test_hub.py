@@ -21,7 +21,6 @@ and the administrator's are README.md's (test_readme_commands_are_the_tested_one
 """
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import pwd
@@ -39,25 +38,20 @@ from pathlib import Path
 import pytest
 
 from helpers.distributed import free_port
+from tests.course_copy import course_module
 from tools.hub_client import HubUser
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 
 
-def _course_module(name):
-    """A module of course/ (not a package), loaded from its file."""
-    spec = importlib.util.spec_from_file_location(name, COURSE / f"{name}.py")
-    module = sys.modules[name] = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
-_adversarial = _course_module("adversarial_class")
+_adversarial = course_module("adversarial_class")
 LINGERING, SCRIPTS_WRITTEN, WRITER, solutions = (
     _adversarial.LINGERING, _adversarial.SCRIPTS_WRITTEN, _adversarial.WRITER,
     _adversarial.solutions)
-OVERFLOW = _course_module("fixture_class").OVERFLOW  # the textbook softmax: exp(X) / sum
+OVERFLOW = course_module("fixture_class").OVERFLOW  # the textbook softmax: exp(X) / sum
 
 SHOTS = ROOT / "build" / "screenshots" / "hub"
 TEACHER = "kit-hub-teacher"
