@@ -100,6 +100,18 @@ def classroom_bundle(tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def base_image(tmp_path_factory):
+    """debian:bookworm-slim for the container tests, made once per test run (one mmdebstrap,
+    whichever worker asks first; the others wait for it)."""
+    import fcntl
+    from tests.containers import make_base_image
+    folder = shared_dir(tmp_path_factory, "base-image")
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return make_base_image(folder)
+
+
 @pytest.fixture
 def no_data_env(monkeypatch):
     """No FASHION_MNIST_* variable set: the loader uses only what a test passes it."""

@@ -5,48 +5,23 @@ and training (04). Every lesson runs on the host in the same pinned environment
 (tests/test_lessons.py).
 
 No container registry is needed: the base image is made here from Debian's packages
-(mmdebstrap, then `podman import` as debian:bookworm-slim). The image is built from an
+(tests/containers.py, once per run). The image is built from an
 unpacked Linux-only classroom bundle, the route a teacher without a fast connection takes,
 so the build needs Debian's mirror and nothing else. Several minutes: `-m "not container"`
 skips it locally; `./kit test` (and so CI) runs it.
 """
 import json
 import re
-import subprocess
 import time
 import uuid
 
 import pytest
 
+from tests.containers import LIMITS, podman
 from tools.archives import extract
 from tools.lessons import notebook_paths
 
 pytestmark = pytest.mark.container
-
-BASE = "docker.io/library/debian:bookworm-slim"
-PODMAN = ["podman", "--storage-driver", "vfs", "--runtime", "runc",
-          "--cgroup-manager", "cgroupfs"]
-LIMITS = ["--ulimit", "nofile=4096:4096", "--ulimit", "nproc=4096:4096"]
-
-
-def podman(*args, timeout=1200, check=True):
-    r = subprocess.run([*PODMAN, *args], capture_output=True, text=True, timeout=timeout)
-    if check:
-        assert r.returncode == 0, f"podman {' '.join(args[:3])}:\n{r.stdout[-3000:]}{r.stderr[-3000:]}"
-    return r
-
-
-@pytest.fixture(scope="module")
-def base_image(tmp_path_factory):
-    """debian:bookworm-slim, made from Debian's packages when this machine lacks it."""
-    if podman("image", "exists", BASE, check=False).returncode != 0:
-        rootfs = tmp_path_factory.mktemp("base") / "rootfs.tar"
-        r = subprocess.run(["mmdebstrap", "--variant=minbase", "--mode=root", "bookworm",
-                            str(rootfs)], capture_output=True, text=True, timeout=900)
-        assert r.returncode == 0, r.stderr[-3000:]
-        podman("import", str(rootfs), BASE)
-    return BASE
-
 
 @pytest.fixture(scope="module")
 def image(base_image, classroom_bundle, tmp_path_factory):

@@ -26,7 +26,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from tests.test_container import LIMITS, base_image, podman  # noqa: F401 - a fixture
+from tests.containers import LIMITS, podman
 from tools.lessons import notebook_paths
 from tools.setup_env import MODULE_FILES, venv_record
 
@@ -327,7 +327,7 @@ def test_a_lessons_dataloader_workers_leave_no_temporary_folders(tmp_path, short
 # ---------------------------------------------------------------- the container's CA
 
 @pytest.mark.container
-def test_the_container_build_takes_a_proxys_ca_certificate(base_image, tmp_path):  # noqa: F811
+def test_the_container_build_takes_a_proxys_ca_certificate(base_image, tmp_path):
     """The Dockerfile's set-up step, built with a stand-in `kit` that shows what pip would
     be given: with `--secret id=ca,src=...`, Debian's CAs and the proxy's; without, nothing
     changed; in neither case is the certificate left in the image."""
