@@ -15,9 +15,9 @@ import queue
 import warnings
 import shutil
 import tempfile
-import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from grading.feedback import page
@@ -35,36 +35,39 @@ KIT = Path(__file__).resolve().parents[1]
 
 
 class Pool:
-    """Worker threads, one per slot, taking jobs and giving back outcomes."""
+    """Worker threads (concurrent.futures), one per slot: each task runs in a slot of its own.
 
-    def __init__(self, slots, handle):
-        self.jobs, self.results = queue.Queue(), queue.Queue()
-        self.threads = [threading.Thread(target=self._work, args=(s, handle), daemon=True)
-                        for s in slots]
-        for t in self.threads:
-            t.start()
+    `submit(fn, *args, job=...)` runs fn(slot, *args) in a slot no other task holds and
+    gives back a Future of its result; a task that fails with an exception (a grader's
+    bug) gives an Outcome of `job` that says so, and the class goes on.
+    """
 
-    def _work(self, slot, handle):
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
-            try:
-                result = handle(slot, job)
-            except Exception as e:  # noqa: BLE001 (a grader's bug must not stop the class)
-                what = job[2] if job[0] == "grade" else Job(job[1].name, job[1].notebook)
-                result = Outcome(what, error=f"{type(e).__name__}: {e}\n"
-                                 f"{traceback.format_exc(limit=-3)}")
-                result.attention.append(f"not graded: the grader failed ({type(e).__name__}: "
-                                        f"{e})")
-            self.results.put(result)
+    def __init__(self, slots):
+        self.idle = queue.SimpleQueue()
+        for slot in slots:
+            self.idle.put(slot)
+        self.executor = ThreadPoolExecutor(max_workers=len(slots), thread_name_prefix="slot")
+
+    def submit(self, fn, *args, job):
+        """A Future of fn(slot, *args) in a free slot (or of an Outcome of `job`, if it fails)."""
+        return self.executor.submit(self._run, fn, args, job)
+
+    def _run(self, fn, args, job):
+        slot = self.idle.get()  # as many threads as slots: one is free
+        try:
+            return fn(slot, *args)
+        except Exception as e:  # noqa: BLE001 (a grader's bug must not stop the class)
+            result = Outcome(job, error=f"{type(e).__name__}: {e}\n"
+                             f"{traceback.format_exc(limit=-3)}")
+            result.attention.append(f"not graded: the grader failed ({type(e).__name__}: "
+                                    f"{e})")
+            return result
+        finally:
+            self.idle.put(slot)
 
     def close(self):
-        """Let every worker finish its job, then stop."""
-        for _ in self.threads:
-            self.jobs.put(None)
-        for t in self.threads:
-            t.join()
+        """Let every task submitted finish, then stop the threads."""
+        self.executor.shutdown(wait=True)
 
 
 class Grader:
@@ -124,12 +127,12 @@ class Grader:
         outcomes, problems = [], []
         try:
             assignments = self.assignments(names, book)
-            pool = Pool(slots, self._handle)
-            for a in assignments:
-                pool.jobs.put(("reference", a))
+            pool = Pool(slots)
+            runs = [pool.submit(self._reference, a, job=Job(a.name, a.notebook))
+                    for a in assignments]
             ready = {}
-            for _ in assignments:
-                result = pool.results.get()
+            for future in as_completed(runs):
+                result = future.result()
                 if isinstance(result, Assignment):
                     ready[(result.name, result.notebook)] = result
                 else:
@@ -144,6 +147,7 @@ class Grader:
                 jobs += find_submissions(self.coursedir, a.name, a.notebook, students,
                                          grade_ids, others)
             progress = Progress(len(jobs), self.stream) if self.stream else None
+            graded = []
             for job in jobs:
                 if job.path is None:
                     book.record_missing(job.assignment, job.notebook, job.student,
@@ -152,9 +156,10 @@ class Grader:
                     if progress:
                         progress.update(outcomes[-1])
                     continue
-                pool.jobs.put(("grade", ready[(job.assignment, job.notebook)], job))
-            for _ in [j for j in jobs if j.path is not None]:
-                outcome = pool.results.get()
+                graded.append(pool.submit(grade_one, ready[(job.assignment, job.notebook)],
+                                          job, self.limits, job=job))
+            for future in as_completed(graded):
+                outcome = future.result()
                 try:
                     self._store(book, outcome)
                 except Exception as e:  # noqa: BLE001 (one submission must not stop the class)
@@ -179,13 +184,12 @@ class Grader:
             shutil.rmtree(run_dir, ignore_errors=True)
         return outcomes, problems, time.monotonic() - tic
 
-    def _handle(self, slot, job):
-        if job[0] == "reference":
-            try:
-                return reference_run(slot, job[1], self.limits)
-            except GradingError as e:
-                return Outcome(Job(job[1].name, job[1].notebook), error=str(e))
-        return grade_one(slot, job[1], job[2], self.limits)
+    def _reference(self, slot, assignment):
+        """The source notebook's run in `slot`: its Assignment, or an Outcome that says why not."""
+        try:
+            return reference_run(slot, assignment, self.limits)
+        except GradingError as e:
+            return Outcome(Job(assignment.name, assignment.notebook), error=str(e))
 
     def _store(self, book, outcome):
         """Write one outcome: gradebook, autograded notebook, feedback page."""

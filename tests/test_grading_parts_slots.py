@@ -2,7 +2,8 @@
 
 The sandbox's command line, the limits of every process, the slot uids no two runs
 share, a worker slot's spawn after a late "exited" and its sandbox that cannot start,
-and the source notebook's second run when its kernel did not start or died.
+the source notebook's second run when its kernel did not start or died, and the pool
+that gives each task a slot of its own.
 """
 import json
 
@@ -154,3 +155,35 @@ def test_a_source_notebook_whose_kernel_died_is_run_once_more_and_the_signal_nam
                                            r"SIGKILL: often the machine ran out of memory"):
         reference_run(slot, Assignment("a1_softmax", "softmax", source_cells(A1)), Limits())
     assert (slot.calls, slot.closed) == (2, 1)
+
+
+def test_the_pool_gives_each_task_a_slot_of_its_own_and_outlives_a_bug():
+    """Tasks run side by side, never two in one slot; a task's exception is its Outcome."""
+    import threading
+    from grading.grade import Job
+    from grading.run import Pool
+    held, lock, both = set(), threading.Lock(), threading.Barrier(2, timeout=30)
+
+    def task(slot, k):
+        with lock:
+            assert slot not in held, f"{slot} held twice"
+            held.add(slot)
+        if k < 2:
+            both.wait()  # the first two tasks run at once, in the two slots
+        with lock:
+            held.discard(slot)
+        if k == 3:
+            raise ValueError("a bug")
+        return slot, k
+
+    pool = Pool(["slot0", "slot1"])
+    try:
+        futures = [pool.submit(task, k, job=Job("a1", "softmax", f"s{k}")) for k in range(8)]
+        results = [f.result() for f in futures]
+    finally:
+        pool.close()
+    bug = results.pop(3)
+    assert bug.job.student == "s3" and bug.error.startswith("ValueError: a bug")
+    assert bug.attention == ["not graded: the grader failed (ValueError: a bug)"]
+    assert [k for _, k in results] == [0, 1, 2, 4, 5, 6, 7]
+    assert {slot for slot, k in results if k < 2} == {"slot0", "slot1"}
