@@ -3,6 +3,7 @@
 One module per concern, each read top to bottom:
 
 - limits:     the limits of one submission (time, CPU, memory, processes, files)
+- clock:      the time a notebook is charged: wall time less its kernel's waits for a CPU
 - sandbox:    a bubblewrap sandbox per submission: no network, only its own scratch writable
 - zygote:     a warm process (MXNet imported) that forks each student's kernel into a sandbox
 - executor:   runs a notebook's cells in that kernel, with a time limit per cell

@@ -69,6 +69,7 @@ class Outcome:
     attention: list = field(default_factory=list)
     error: str = None            # the grader's own failure (never shown to the student)
     seconds: float = 0.0
+    charged_seconds: float = 0.0  # the notebook's cells, as its budget counts them (grading.clock)
     records: dict = field(default_factory=dict)
     peak_mb: float = 0.0         # the grader's peak memory once this submission was stored
 
@@ -183,7 +184,7 @@ def grade_one(slot, assignment, job, limits):
         if ex.startup_error:  # the machinery, not the student: try once more, afresh
             slot.close()
             ex = run()
-        out.runs, out.records = ex.runs, ex.records
+        out.runs, out.records, out.charged_seconds = ex.runs, ex.records, ex.run_seconds
         if ex.startup_error:
             out.attention.append("the kernel could not start (see the slot's server.log)")
         if ex.stopped:

@@ -260,7 +260,8 @@ def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=(), budgets=Non
     """The run as plain data: one entry per submission (the `--json` file).
 
     Also the grader's own peak memory (MB, in all and once each submission was stored),
-    each assignment's time budget per notebook, the route (root or user), and the CPU
+    each assignment's time budget per notebook (and each submission's time as charged
+    against it: grading.clock), the route (root or user), and the CPU
     time of the grader itself and of what ran in the sandboxes (fork servers, kernels).
     """
     import resource
@@ -275,6 +276,7 @@ def as_json(outcomes, problems, seconds, fixed_seconds=0.0, uids=(), budgets=Non
                              "notebook": o.job.notebook, "score": o.score,
                              "max_score": o.max_score, "attention": o.attention,
                              "error": o.error, "seconds": round(o.seconds, 3),
+                             "charged_seconds": round(o.charged_seconds, 3),
                              "peak_mb": o.peak_mb,
                              "cells": {v.grade_id: [v.score, v.points, v.status, v.message]
                                        for v in o.verdicts}}

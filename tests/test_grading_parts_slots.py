@@ -187,3 +187,48 @@ def test_the_pool_gives_each_task_a_slot_of_its_own_and_outlives_a_bug():
     assert bug.attention == ["not graded: the grader failed (ValueError: a bug)"]
     assert [k for _, k in results] == [0, 1, 2, 4, 5, 6, 7]
     assert {slot for slot, k in results if k < 2} == {"slot0", "slot1"}
+
+
+CHILD = """\
+import os, sys, time
+os.sched_setaffinity(0, {cpu})
+sys.stdin.readline()
+start = time.process_time()
+while time.process_time() - start < 0.4:  # 0.4 s of CPU: longer, on a CPU shared four ways
+    pass
+time.sleep(0.4)
+print("done", flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_clock_charges_no_wait_for_a_cpu_but_every_sleep():
+    """A process that shares its CPU with three others is charged its own CPU time and
+    its sleep, not its waits; never less than 1/busy_factor of the wall time."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from grading.clock import Clock
+    cpu = max(os.sched_getaffinity(0))
+    burn = f"import os\nos.sched_setaffinity(0, {{{cpu}}})\nwhile True:\n    pass\n"
+    burners = [subprocess.Popen([sys.executable, "-c", burn], start_new_session=True)
+               for _ in range(3)]
+    child = subprocess.Popen([sys.executable, "-c", CHILD.format(cpu="{%d}" % cpu)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    try:
+        time.sleep(0.3)  # the child waits for its start, asleep; the burners are running
+        clock, floor = Clock(child.pid), Clock(child.pid, busy_factor=1.25)
+        child.stdin.write("go\n")
+        child.stdin.flush()
+        assert child.stdout.readline() == "done\n"
+        charged, at_least = clock(), floor()
+        wall = time.monotonic() - clock.start
+    finally:
+        for p in burners + [child]:
+            p.kill()
+            p.wait()
+    assert charged >= 0.8, (charged, wall)  # its CPU time and its sleep
+    assert wall - charged > 0.6, (charged, wall)  # about 1.2 s of waits, on a quiet machine
+    assert at_least > charged, (at_least, charged, wall)  # 1/1.25 of the wall time: more
