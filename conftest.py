@@ -35,7 +35,9 @@ MARKERS = {"grading": "grading", "browser": "browser", "container": "container",
 FAST = ("test_archives", "test_checks", "test_checks_a1", "test_checks_a2", "test_checks_a3",
         "test_checks_a4", "test_checks_a5", "test_checks_a6", "test_checks_a7",
         "test_checks_a8", "test_devices", "test_environment",
-        "test_explorers_and_plots", "test_grading_parts", "test_grading_trust",
+        "test_explorers_and_plots", "test_grading_parts", "test_grading_parts_shown",
+        "test_grading_parts_slots", "test_grading_trust", "test_grading_trust_notebooks",
+        "test_grading_trust_trap",
         "test_kit_lang", "test_lint", "test_metrics", "test_numerics", "test_setup_env",
         "test_suite_order", "test_sync_saved", "test_train")
 # The files that take longest (`./kit test` on two cores: the container some six minutes,
@@ -45,8 +47,8 @@ FAST = ("test_archives", "test_checks", "test_checks_a1", "test_checks_a2", "tes
 LONGEST_FIRST = ("test_container", "test_reach", "test_hub", "test_grading",
                  "test_grading_adversarial", "test_grading_commands", "test_assignments",
                  "test_book_code", "test_distributed", "test_notebooks", "test_jupyterlab",
-                 "test_grading_postgres", "test_bench", "test_fast_data", "test_data",
-                 "test_chinese", "test_checks_a7", "test_checks_a6")
+                 "test_grading_postgres", "test_grading_load", "test_bench", "test_fast_data",
+                 "test_data", "test_chinese", "test_checks_a7", "test_checks_a6")
 _durations = collections.Counter()
 
 

@@ -1,7 +1,9 @@
 """The limits a student's kernel runs under, and the uid it runs as.
 
-Wall time is the grader's to enforce: a limit per cell, and a budget for the whole
-notebook (a few times the source notebook's own time, plus a few seconds); the rest are
+Time is the grader's to enforce: a limit per cell, and a budget for the whole notebook
+(a few times the source notebook's own time, plus a few seconds), both counted in the
+time charged to the kernel (grading.clock: wall time less its waits for a CPU held by
+other programs, so that a busy machine costs an honest notebook nothing); the rest are
 set in the kernel's process before any student code runs, and every process it starts
 inherits them.
 """
@@ -23,6 +25,8 @@ class Limits:
     notebook_seconds: float = 300.0  # all cells together, the retry included, at most
     notebook_factor: float = 3.0     # ... and at most this many times the source's own time
     notebook_slack: float = 10.0     # ... plus this many seconds
+    busy_factor: float = 5.0         # waits for a CPU are not charged, up to this many times
+                                     # the limits in wall time (grading.clock)
     cpu_seconds: int = 300           # CPU time of each process
     memory_bytes: int = 4 * GiB      # address space of each process
     processes: int = 64              # processes and threads of the sandbox's uid
@@ -35,7 +39,8 @@ class Limits:
     notebook_image_bytes: int = 3_000_000  # all the PNGs kept of one notebook (10 per cell)
 
     def budget(self, source_seconds):
-        """Seconds a submission's notebook may take in all, when its source takes `source_seconds`."""
+        """Seconds a submission's notebook may be charged in all, when its source was charged
+        `source_seconds` (grading.clock)."""
         return min(self.notebook_seconds,
                    self.notebook_factor * source_seconds + self.notebook_slack)
 

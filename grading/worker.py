@@ -21,6 +21,7 @@ from pathlib import Path
 from helpers.checks import records as record_files
 from helpers.checks.messages import say
 from helpers.checks.session import GRADING_DIR, GRADING_SEED
+from grading.clock import Clock, only_child
 from grading.executor import CONNECTION, Kernel, connection
 from grading.sandbox import HOME, ROOT, RUNTIME, Sandbox
 
@@ -57,7 +58,8 @@ class Execution:
     leftovers: list = field(default_factory=list)
     unreadable: list = field(default_factory=list)  # "cell: why" of records not read
     seconds: float = 0.0                          # all of it, the sandbox's start included
-    run_seconds: float = 0.0                      # the cells alone, from the kernel's answer
+    run_seconds: float = 0.0                      # the cells alone, from the kernel's answer,
+                                                  # as charged (grading.clock)
     startup_error: str = None                     # why the kernel did not start (the teacher's)
     exit_status: int = None                       # the kernel's exit code; -N: signal N
 
@@ -156,6 +158,7 @@ class Slot:
             event = self._event(max(deadline - time.monotonic(), 0))
         if event.get("event") != "spawned":
             raise RuntimeError(f"worker {self.index}: the kernel server did not answer ({event})")
+        return event.get("pid")  # the server's child that forks the kernel and waits for it
 
     def execute(self, cells, limits_of, secret, skip=(), budget=None, forbid_of=None):
         """Run the code cells of `cells` (grading.notebook.Cell) but `skip`; return an Execution.
@@ -183,13 +186,13 @@ class Slot:
                     exited.append(event)
             return False
 
-        kernel, spawned = None, False
+        kernel, spawned, waiter = None, False, None
         try:
             try:
                 sandbox.start(self.bwrap)
                 data, info = connection(RUNTIME, f"/proc/{sandbox.pid}/root{RUNTIME}")
                 sandbox.write_file(RUNTIME, CONNECTION, data)
-                self._spawn(sandbox, secret)
+                waiter = self._spawn(sandbox, secret)
                 spawned = True
             except (RuntimeError, OSError) as e:  # the machinery's: the caller retries
                 ex.stopped, ex.stopped_at = say("grading.kernel_died", cell=0), -1
@@ -202,13 +205,17 @@ class Slot:
                 ex.stopped_at = -1
                 ex.startup_error = reports[-1] if reports else "the kernel did not answer"
                 return ex
-            started = time.monotonic()
+            # The budget and the cells' limits count the time charged (grading.clock): on a
+            # busy machine, the kernel's waits for a CPU are not charged.
+            clock = Clock(only_child(waiter) if isinstance(waiter, int) else None,
+                          self.limits.busy_factor)
+            started = clock()
             deadline = started + budget
             images = {"left": self.limits.notebook_image_bytes}
             for i, cell in enumerate(cells):
                 if cell.cell_type != "code" or i in skip or not cell.source.strip():
                     continue
-                left = deadline - time.monotonic()
+                left = deadline - clock()
                 limit = limits_of(i, cell)
                 if left <= 0:
                     ex.stopped_at, ex.out_of_time = i, True
@@ -219,10 +226,11 @@ class Slot:
                     sandbox.clear_files(RECORDS, RECORD.pattern)
                     forbid = list(forbid_of(cell.grade_id)) if forbid_of else []
                     kernel.run(BEGIN.format(cell.grade_id, forbid),
-                               timeout=min(10, max(left, 0.1)), silent=True)
+                               timeout=min(10, max(left, 0.1)), silent=True, clock=clock)
                 run = kernel.run(cell.source, timeout=max(min(limit, left), 0.1),
                                  chars=self.limits.output_chars,
-                                 image_bytes=self.limits.image_bytes, images=images)
+                                 image_bytes=self.limits.image_bytes, images=images,
+                                 clock=clock)
                 ex.runs[i] = run
                 if cell.is_test:
                     taken, left_out = sandbox.read_files(RECORDS, RECORD.pattern)
@@ -247,7 +255,7 @@ class Slot:
                     break
                 if cell.is_test:
                     kernel.run(BEGIN.format(None, []), timeout=5, silent=True)
-            ex.run_seconds = time.monotonic() - started
+            ex.run_seconds = clock() - started
         finally:
             if kernel is not None:
                 kernel.close()

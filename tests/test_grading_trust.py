@@ -2,12 +2,11 @@
 
 Records are data the grader validates, never trusts: a bomb, a deep JSON, too many
 members are refused within bounds; every judge fails a record with a list or dict
-emptied or cut short. The checks' trap sees a library answer reached by any name, and
-not what a library calls inside itself. The locks of the slot uids live where no local
-user can link anything first. Notebooks: renamed, duplicated, nbformat 3, heavy with
-stored outputs. The environment a kernel inherits holds nothing of the grader's.
+emptied or cut short. The locks of the slot uids live where no local user can link
+anything first. The environment a kernel inherits holds nothing of the grader's.
+tests/test_grading_trust_trap.py: the checks' trap; tests/test_grading_trust_notebooks.py:
+notebooks as handed in.
 """
-import copy
 import io
 import json
 import os
@@ -18,21 +17,15 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from pathlib import Path
 
-import nbformat
 import numpy as onp
 import pytest
 
 from grading import reference as grader_reference
 from grading.limits import LockError, claim_uids
-from grading.notebook import find_notebook, read_json, student_cells, without_outputs
 from grading.verdict import judge_cell
 from helpers import checks
 from helpers.checks import records, session
-
-ROOT = Path(__file__).resolve().parents[1]
-A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
 
 
 # ---------------------------------------------------------------- records
@@ -263,104 +256,6 @@ def test_every_judge_fails_a_short_record(check, call, tmp_path, monkeypatch):
     assert not passed, f"{check}: passes with {passed[:3]} shortened"
 
 
-# ---------------------------------------------------------------- the trap
-
-def _graded_call(tmp_path, monkeypatch, forbid, fn):
-    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
-    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
-    session.begin("t", forbid)
-    try:
-        checks.check_softmax(fn, shape=(3, 5))
-    finally:
-        session.begin(None)
-    (header, _), _ = records.read((tmp_path / "t.0.npz").read_bytes())
-    return header.get("trapped", [])
-
-
-def _own_softmax(X):
-    from mxnet import np
-    e = np.exp(X - X.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _through_a_loss(X):
-    from mxnet import gluon, np
-    j = np.zeros(X.shape[0], dtype="int32")
-    return np.exp(-gluon.loss.SoftmaxCrossEntropyLoss()(X, j))[:, None] * np.ones_like(X)
-
-
-@pytest.mark.parametrize("name, fn, caught", [
-    ("own work", _own_softmax, []),
-    ("getattr with a built name", lambda X: getattr(__import__("mxnet").npx, "soft" + "max")(X),
-     ["mxnet.numpy_extension.softmax"]),
-    ("operator.attrgetter", lambda X: __import__("operator").attrgetter("softmax")(
-        __import__("mxnet").npx)(X), ["mxnet.numpy_extension.softmax"]),
-    ("sys.modules", lambda X: sys.modules["mxnet.numpy_extension"].softmax(X),
-     ["mxnet.numpy_extension.softmax"]),
-    ("a code string", lambda X: eval("npx.softmax(X)", {"npx": __import__("mxnet").npx, "X": X}),
-     ["mxnet.numpy_extension.softmax"]),
-    ("a loss class", _through_a_loss, ["mxnet.gluon.loss.SoftmaxCELoss"]),
-])
-def test_the_trap_sees_a_library_answer_however_it_is_reached(name, fn, caught, tmp_path,
-                                                              monkeypatch):
-    from grading.forbidden import expand
-    forbid = sorted(expand(["softmax"]))
-    assert _graded_call(tmp_path, monkeypatch, forbid, fn)[:1] == caught
-
-
-def _wrapped(X):
-    from mxnet.ndarray import numpy_extension
-    from mxnet.util import use_np
-    return __import__("mxnet").np.exp(use_np(numpy_extension.log_softmax)(X))
-
-
-def _threaded(X):
-    import threading
-    box = []
-    worker = threading.Thread(target=lambda: box.append(__import__("mxnet").npx.softmax(X)))
-    worker.start()
-    worker.join()
-    return box[0]
-
-
-@pytest.mark.parametrize("name, fn", [("a library wrapper", _wrapped),
-                                      ("a thread of its own", _threaded)])
-def test_the_trap_sees_through_wrappers_and_threads(name, fn, tmp_path, monkeypatch):
-    from grading.forbidden import expand
-    assert _graded_call(tmp_path, monkeypatch, sorted(expand(["softmax"])), fn)
-
-
-def test_a_module_name_of_the_students_is_no_disguise(tmp_path, monkeypatch):
-    """Code is a library's by where it was loaded from and its namespace, not by __name__."""
-    namespace = {"__name__": "numpy", "npx": __import__("mxnet").npx}
-    exec(compile("def softmax(X):\n    return npx.softmax(X)", "<student>", "exec"), namespace)
-    assert _graded_call(tmp_path, monkeypatch, ["softmax"], namespace["softmax"])
-
-
-def test_what_the_check_hands_over_is_the_students_to_use(tmp_path, monkeypatch):
-    """a3's train_epoch gets the check's own net and loss, built from the kit's helpers."""
-    from helpers import train
-    monkeypatch.setenv(session.GRADING_DIR, str(tmp_path))
-    monkeypatch.setenv(session.GRADING_SEED, "s3cret")
-    session.begin("t", ["cross_entropy", "sgd", "softmax"])
-    try:
-        checks.check_train_epoch(train.train_epoch)
-    finally:
-        session.begin(None)
-    (header, _), _ = records.read((tmp_path / "t.0.npz").read_bytes())
-    assert "trapped" not in header
-
-
-def test_the_trap_ignores_what_a_library_calls_inside_itself(tmp_path, monkeypatch):
-    """pick is forbidden, but the allowed loss may use it: only the student's own calls count."""
-    from mxnet import gluon, np
-
-    def loss_based(X):
-        j = np.zeros(X.shape[0], dtype="int32")
-        return np.exp(-gluon.loss.SoftmaxCrossEntropyLoss()(X, j))[:, None] * np.ones_like(X)
-    assert _graded_call(tmp_path, monkeypatch, ["pick"], loss_based) == []
-
-
 # ---------------------------------------------------------------- the locks of the slot uids
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the slot uids are root's route")
@@ -399,69 +294,6 @@ def test_the_default_lock_folder_is_not_world_writable():
     if os.path.isdir(limits.LOCKS):
         st = os.lstat(limits.LOCKS)
         assert stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and not st.st_mode & 0o022
-
-
-# ---------------------------------------------------------------- notebooks as handed in
-
-def _notebook(tmp_path, name="softmax.ipynb", **write):
-    nb = nbformat.read(A1, as_version=4)
-    path = tmp_path / name
-    path.write_text(nbformat.writes(nb, **write))
-    return path
-
-
-def test_a_notebook_under_another_name_is_found(tmp_path):
-    _notebook(tmp_path, "softmax (1).ipynb")
-    path, note = find_notebook(tmp_path, "softmax", ["softmax"])
-    assert path.name == "softmax (1).ipynb" and "softmax (1).ipynb" in note
-    _notebook(tmp_path, "softmax (2).ipynb")
-    path, note = find_notebook(tmp_path, "softmax", ["softmax"])
-    assert path is None and "rename the one to grade" in note
-    (tmp_path / "softmax (2).ipynb").write_text('{"cells": []}')  # holds no cell of the task
-    path, _ = find_notebook(tmp_path, "softmax", ["softmax"])
-    assert path.name == "softmax (1).ipynb"
-    _notebook(tmp_path)
-    assert find_notebook(tmp_path, "softmax", ["softmax"]) == (tmp_path / "softmax.ipynb", None)
-
-
-def test_nbformat_3_is_read_as_4(tmp_path):
-    nb = nbformat.read(A1, as_version=4)
-    path = tmp_path / "softmax.ipynb"
-    path.write_text(nbformat.v3.writes_json(nbformat.convert(copy.deepcopy(nb), 3)))
-    doc, _ = read_json(path)
-    got = student_cells(doc)
-    want = [(c.metadata.get("nbgrader", {}).get("grade_id"), c.cell_type, c.source)
-            for c in nb.cells]
-    assert [(g, t) for g, t, _ in got] == [(g, t) for g, t, _ in want]
-    assert [s for *_, s in got if s] == [s for *_, s in want if s]
-
-
-def test_stored_outputs_are_not_read(tmp_path):
-    nb = nbformat.read(A1, as_version=4)
-    figure = {"data": [{"x": list(range(3 * 10**6)), "y": "]}\\\"" * 10}]}
-    code = next(c for c in nb.cells if c.cell_type == "code")
-    code.outputs = [nbformat.v4.new_output("display_data", data={
-        "application/vnd.plotly.v1+json": figure, "text/plain": "Figure"})]
-    path = tmp_path / "softmax.ipynb"
-    path.write_text(nbformat.writes(nb))
-    assert path.stat().st_size > 21 * 2**20
-    doc, note = read_json(path)
-    assert "stored outputs were not read" in note
-    assert len(student_cells(doc)) == len(nb.cells)
-    assert all(c.get("outputs", []) == [] for c in doc["cells"])
-
-
-def test_without_outputs_keeps_everything_else_byte_for_byte():
-    doc = {"cells": [{"cell_type": "code", "source": '"outputs": [', "metadata": {},
-                      "outputs": [{"text": "]} [{"}], "execution_count": 1},
-                     {"cell_type": "markdown", "source": "x", "attachments": {"a": {}}}],
-           "metadata": {"outputs": 3}, "nbformat": 4, "nbformat_minor": 5}
-    raw = json.dumps(doc, indent=1).encode() + b"\n trailing"
-    out, end = without_outputs(raw)
-    got = json.loads(out)
-    assert got["cells"][0]["outputs"] == [] and got["cells"][1]["attachments"] == {}
-    assert got["metadata"] == {"outputs": 3} and got["cells"][0]["source"] == '"outputs": ['
-    assert raw[end:].strip() == b"trailing"
 
 
 # ---------------------------------------------------------------- the kernel's environment
