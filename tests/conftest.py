@@ -134,7 +134,9 @@ def recorder():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     server.requests = []
     server.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # serve_forever looks for shutdown() between waits of poll_interval: 0.05 s, not its
+    # default 0.5 s, which each test's teardown would wait out
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

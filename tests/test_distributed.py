@@ -282,7 +282,10 @@ def test_a_worker_killed_mid_training_stops_the_job(tmp_path):
             os.kill(job.pids[label], signal.SIGKILL)
             killed.update(label=label, at=time.monotonic())
 
-    job = Job(WORKER + ["--epochs", "200"], timeout=300, echo=kill_once_training)
+    # 200 epochs of 50 steps: a worker is still training long after its first epoch, which
+    # comes sooner than one over its whole shard of the 60,000
+    job = Job(WORKER + ["--epochs", "200", "--num-examples", "12800"], timeout=300,
+              echo=kill_once_training)
     with pytest.raises(JobFailed) as failure:
         job.wait()
     assert killed, "no worker reached its first epoch"

@@ -127,7 +127,7 @@ def test_07_asserts_nothing_on_a_small_ece_difference_and_measures_its_noise():
     assert "why must a linear model" not in text.lower()
 
 
-def test_07_weights_share_one_colour_scale(executed_lessons):
+def test_07_weights_share_one_colour_scale():
     assert "weight_templates(W, labels)" in code(lesson("07"))
     assert "one colour scale" in " ".join("\n".join(markdown(lesson("07"))).split())
 
