@@ -46,9 +46,10 @@ FAST = ("test_archives", "test_checks", "test_checks_a1", "test_checks_a2", "tes
 # every other file follows in its own order.
 LONGEST_FIRST = ("test_container", "test_reach", "test_hub", "test_grading",
                  "test_grading_adversarial", "test_grading_commands", "test_assignments",
-                 "test_book_code", "test_distributed", "test_notebooks", "test_jupyterlab",
-                 "test_grading_postgres", "test_grading_load", "test_bench", "test_fast_data",
-                 "test_data", "test_chinese", "test_checks_a7", "test_checks_a6")
+                 "test_book_code_programs", "test_book_code", "test_distributed",
+                 "test_notebooks", "test_jupyterlab", "test_grading_postgres",
+                 "test_grading_load", "test_bench", "test_fast_data", "test_data",
+                 "test_chinese", "test_checks_a7", "test_checks_a6")
 _durations = collections.Counter()
 
 

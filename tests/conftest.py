@@ -1,4 +1,6 @@
 """Fixtures shared by the kit's tests."""
+import http.server
+import threading
 from pathlib import Path
 
 import pytest
@@ -117,6 +119,41 @@ def no_data_env(monkeypatch):
     """No FASHION_MNIST_* variable set: the loader uses only what a test passes it."""
     for var in DATA_ENV:
         monkeypatch.delenv(var, raising=False)
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every request 404 (a CONNECT 403), after writing down its request line."""
+
+    def handle_one_request(self):
+        try:
+            super().handle_one_request()
+        except ConnectionError:
+            pass
+
+    def do_GET(self):
+        self.server.requests.append(self.requestline)
+        self.send_error(403 if self.command == "CONNECT" else 404)
+
+    do_HEAD = do_POST = do_CONNECT = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def recorder():
+    """A local server standing in for every host: .url, and .requests made to it."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.requests = []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
+    # serve_forever looks for shutdown() between waits of poll_interval: 0.05 s, not its
+    # default 0.5 s, which each test's teardown would wait out
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(10)
 
 
 @pytest.fixture(autouse=True)

@@ -1,23 +1,19 @@
 """The book's own code runs as printed in the kit's environment, offline (helpers/book_code.py).
 
-Gluon's ``FashionMNIST`` serves the kit's verified data as upstream would serve its own;
-``d2l.FashionMNIST`` with ``d2l.Trainer`` (d2l 1.0) and d2l 0.17's
-``load_data_fashion_mnist`` with ``train_ch3`` run unmodified and reach 0.80; nothing is
-downloaded. A corrupt or missing file is the kit's error; switched off, Gluon is upstream's.
+Gluon's ``FashionMNIST`` serves the kit's verified data as upstream would serve its own,
+and d2l gets d2l 0.17's names; nothing is downloaded. A corrupt or missing file is the
+kit's error; switched off, Gluon is upstream's. The data is Zalando's current release,
+which Gluon's checksums refuse. The whole programs, d2l 0.17's and d2l 1.0's, run in
+tests/test_book_code_programs.py.
 
-Every network attempt goes to a local server that records it: Gluon's repository
-(``MXNET_GLUON_REPO``), the kit's download (``FASHION_MNIST_URL``) and any proxied request
-(``http_proxy``/``https_proxy``). The whole programs run in a fresh Python with an empty
-``HOME`` and ``MXNET_HOME``, as a student's first notebook would.
+Every network attempt goes to a local server that records it (`recorder`,
+tests/conftest.py): Gluon's repository (``MXNET_GLUON_REPO``), the kit's download
+(``FASHION_MNIST_URL``) and any proxied request (``http_proxy``/``https_proxy``). The
+programs run in a fresh Python with an empty ``HOME`` and ``MXNET_HOME``, as a student's
+first notebook would (tests/book_code_env.py).
 """
 import gzip
 import hashlib
-import http.server
-import json
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import numpy as onp
@@ -25,47 +21,13 @@ import pytest
 
 from helpers import book_code
 from helpers.data import FILES, DataError
+from tests.book_code_env import NETWORK_VARS, NOTICE, last_json, offline_env, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOK_MODULE = "_softmax_kit_book_code"  # the name the environment's .pth line loads it as
-NOTICE = "kit: Gluon's FashionMNIST reads the kit's verified Fashion-MNIST from "
-NETWORK_VARS = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 
 
 # --------------------------------------------------------------------------- fixtures
-
-class Recorder(http.server.BaseHTTPRequestHandler):
-    """Answers every request 404 (a CONNECT 403), after writing down its request line."""
-
-    def handle_one_request(self):
-        try:
-            super().handle_one_request()
-        except ConnectionError:
-            pass
-
-    def do_GET(self):
-        self.server.requests.append(self.requestline)
-        self.send_error(403 if self.command == "CONNECT" else 404)
-
-    do_HEAD = do_POST = do_CONNECT = do_GET
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def recorder():
-    """A local server standing in for every host: .url, and .requests made to it."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
-    server.requests = []
-    server.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join(10)
-
 
 def linked(folder, source):
     """`folder` holding links to the four files of `source`."""
@@ -96,32 +58,6 @@ def offline(monkeypatch, tmp_path, recorder, fashion_mnist_dir, no_data_env):
 def datasets_module():
     from mxnet.gluon.data.vision import datasets
     return datasets
-
-
-def offline_env(tmp_path, recorder, data_dir, **extra):
-    """A fresh process's environment: empty HOME and MXNET_HOME, every download to
-    `recorder`, the kit's data in `data_dir` (as Debian's package would be)."""
-    home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
-    drop = ("FASHION_MNIST_", "MXNET_", "XDG_", "MPL", "DISPLAY", "WAYLAND_", book_code.ENV)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(drop) and k.lower() not in ("http_proxy", "https_proxy",
-                                                         "all_proxy", "no_proxy")}
-    env.update({var: recorder.url for var in NETWORK_VARS},
-               no_proxy="127.0.0.1", HOME=str(home), MXNET_HOME=str(home / ".mxnet"), MXNET_GLUON_REPO=recorder.url,
-               FASHION_MNIST_URL=recorder.url, FASHION_MNIST_SYSTEM_DIR=str(data_dir),
-               **extra)
-    return env
-
-
-def run_python(code, env, cwd, timeout=120):
-    r = subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, capture_output=True,
-                       text=True, timeout=timeout)
-    return r
-
-
-def last_json(stdout):
-    return json.loads(stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- the hook
@@ -368,146 +304,3 @@ def gluon_pins():
         m.setattr(base, "__init__", lambda self, root, transform: None)
         cls.__init__(ds, root="unused", train=True)
     return dict([ds._train_data, ds._train_label, ds._test_data, ds._test_label])
-
-
-# --------------------------------------------------------------------------- whole programs
-
-ORIGINAL_LESSON = '''
-"""The original lesson's code (d2l 0.17, as 《动手学深度学习》 2.0 prints it), its data,
-scratch and concise sections, with its settings; its own slips set right (indentation,
-the accuracy check after training rather than inside the epoch loop, mx imported)."""
-import json
-import mxnet as mx
-from d2l import mxnet as d2l
-from mxnet import autograd, gluon, init, np, npx
-from mxnet.gluon import nn
-npx.set_np()
-mx.random.seed(0)
-results = {}
-
-# The data, as printed
-mnist_train = gluon.data.vision.FashionMNIST(train=True)
-mnist_test = gluon.data.vision.FashionMNIST(train=False)
-X, y = mnist_train[0]
-results["data"] = [len(mnist_train), len(mnist_test), list(X.shape), str(X.dtype),
-                   str(y.dtype)]
-trans = gluon.data.vision.transforms.ToTensor()
-train_iter = gluon.data.DataLoader(mnist_train.transform_first(trans), 256, shuffle=True,
-                                   num_workers=d2l.get_dataloader_workers())
-X, y = next(iter(train_iter))
-results["batch"] = [list(X.shape), str(X.dtype), list(y.shape)]
-
-# From scratch
-batch_size = 256
-train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size)
-num_inputs, num_outputs = 784, 10
-W = np.random.normal(0, 0.02, (num_inputs, num_outputs))
-b = np.zeros(num_outputs)
-W.attach_grad()
-b.attach_grad()
-
-def softmax(X):
-    X_exp = np.exp(X)
-    partition = X_exp.sum(1, keepdims=True)
-    return X_exp / partition
-
-def net(X):
-    return softmax(np.dot(X.reshape((-1, W.shape[0])), W) + b)
-
-def cross_entropy(y_hat, y):
-    return -np.log(y_hat[range(len(y_hat)), y])
-
-lr = 0.1
-
-def updater(batch_size):
-    return d2l.sgd([W, b], lr, batch_size)
-
-num_epochs = 10
-d2l.train_ch3(net, train_iter, test_iter, cross_entropy, num_epochs, updater)
-d2l.predict_ch3(net, test_iter)
-results["scratch"] = d2l.evaluate_accuracy(net, test_iter)
-
-# Concise
-train_iter, test_iter = d2l.load_data_fashion_mnist(batch_size)
-net = nn.Sequential()
-net.add(nn.Dense(10))
-net.initialize(init.Normal(sigma=0.01))
-loss = gluon.loss.SoftmaxCrossEntropyLoss()
-trainer = gluon.Trainer(net.collect_params(), 'sgd', {'learning_rate': 0.1})
-d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, trainer)
-results["concise"] = d2l.evaluate_accuracy(net, test_iter)
-print(json.dumps(results))
-'''
-
-D2L_1_0 = '''
-"""d2l 1.0's "Concise Implementation of Softmax Regression" (section 4.5), MXNet code as
-printed, then its test accuracy (the chapter plots it)."""
-import json
-from d2l import mxnet as d2l
-from mxnet import gluon, init, npx
-from mxnet.gluon import nn
-npx.set_np()
-
-class SoftmaxRegression(d2l.Classifier):  #@save
-    """The softmax regression model."""
-    def __init__(self, num_outputs, lr):
-        super().__init__()
-        self.save_hyperparameters()
-        self.net = nn.Dense(num_outputs)
-        self.net.initialize()
-
-    def forward(self, X):
-        return self.net(X)
-
-@d2l.add_to_class(d2l.Classifier)  #@save
-def loss(self, Y_hat, Y, averaged=True):
-    Y_hat = d2l.reshape(Y_hat, (-1, Y_hat.shape[-1]))
-    Y = d2l.reshape(Y, (-1,))
-    fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    l = fn(Y_hat, Y)
-    return l.mean() if averaged else l
-
-data = d2l.FashionMNIST(batch_size=256)
-model = SoftmaxRegression(num_outputs=10, lr=0.1)
-trainer = d2l.Trainer(max_epochs=10)
-trainer.fit(model, data)
-
-correct = sum(float(model.accuracy(model(X), y, averaged=False).sum())
-              for X, y in data.val_dataloader())
-X, y = data.train[0]
-print(json.dumps({"data": [len(data.train), len(data.val), list(X.shape)],
-                  "test_acc": correct / len(data.val)}))
-'''
-
-
-def run_program(code, tmp_path, recorder, data_dir):
-    env = offline_env(tmp_path, recorder, data_dir)
-    r = run_python(code, env, tmp_path, timeout=900)
-    assert r.returncode == 0, r.stderr[-3000:]
-    notices = [line for line in r.stderr.splitlines() if line.startswith(NOTICE)]
-    assert notices == [NOTICE + str(data_dir) + ": Zalando's current release, not the "
-                       "2017-08-26 files Gluon's checksums name (README, 'Running the book's "
-                       "own code'; KIT_BOOK_CODE=off switches this off)"], r.stderr[-3000:]
-    assert "Downloading" not in r.stdout + r.stderr
-    assert recorder.requests == []
-    home = tmp_path / "home"
-    assert not (home / ".mxnet").exists()
-    assert not (home / ".cache" / "softmax-kit").exists()
-    return last_json(r.stdout)
-
-
-def test_the_original_lessons_code_runs_offline(tmp_path, recorder, fashion_mnist_dir):
-    """Its data line as printed, then d2l 0.17's load_data_fashion_mnist and train_ch3 (the
-    names 《动手学深度学习》 2.0 prints) for the scratch and the concise model, ten epochs each."""
-    out = run_program(ORIGINAL_LESSON, tmp_path, recorder, fashion_mnist_dir)
-    print(out)
-    assert out["data"] == [60000, 10000, [28, 28, 1], "uint8", "int32"]
-    assert out["batch"] == [[256, 1, 28, 28], "float32", [256]]
-    assert out["scratch"] >= 0.80 and out["concise"] >= 0.80
-
-
-def test_d2l_1_0s_fashion_mnist_and_trainer_run_offline(tmp_path, recorder, fashion_mnist_dir):
-    out = run_program(D2L_1_0, tmp_path, recorder, fashion_mnist_dir)
-    print(out)
-    assert out["data"] == [60000, 10000, [1, 28, 28]]
-    assert out["test_acc"] >= 0.80

@@ -1,4 +1,5 @@
-"""The ps-lite launcher (helpers/distributed.py) and the worker program (helpers/dist_worker.py).
+"""The ps-lite launcher (helpers/distributed.py), the roles' settings and plan
+(helpers/dist_roles.py) and the worker program (helpers/dist_worker.py).
 
 The first tests drive the launcher with small stand-in programs (no MXNet), so that a
 dying role, a hung job and a clean one each take a second. The last ones run real MXNet
@@ -16,8 +17,8 @@ import numpy as onp
 import pytest
 
 from helpers.dist_worker import shard_range
-from helpers.distributed import (LOOPBACK, Job, JobFailed, free_port, listening_sockets,
-                                 plan, plan_commands, role_env)
+from helpers.dist_roles import LOOPBACK, listening_sockets, plan, plan_commands, role_env
+from helpers.distributed import Job, JobFailed, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 MARKER = "kit-test-environment-marker-5b1f"  # an environment value no message may show
@@ -228,7 +229,8 @@ exec "$@"
 """
 IN_NAMESPACE = """
 import json, os, subprocess, sys, time
-from helpers.distributed import LOOPBACK, Job, free_port, listening_sockets
+from helpers.dist_roles import LOOPBACK, listening_sockets
+from helpers.distributed import Job, free_port
 seen = set()
 job = Job([sys.executable, "-m", "helpers.dist_worker", "--epochs", "1",
            "--num-examples", "2560"], timeout=120,
@@ -280,7 +282,10 @@ def test_a_worker_killed_mid_training_stops_the_job(tmp_path):
             os.kill(job.pids[label], signal.SIGKILL)
             killed.update(label=label, at=time.monotonic())
 
-    job = Job(WORKER + ["--epochs", "200"], timeout=300, echo=kill_once_training)
+    # 200 epochs of 50 steps: a worker is still training long after its first epoch, which
+    # comes sooner than one over its whole shard of the 60,000
+    job = Job(WORKER + ["--epochs", "200", "--num-examples", "12800"], timeout=300,
+              echo=kill_once_training)
     with pytest.raises(JobFailed) as failure:
         job.wait()
     assert killed, "no worker reached its first epoch"
