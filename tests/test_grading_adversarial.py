@@ -205,7 +205,7 @@ def graded(request, tmp_path_factory):
     write_class(course, port=listener.port)
     subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course / "submitted")], check=True)
     before = {"course": digest(course, skip=OUTPUTS),
-              "kit": {d: digest(ROOT / d) for d in ("helpers/checks", "grading")},
+              "kit": {d: digest(ROOT / d) for d in ("helpers", "grading")},
               "helpers": (ROOT / "helpers" / "__init__.py").read_bytes(),
               "config": (course / "nbgrader_config.py").read_bytes()}
     assert not Path("/tmp/owned").exists()

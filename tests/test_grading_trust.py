@@ -28,8 +28,8 @@ from grading import reference as grader_reference
 from grading.limits import LockError, claim_uids
 from grading.notebook import find_notebook, read_json, student_cells, without_outputs
 from grading.verdict import judge_cell
-from helpers import checks
-from helpers.checks import records, session
+from grading import checks
+from grading.checks import records, session
 
 ROOT = Path(__file__).resolve().parents[1]
 A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"

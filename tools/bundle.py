@@ -48,7 +48,8 @@ TEACHER_ONLY = {
     "course/fixture_class.py": "a fake class to try grading on, built from the solutions",
     "course/adversarial_class.py": "students who try to fool the grader, built from the solutions",
     "course/adversarial/": "those students' attacks, one module per kind",
-    "grading/": "the grader, and its reference answers",
+    "grading/": ("the grader and its reference answers, but for grading/checks/ (the "
+                 "checks the assignments' test cells import), which stays"),
     "tests/": "the kit's tests, which hold right answers to the assignments",
     "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
     "benchmarks/grade_speed.py": "grades a class with the grader",
@@ -57,6 +58,9 @@ TEACHER_ONLY = {
     "tools/as_user.py": "grades as another user, for the grader's tests",
     ".ci/": "the kit's continuous integration",
 }
+# Inside those, what a student bundle keeps all the same: the checks the assignments' test
+# cells import (a student runs them offline), with the package file that holds them.
+STUDENTS_KEEP = ("grading/__init__.py", "grading/checks/")
 
 _MANYLINUX = ([f"manylinux_2_{v}_x86_64" for v in range(28, 4, -1)]
               + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"])
@@ -180,8 +184,10 @@ def kit_files(root):
 
 
 def for_students(names):
-    """`names` (paths relative to the kit) without what only a teacher keeps (TEACHER_ONLY)."""
-    return [n for n in names if not n.startswith(tuple(TEACHER_ONLY))]
+    """`names` (paths relative to the kit) without what only a teacher keeps (TEACHER_ONLY,
+    but STUDENTS_KEEP)."""
+    return [n for n in names if n.startswith(STUDENTS_KEEP)
+            or not n.startswith(tuple(TEACHER_ONLY))]
 
 
 def data_files():
