@@ -21,6 +21,7 @@ lists them); this file puts them in the class's order and writes their notebooks
 live with the tests (tests/classes/), which a student bundle leaves out.
 """
 import argparse
+import functools
 import importlib
 import importlib.util
 import json
@@ -109,6 +110,30 @@ def solutions(course, assignment):
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+FIGURE = "<the stored plotly figure>"  # stands for it while the notebook is written
+
+
+@functools.cache
+def figure_json():
+    """The stored figure (three scatter traces of a million points) as JSON, indented as
+    nbformat writes a notebook: rendered once, for every student and course that stores it
+    (it is 90 MB of text, seconds of CPU each time)."""
+    figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
+                        "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
+    return json.dumps(figure, indent=1, sort_keys=True, separators=(",", ": "),
+                      ensure_ascii=False)
+
+
+def with_figure(text):
+    """A notebook's text with the stored figure in place of FIGURE, at its depth: the text
+    nbformat.writes gives for the notebook holding the figure itself."""
+    at = text.index(json.dumps(FIGURE))
+    line = text[text.rindex("\n", 0, at) + 1:at]
+    indent = len(line) - len(line.lstrip(" "))
+    return text[:at] + figure_json().replace("\n", "\n" + " " * indent) + \
+        text[at + len(json.dumps(FIGURE)):]
+
+
 def notebook_of(student, course, fields):
     """The submitted notebook's text for `student`."""
     release = course / "release" / student.assignment / f"{NOTEBOOKS[student.assignment]}.ipynb"
@@ -132,15 +157,15 @@ def notebook_of(student, course, fields):
     if student.edit in NB_EDITS:
         NB_EDITS[student.edit](nb, nbformat.read(release, as_version=4))
     if student.stored == "plotly":  # a figure of 30 MB stored with the first code cell
-        figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
-                            "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
         code = next(c for c in nb.cells if c.cell_type == "code")
         code.outputs = [nbformat.v4.new_output(
-            "display_data", data={"application/vnd.plotly.v1+json": figure,
+            "display_data", data={"application/vnd.plotly.v1+json": FIGURE,
                                   "text/plain": "Figure"})]
     if student.stored == "v3":
         return nbformat.v3.writes_json(nbformat.convert(nb, 3))
     text = nbformat.writes(nb)
+    if student.stored == "plotly":
+        text = with_figure(text)
     if student.raw == "truncated":
         return text[: len(text) // 2]
     if student.raw == "junk":
