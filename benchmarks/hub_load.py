@@ -109,12 +109,8 @@ class Sampler:
 
 def answered(notebook):
     """The fetched notebook with the solutions in its answer cells."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("adversarial_class",
-                                                  ROOT / "course" / "adversarial_class.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    solved = module.solutions(ROOT / "course", "a1_softmax")
+    from tools.cli import class_module
+    solved = class_module("adversarial_class").solutions(ROOT / "course", "a1_softmax")
     for cell in notebook["cells"]:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in solved:

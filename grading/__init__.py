@@ -2,6 +2,9 @@
 
 One module per concern, each read top to bottom:
 
+- checks:     the grading protocol: the checks the test cells call, the records they write,
+              the judges that read them; the one part of grading/ a sandbox shows (with
+              this file, which therefore imports nothing) and the student bundle keeps
 - limits:     the limits of one submission (time, CPU, memory, processes, files)
 - clock:      the time a notebook is charged: wall time less its kernel's waits for a CPU
 - sandbox:    a bubblewrap sandbox per submission: no network, only its own scratch writable

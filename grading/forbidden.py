@@ -2,12 +2,12 @@
 
 grading/scan.py reads the student's code for these; a task's answer cell lists what it
 forbids (its metadata "grading": {"forbid": [...]}), and expand() widens that list by the
-library routes to the same answer (EQUIVALENTS). The checks' trap (helpers/checks/trap.py)
+library routes to the same answer (EQUIVALENTS). The checks' trap (grading/checks/trap.py)
 catches the same names at run time.
 """
 
 KIT_MODULES = {"helpers", "d2l", "grading", "nbgrader"}
-PROTOCOL = "helpers.checks"  # the checks: their check_* functions are the course's to call
+PROTOCOL = "grading.checks"  # the checks: their check_* functions are the course's to call
 TAMPER_NAMES = {"exec", "eval", "compile", "__import__", "globals", "locals", "vars",
                 "breakpoint", "open", "input", "setattr", "delattr", "get_ipython",
                 "__builtins__", "__builtin__", "memoryview"}

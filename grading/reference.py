@@ -1,7 +1,7 @@
 """The grader's reference answers, in NumPy float64. Never visible inside a sandbox.
 
-Same interface as helpers.checks.reference (the one a student's own checks use), written
-apart from it; tests/test_checks.py keeps the two in agreement. Why two: helpers/ is
+Same interface as grading.checks.reference (the one a student's own checks use), written
+apart from it; tests/test_checks.py keeps the two in agreement. Why two: grading/checks/ is
 inside every sandbox, where a submission's code can read, import or change it; this copy
 is read only in the grader's own process, so nothing a submission does reaches the
 answers it is judged against. The dataset's labels

@@ -2,10 +2,11 @@
 
 `Sandbox.start` runs bwrap around a placeholder process: new PID, network, IPC and UTS
 namespaces, and a mount namespace that shows only what a kernel needs, read-only: the
-system's /usr, Python, the project's .venv, the kit's helpers/ (not course/, not
-grading/, not tools/) and Fashion-MNIST. Writable: a small tmpfs home (/home/student),
-/tmp and /dev/shm, and nothing else; the kernel's sockets live on a tmpfs of their own
-(/run/kernel), made read-only once the kernel has bound them. There is no network at all.
+system's /usr, Python, the project's .venv, the kit's helpers/ and grading/checks/ (the
+checks the test cells call; not the rest of grading/, not course/, not tools/) and
+Fashion-MNIST. Writable: a small tmpfs home (/home/student), /tmp and /dev/shm, and
+nothing else; the kernel's sockets live on a tmpfs of their own (/run/kernel), made
+read-only once the kernel has bound them. There is no network at all.
 
 Two routes, the same guarantees:
 
@@ -151,8 +152,10 @@ def open_folder(pid, folder):
 
 
 def _visible_paths(kit, data_dir):
-    """The host folders a kernel needs, read-only."""
-    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(kit) / "helpers"]
+    """The host folders (and files) a kernel needs, read-only: of grading/, only the checks
+    the test cells import and the package file that holds them, which imports nothing."""
+    paths = [Path(sys.base_prefix), Path(sys.prefix), Path(kit) / "helpers",
+             Path(kit) / "grading" / "__init__.py", Path(kit) / "grading" / "checks"]
     if data_dir is not None:
         paths.append(Path(data_dir))
     out = []

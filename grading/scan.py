@@ -15,7 +15,7 @@ Three kinds of findings:
   there, not here; a forbidden name counts wherever it is reached.
 - tamper (listed for the teacher): code that reaches into the interpreter, the machine
   or the grading protocol (exec, eval, sys, os, inspect, ctypes, IPython's hooks, magics,
-  dunder attributes, helpers.checks' records, rebinding the course's names or patching a
+  dunder attributes, grading.checks' records, rebinding the course's names or patching a
   module's attributes).
 - dynamic (listed for the teacher): what a reading of the text cannot follow: getattr
   and friends with a built name or under another name, operator, functools, timeit and
@@ -23,7 +23,7 @@ Three kinds of findings:
 
 What a static scan can prove is limited: Python can build any name at run time. The
 grade therefore never rests on the scan alone: the checks also trap the forbidden
-functions while they run the student's code (helpers.checks.trap), and everything the
+functions while they run the student's code (grading.checks.trap), and everything the
 scan cannot follow is listed, never silent. Judging happens outside the kernel, so
 tampering cannot change a verdict, only the evidence, and the teacher is told.
 """
@@ -90,7 +90,7 @@ class Course:
 
 
 def _call_of_check(node, course):
-    """True for `from helpers.checks import check_x` (names as the course imports them)."""
+    """True for `from grading.checks import check_x` (names as the course imports them)."""
     return isinstance(node, ast.ImportFrom) and node.module == PROTOCOL and all(
         a.name.startswith("check_") and (a.asname or a.name) == a.name for a in node.names)
 

@@ -7,13 +7,13 @@ grader's own reference (grading.reference) on inputs it regenerates itself. Outp
 errors and anything else the kernel said count for nothing, except to explain a failure.
 An answer that hands its task to the kit's or a library's code earns nothing: found by
 the grader's scan of the code (grading.scan), or by the trap the checks set while they
-ran the student's code (helpers.checks.trap), which the record reports.
+ran the student's code (grading.checks.trap), which the record reports.
 """
 from dataclasses import dataclass
 
-from helpers.checks.judge import JUDGES, UNGRADABLE
-from helpers.checks.messages import say
-from helpers.checks.session import derive_seed
+from grading.checks.judge import JUDGES, UNGRADABLE
+from grading.checks.messages import say
+from grading.checks.session import derive_seed
 
 
 @dataclass

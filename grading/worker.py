@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.checks import records as record_files
-from helpers.checks.messages import say
-from helpers.checks.session import GRADING_DIR, GRADING_SEED
+from grading.checks import records as record_files
+from grading.checks.messages import say
+from grading.checks.session import GRADING_DIR, GRADING_SEED
 from grading.clock import Clock, only_child
 from grading.executor import CONNECTION, Kernel, connection
 from grading.sandbox import HOME, ROOT, RUNTIME, Sandbox
@@ -31,7 +31,7 @@ EXIT_SECONDS = 30   # a killed kernel's exit; on a loaded machine, seconds
 RECORD = re.compile(r"(?P<cell>[A-Za-z0-9_-]{1,80})\.(?P<index>[0-9]{1,4})\.npz")
 RECORDS = f"{HOME}/.grading"
 CELL_RECORD_BYTES = 64 * 2**20  # what the records of one test cell may hold, unpacked
-BEGIN = "__import__('helpers.checks.session', fromlist=['begin']).begin({!r}, {!r})"
+BEGIN = "__import__('grading.checks.session', fromlist=['begin']).begin({!r}, {!r})"
 
 
 def kernel_environment(data_dir):

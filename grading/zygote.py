@@ -3,14 +3,15 @@
 Run as ``python -m grading.zygote`` by a worker slot (grading.worker), as root or as the
 teacher, with a minimal environment of its own (a forked kernel keeps its parent's
 environment block, whatever it does to os.environ: /proc/self/environ shows it). It
-imports MXNet, ipykernel and the kit's helpers once, and loads Fashion-MNIST, which
-together take seconds; then, for each submission, it forks. The child joins the
-submission's sandbox (the namespaces of grading.sandbox: setns, the user namespace first
-when grading as an ordinary user, then a fork into its PID namespace), closes every
-inherited file, sets the limits, starts the kernel's sockets, makes their folder
-read-only, and gives up every privilege for good before any student code runs: the
-slot's uid as root, every capability as an ordinary user; then no new privileges, and
-the seccomp filter of grading.seccomp. The server itself never runs student code and
+imports MXNet, ipykernel, the kit's helpers and the checks (grading.checks) once, and
+loads Fashion-MNIST, which together take seconds; then, for each submission, it forks.
+The child joins the submission's sandbox (the namespaces of grading.sandbox: setns, the
+user namespace first when grading as an ordinary user, then a fork into its PID
+namespace), closes every inherited file, sets the limits, starts the kernel's sockets,
+makes their folder read-only, forgets the grader's own modules (all but the checks), and
+gives up every privilege for good before any student code runs: the slot's uid as root,
+every capability as an ordinary user; then no new privileges, and the seccomp filter of
+grading.seccomp. The server itself never runs student code and
 holds no student data.
 
 Protocol, one JSON object per line: the worker writes {"op": "spawn", ...} or
@@ -25,7 +26,7 @@ import signal
 import sys
 import time
 
-from grading import seccomp  # imported here: grading/ is not visible in a sandbox
+from grading import seccomp  # imported here: a sandbox shows only grading/checks/
 
 # Before MXNet loads: run operators synchronously in the calling thread (no engine
 # threads, which a fork would not carry over) and one OpenMP thread.
@@ -54,7 +55,7 @@ def warm_up():
     import pygments.formatters.terminal256  # noqa: F401
     import pygments.lexers.python  # noqa: F401
     import stack_data  # noqa: F401
-    import helpers.checks.tasks  # noqa: F401
+    import grading.checks.tasks  # noqa: F401
     import helpers.devices  # noqa: F401
     import helpers.fast_data  # noqa: F401
     import helpers.train  # noqa: F401
@@ -129,6 +130,18 @@ def _chown_tree(path, uid):
             os.lchown(name, uid, uid)
 
 
+def forget_the_grader():
+    """Drop the grader's modules from this process (the sandbox shows none of their files);
+    keep the checks (grading.checks), which the kernel's test cells import, and the bare
+    package holding them."""
+    package = sys.modules.get("grading")
+    for name in [m for m in sys.modules if m.startswith("grading.")]:
+        if name != "grading.checks" and not name.startswith("grading.checks."):
+            del sys.modules[name]
+            if package is not None:
+                vars(package).pop(name.split(".")[1], None)
+
+
 def run_kernel(spec, report_fd):
     """In the sandbox: limits, then the kernel's sockets as root, then the student's uid, then serve."""
     import random
@@ -154,8 +167,7 @@ def run_kernel(spec, report_fd):
     os.environ.clear()
     os.environ.update(spec["env"])
     _check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl NO_NEW_PRIVS")
-    for name in [m for m in sys.modules if m == "grading" or m.startswith("grading.")]:
-        del sys.modules[name]
+    forget_the_grader()
     sys.path[0] = ""  # was the server's folder (python -m); the kit comes from .venv's .pth
     sys.argv[:] = ["ipykernel_launcher"]
     random.seed()

@@ -5,7 +5,6 @@ Python), so the repository stays clean. It has a stray "python3" kernelspec firs
 JUPYTER_PATH, one that cannot start, and no .venv/bin on PATH: the course's own
 nbgrader_config.py must still start .venv's Python (the one with MXNet) and find `alembic`.
 """
-import importlib.util
 import json
 import os
 import shutil
@@ -22,15 +21,6 @@ GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
              ".ipynb_checkpoints")
 FIXTURE = ("a1_softmax", "softmax")  # the fixture class's (assignment, notebook)
 PASSED = "Success! Your notebook passes all the tests."
-
-
-def course_module(name):
-    """A script of course/ (the folder is not a package), loaded from its file once."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, COURSE / f"{name}.py")
-        module = sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 class Course:

@@ -241,8 +241,8 @@ def test_a_pasted_scipy_temperature_fit_is_trapped(tmp_path, monkeypatch):
     """helpers.metrics.fit_temperature (scipy's minimize_scalar) in a7's answer: the grader's
     trap sees the forbidden optimizer called, however the answer reached it."""
     from grading.forbidden import expand
-    from helpers import checks
-    from helpers.checks import records, session
+    from grading import checks
+    from grading.checks import records, session
     pasted = {"__name__": "__main__", "onp": onp}  # a notebook cell's globals
     exec(helpers_source("helpers.metrics", "nll") + helpers_source("helpers.metrics",  # noqa: S102
                                                                    "fit_temperature"), pasted)
@@ -271,11 +271,11 @@ def message_of(call):
 
 def test_no_check_of_an_understanding_task_prints_its_expected_value():
     from mxnet import gluon, np
-    from helpers import checks
-    from helpers.checks import reference
-    from helpers.checks.a5_devices import shard_sizes
-    from helpers.checks.a6_gradient import regression_problem
-    from helpers.checks.a8_tuning import tuning_results
+    from grading import checks
+    from grading.checks import reference
+    from grading.checks.a5_devices import shard_sizes
+    from grading.checks.a6_gradient import regression_problem
+    from grading.checks.a8_tuning import tuning_results
 
     # a5: what trainer.step divides by
     sizes = shard_sizes(0)
@@ -353,13 +353,20 @@ def secrets():
 def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_class(bundles):
     student, teacher = bundles["student"], bundles["teacher"]
     for path in student:
-        assert not path.startswith(("course/source/", "course/source_zh/", "grading/", "tests/")), path
-    for name in ("course/fixture_class.py", "course/adversarial_class.py",
-                 "course/adversarial/sandbox.py", "tools/grade_class.py"):
+        assert not path.startswith(("course/source/", "course/source_zh/", "tests/")), path
+    # Of the grader, only the checks the notebooks' test cells import (offline, on a laptop).
+    checks = {path for path in teacher if path.startswith("grading/checks/")}
+    assert {"grading/checks/__init__.py", "grading/checks/a1_softmax.py"} <= checks
+    assert {path for path in student if path.startswith("grading/")} == {
+        "grading/__init__.py", *checks}
+    for name in ("tests/classes/fixture_class.py", "tests/classes/adversarial_class.py",
+                 "tests/classes/adversarial/sandbox.py", "tools/grade_class.py"):
         assert name not in student and name in teacher
-    assert "course/source/a1_softmax/softmax.ipynb" in teacher and "grading/reference.py" in teacher
+    for name in ("course/source/a1_softmax/softmax.ipynb", "grading/reference.py",
+                 "grading/run.py"):
+        assert name in teacher and name not in student
     from tools.setup_env import MODULE_FILES  # what set-up needs before .venv/ exists
-    for needed in ("kit", "helpers/checks/judge.py", "notebooks/01_softmax_operation.ipynb",
+    for needed in ("kit", "grading/checks/judge.py", "notebooks/01_softmax_operation.ipynb",
                    "course/nbgrader_config.py", "tools/run_notebooks.py", *MODULE_FILES):
         assert needed in student, needed
     text = {path: data.decode("utf-8", "replace") for path, data in student.items()}

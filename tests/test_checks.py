@@ -1,4 +1,4 @@
-"""helpers/checks/: each check passes a right answer and names the fault of a wrong one.
+"""grading/checks/: each check passes a right answer and names the fault of a wrong one.
 
 This file: importing is cheap, the generic checks (common.py), the judges' registry,
 records and grading mode, the two references agreeing, the messages. Each assignment's
@@ -17,12 +17,12 @@ import pytest
 
 from mxnet import np
 
-from helpers import checks
+from grading import checks
 from tests.check_answers import naive_softmax, stable_softmax
 
 
 def test_import_is_cheap():
-    code = "import sys, helpers.checks; print('mxnet' in sys.modules)"
+    code = "import sys, grading.checks; print('mxnet' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
@@ -82,9 +82,9 @@ def test_check_close_names_the_row():
 
 # ---------------------------------------------------------------- plain data and grading mode
 
-from helpers.checks import records, session  # noqa: E402
-from helpers.checks.judge import JUDGES  # noqa: E402
-from helpers.checks import reference as student_reference  # noqa: E402
+from grading.checks import records, session  # noqa: E402
+from grading.checks.judge import JUDGES  # noqa: E402
+from grading.checks import reference as student_reference  # noqa: E402
 from grading import reference as grader_reference  # noqa: E402
 
 
@@ -206,7 +206,7 @@ def test_the_two_references_agree():
     Y = 0.9 * onp.eye(10)[y] + 0.01
     assert onp.allclose(student_reference.softmax_ce_gradient(x, Y),
                         grader_reference.softmax_ce_gradient(x, Y), rtol=1e-10, atol=1e-12)
-    from helpers.checks.a6_gradient import smooth_problem
+    from grading.checks.a6_gradient import smooth_problem
     f, parts, w = smooth_problem([(3, 4), (4,)], 5)
     points = [a for _, _, a in parts]
     for a, b_ in zip(student_reference.smooth_gradients(parts, w, points),
@@ -235,13 +235,13 @@ def test_the_two_references_agree():
         assert student_reference.validation_count(count, fraction) == \
             grader_reference.validation_count(count, fraction)
     assert onp.array_equal(student_reference.one_hot(y, 10), grader_reference.one_hot(y, 10))
-    from helpers.checks.a5_devices import shard_sizes
+    from grading.checks.a5_devices import shard_sizes
     for sizes in shard_sizes(0) + shard_sizes(1):  # the student's side: right answers' digests
         for value in (sum(sizes), sum(sizes) + 1, sizes[0], len(sizes), 1):
             assert student_reference.step_argument_is(sizes, value) == \
                 grader_reference.step_argument_is(sizes, value) == (value == sum(sizes))
     assert grader_reference.step_argument_is([86, 85, 85], 256)
-    assert "def step_argument(" not in inspect.getsource(sys.modules["helpers.checks.a5_devices"])
+    assert "def step_argument(" not in inspect.getsource(sys.modules["grading.checks.a5_devices"])
     results = [{"val_acc": v} for v in (0.8, 0.85, 0.85, 0.82)]
     assert student_reference.best_setting(results) == grader_reference.best_setting(results) == 1
     assert onp.array_equal(student_reference.dataset_labels("test"),
@@ -251,10 +251,10 @@ def test_the_two_references_agree():
 def test_every_message_key_exists_and_a_translation_falls_back():
     import re
     from pathlib import Path
-    from helpers.checks import messages
+    from grading.checks import messages
     root = Path(checks.__file__).resolve().parents[2]
     used = set()
-    for path in list((root / "helpers" / "checks").glob("*.py")) + list((root / "grading").glob("*.py")):
+    for path in list((root / "grading" / "checks").glob("*.py")) + list((root / "grading").glob("*.py")):
         text = path.read_text()
         used |= set(re.findall(r'(?:say|fail)\(\s*["\']([a-z_.]+)["\']', text))
         used |= set(re.findall(r'number_of\([^,()]+,\s*"([a-z_.]+)"', text))
@@ -289,7 +289,7 @@ def _check_names():
 def test_every_check_is_judged_beside_it():
     """Each check's judge is registered (@judge) in the check's own module, and no judge is
     without its check."""
-    from helpers.checks.judge import UNGRADABLE, judge
+    from grading.checks.judge import UNGRADABLE, judge
     names = _check_names()
     for fn, name in names.items():
         assert name in JUDGES, f"{fn.__name__}: no judge registered for {name!r}"
@@ -303,13 +303,13 @@ def test_every_check_is_judged_beside_it():
 
 
 def test_each_assignment_module_holds_its_notebook_s_checks():
-    """course/source/aN_x/ calls the checks of helpers/checks/aN_x.py (and the generic ones,
+    """course/source/aN_x/ calls the checks of grading/checks/aN_x.py (and the generic ones,
     and an earlier assignment's), and every check of aN_x.py is called there."""
     import ast
     import json
     from pathlib import Path
-    from helpers.checks import common
-    from helpers.checks.tasks import ASSIGNMENTS
+    from grading.checks import common
+    from grading.checks.tasks import ASSIGNMENTS
     root = Path(checks.__file__).resolve().parents[2]
     folders = sorted(p.name for p in (root / "course" / "source").iterdir() if p.is_dir())
     assert folders == list(ASSIGNMENTS)
@@ -318,10 +318,10 @@ def test_each_assignment_module_holds_its_notebook_s_checks():
         for notebook in (root / "course" / "source" / folder).glob("*.ipynb"):
             for cell in json.loads(notebook.read_text())["cells"]:
                 source = "".join(cell["source"])
-                if cell["cell_type"] != "code" or "helpers.checks" not in source:
+                if cell["cell_type"] != "code" or "grading.checks" not in source:
                     continue
                 for node in ast.walk(ast.parse(source)):
-                    if isinstance(node, ast.ImportFrom) and node.module == "helpers.checks":
+                    if isinstance(node, ast.ImportFrom) and node.module == "grading.checks":
                         imported |= {a.name for a in node.names}
         own = {n for n in checks.__all__ if getattr(checks, n).__module__ == ASSIGNMENTS[folder].__name__}
         allowed = own | {n for n in checks.__all__ if getattr(checks, n).__module__ in
@@ -350,8 +350,8 @@ def test_message_keys_are_found_from_their_module():
     only in its module, and sit in its module's section of both catalogues."""
     import inspect
     import re
-    from helpers.checks import common, messages, messages_zh
-    from helpers.checks.tasks import ASSIGNMENTS
+    from grading.checks import common, messages, messages_zh
+    from grading.checks.tasks import ASSIGNMENTS
     modules = dict(ASSIGNMENTS, common=common)
     owners = {name: fn.__module__ for fn, name in _check_names().items()}
     for label, module in modules.items():

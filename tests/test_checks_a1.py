@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a1_softmax.py: check_softmax, check_keeps_input,
+"""The checks of grading/checks/a1_softmax.py: check_softmax, check_keeps_input,
 check_logsumexp.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -9,7 +9,7 @@ import pytest
 
 from mxnet import np
 
-from helpers import checks
+from grading import checks
 from helpers import train as ref
 from tests.check_answers import naive_softmax, stable_softmax
 

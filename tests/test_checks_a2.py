@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a2_data.py: check_labels, check_to_tensor, check_batch,
+"""The checks of grading/checks/a2_data.py: check_labels, check_to_tensor, check_batch,
 check_iterators.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -9,7 +9,7 @@ import pytest
 
 from mxnet import gluon
 
-from helpers import checks
+from grading import checks
 
 
 def test_check_labels():

@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a3_scratch.py: check_cross_entropy, check_accuracy,
+"""The checks of grading/checks/a3_scratch.py: check_cross_entropy, check_accuracy,
 check_sgd, check_train_epoch, check_accuracy_bar.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -10,7 +10,7 @@ import pytest
 
 from mxnet import autograd, gluon, init, np
 
-from helpers import checks
+from grading import checks
 from helpers import train as ref
 from tests.check_answers import concise_net
 

@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a4_concise.py: check_concise_net, check_loss, check_trainer,
+"""The checks of grading/checks/a4_concise.py: check_concise_net, check_loss, check_trainer,
 check_dense_labels.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -10,7 +10,7 @@ import pytest
 import mxnet as mx
 from mxnet import gluon, init, np
 
-from helpers import checks
+from grading import checks
 from helpers import train as ref
 from tests.check_answers import concise_net, naive_softmax
 

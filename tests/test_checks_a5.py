@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a5_devices.py: check_try_gpu, check_split_batch,
+"""The checks of grading/checks/a5_devices.py: check_try_gpu, check_split_batch,
 check_replicas, check_step_argument.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -10,7 +10,7 @@ import pytest
 import mxnet as mx
 from mxnet import gluon, init, np, npx
 
-from helpers import checks
+from grading import checks
 from helpers import devices as ref_devices
 
 

@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a6_gradient.py: check_softmax_ce_gradient,
+"""The checks of grading/checks/a6_gradient.py: check_softmax_ce_gradient,
 check_numerical_gradients, check_regularized_loss, check_vectorised.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -10,7 +10,7 @@ import pytest
 
 from mxnet import np, npx
 
-from helpers import checks
+from grading import checks
 from tests.check_answers import naive_softmax, stable_softmax
 
 

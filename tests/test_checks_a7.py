@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a7_calibration.py: check_ece, check_temperature_nll,
+"""The checks of grading/checks/a7_calibration.py: check_ece, check_temperature_nll,
 check_fit_temperature, check_calibration_report.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -9,7 +9,7 @@ import numpy as onp
 import pytest
 
 
-from helpers import checks
+from grading import checks
 
 
 def ece(probabilities, y, num_bins=15, clip=True):
@@ -99,7 +99,7 @@ def report(val_logits, val_y, test_logits, test_y, fit_on="val", measure_on="tes
     logits, y = (test_logits, test_y) if measure_on == "test" else (val_logits, val_y)
     eces = []
     for temperature in (1.0, T):
-        from helpers.checks.reference import softmax
+        from grading.checks.reference import softmax
         P = softmax(logits / temperature)
         eces.append(ece(P, y))
     return (T, *eces)

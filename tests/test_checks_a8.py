@@ -1,4 +1,4 @@
-"""The checks of helpers/checks/a8_tuning.py: check_stratified_folds, check_select_setting,
+"""The checks of grading/checks/a8_tuning.py: check_stratified_folds, check_select_setting,
 check_tuning.
 
 Each passes a right answer and names the fault of a wrong one, the mistake a student
@@ -9,7 +9,7 @@ import numpy as onp
 import pytest
 
 
-from helpers import checks
+from grading import checks
 
 
 def folds(y, num_folds, seed, shuffle=True):

@@ -29,8 +29,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers.checks import messages
-from helpers.checks.messages_zh import CHINESE
+from grading.checks import messages
+from grading.checks.messages_zh import CHINESE
 from tools import twins
 from tools.lessons import NOTEBOOKS, TwinMismatch, borrow_outputs, notebook_paths, twin_path
 
@@ -219,7 +219,7 @@ def test_kit_lang_chooses_the_language(monkeypatch):
 
 def test_a_chinese_message_appears_when_kit_lang_asks_for_it():
     """A student's check, in a fresh Python with KIT_LANG=zh: the message is the Chinese one."""
-    code = ("from helpers.checks import check_softmax\n"
+    code = ("from grading.checks import check_softmax\n"
             "try:\n    check_softmax(lambda X: X.T)\n"
             "except AssertionError as e:\n    print(e)\n")
     env = {k: v for k, v in os.environ.items() if k != "KIT_LANG"}
@@ -233,7 +233,7 @@ def _outcomes(language):
     """What a set of right and wrong answers gets from the checks, in `language`."""
     from mxnet import np
 
-    from helpers.checks import check_cross_entropy, check_labels, check_logsumexp, check_softmax
+    from grading.checks import check_cross_entropy, check_labels, check_logsumexp, check_softmax
     from helpers.numerics import stable_softmax
 
     def naive(X):

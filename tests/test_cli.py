@@ -46,7 +46,8 @@ def test_help_lists_every_command_and_nbgraders_without_setting_up(bare_kit):
     for name in COMMANDS:
         assert re.search(rf"^  {re.escape(name)} ", r.stdout, re.M), name
     assert {"run", "test", "lab", "bench", "grade", "setup", "bundle", "twins", "sync-saved",
-            "release-zh", "data", "site", "bench-grading", "distributed"} <= set(COMMANDS)
+            "release-zh", "data", "site", "bench-grading", "distributed",
+            "fake-class"} <= set(COMMANDS)
     for command, _ in NBGRADER:
         assert f"../.venv/bin/nbgrader {command}" in r.stdout
     assert all(len(line) <= 100 for line in r.stdout.splitlines()), "lines of 100 at most"
@@ -211,7 +212,40 @@ def test_save_means_what_the_readme_and_sync_saved_say():
 
 
 def test_the_fixture_class_tells_the_teacher_a_command_the_course_accepts():
-    doc = (ROOT / "course" / "fixture_class.py").read_text().split('"""')[1]
+    doc = (ROOT / "tests" / "classes" / "fixture_class.py").read_text().split('"""')[1]
     commands = [line.strip() for line in doc.splitlines() if line.startswith("    ")]
     assert commands and not any("autograde" in c for c in commands), commands
-    assert "cd .. && ./kit grade a1_softmax" in commands
+    assert commands[1:3] == ["./kit fake-class", "./kit grade a1_softmax"], commands
+    readme = (ROOT / "course" / "README.md").read_text()
+    assert "cd .. && ./kit fake-class && ./kit grade a1_softmax" in readme
+    assert "./kit fake-class --adversarial" in readme
+
+
+def test_fake_class_writes_the_class_or_says_what_is_missing(bare_kit, tmp_path):
+    """`./kit fake-class` (course/README.md): the five students of a1_softmax written into the
+    course; without the student copy, the command that makes it; in a kit without its tests
+    (a student's bundle), why not, before anything is set up."""
+    for args, script in (([], "fixture_class"), (["--adversarial"], "adversarial_class")):
+        r = kit("fake-class", *args, cwd=bare_kit)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"tests/classes/{script}.py is not in this copy of the kit" in r.stderr
+        assert "teacher's bundle" in r.stderr and "Traceback" not in r.stderr
+    assert not (bare_kit / ".venv").exists()
+
+    course = tmp_path / "course"
+    shutil.copytree(ROOT / "course" / "source", course / "source")
+    for args in ([], ["--adversarial"]):
+        r = kit("fake-class", *args, "--course", str(course))
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stdout + r.stderr
+        assert re.search(r"^kit fake-class: .*release/a1_softmax/softmax\.ipynb is missing: "
+                         r"make the student copy first: cd .* && .*nbgrader generate_assignment "
+                         r"a1_softmax --force$", r.stderr.strip()), r.stderr
+    release = course / "release" / "a1_softmax"  # stands for nbgrader's (tests/test_grading.py
+    release.mkdir(parents=True)                  # grades the class from a real one)
+    shutil.copy(course / "source" / "a1_softmax" / "softmax.ipynb", release)
+    r = kit("fake-class", "--course", str(course))
+    assert r.returncode == 0, r.stdout + r.stderr
+    written = sorted(p.relative_to(course).as_posix() for p in course.rglob("submitted/*/*/*"))
+    assert written == [f"submitted/{s}/a1_softmax/softmax.ipynb" for s in
+                       ("batch_max", "correct", "empty", "overflow", "wrong_shape")]
+    assert sorted(r.stdout.split()) == written

@@ -14,7 +14,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from helpers.checks.reference import ece as reference_ece  # noqa: E402
+from grading.checks.reference import ece as reference_ece  # noqa: E402
 from helpers.metrics import (bootstrap_ece, expected_calibration_error,  # noqa: E402
                              paired_bootstrap_ece, reliability_bins)
 from helpers.plot import (class_regions_figure, network_figure, plot_history,  # noqa: E402

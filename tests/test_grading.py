@@ -22,7 +22,7 @@ import pytest
 
 from tests.course_copy import ASSIGNMENTS, COURSE, FIXTURE, PASSED, SOURCES, Course
 
-# The fixture class (course/fixture_class.py): which autograded cells each student fails.
+# The fixture class (tests/classes/fixture_class.py): which autograded cells each student fails.
 FAILS = {
     "correct": set(),
     "overflow": {"test_softmax", "test_softmax_hidden"},  # the visible test: logits ~ 1000
@@ -84,9 +84,10 @@ def course(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def graded(course):
-    """The fixture class written into submitted/, graded by ./kit grade, exported; its JSON report."""
-    proc = subprocess.run([sys.executable, "fixture_class.py"], cwd=course.dir,
-                          env=course.env, capture_output=True, text=True)
+    """The fixture class written into submitted/ (./kit fake-class), graded by ./kit grade,
+    exported; its JSON report."""
+    proc = subprocess.run([sys.executable, "-m", "tools.cli", "fake-class", "--course",
+                           str(course.dir)], env=course.env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     for release in course.dir.glob("release/*/*.ipynb"):  # every release, handed in as is
         target = course.dir / "submitted" / UNANSWERED / release.parent.name / release.name

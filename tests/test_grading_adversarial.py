@@ -1,4 +1,4 @@
-"""Students who try to fool the grader (course/adversarial_class.py), graded by `./kit grade`.
+"""Students who try to fool the grader (tests/classes/adversarial_class.py), graded by ./kit grade.
 
 The class covers every row of course/README.md's table "What grading withstands": checks
 replaced, numpy patched, the test cells rewritten, a function that knows it is tested,
@@ -11,52 +11,29 @@ honest work in untidy notebooks (renamed, heavy with outputs, nbformat 3, extra 
 and beyond it a fork bomb, a memory hog, a full disk, the network, forged records and an
 output flood.
 
-It is graded twice, on temporary copies of the course owned by a teacher account: once
-by root, and once by that teacher without root (each in parallel). For every student, in
-both: the score is what the work deserves and the teacher is told exactly when the entry
-says so; nothing outside the sandbox changed and everything grading wrote belongs to the
-teacher; no other student's grade changed; no secret of the grader reached a student; no
-process outlived grading; the grader's memory stayed bounded; no feedback page and no
-formgrader page runs a script or forms a link of the student's (in headless Chromium);
-and each notebook stayed within its time budget.
+It is graded twice, on temporary copies of the course owned by a teacher account: once by
+root, and once by that teacher without root (each in parallel; how, in
+tests/adversarial_grading.py). Both copies start from one course where a bystander was
+graded before the class. For every student, in both: the score is what the work deserves
+and the teacher is told exactly when the entry says so; nothing outside the sandbox
+changed and everything grading wrote belongs to the teacher; no other student's grade
+changed; no secret of the grader reached a student; no process outlived grading; the
+grader's memory stayed bounded; no feedback page and no formgrader page runs a script or
+forms a link of the student's (in headless Chromium); and each notebook stayed within its
+time budget.
 """
-import hashlib
 import json
-import os
 import re
-import secrets
-import shutil
-import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from grading.limits import UID_BASE, claim_uids
-from grading.sandbox import users_processes
-from tools.as_user import ensure_user, kit_paths, run_as
-from tests.course_copy import GENERATED, course_module
+from grading.limits import UID_BASE
+from tests.adversarial_grading import (COURSE, NOTEBOOKS, OUTPUTS, ROOT, SECRET, STUDENTS,
+                                       WORKERS, digest, formgrader_page, grade_the_class,
+                                       grades_of, nbgrader, open_pages, prepare_course)
 
-ROOT = Path(__file__).resolve().parents[1]
-COURSE = ROOT / "course"
-
-
-
-
-_adversarial = course_module("adversarial_class")
-NOTEBOOKS, STUDENTS, Student, write_class = (_adversarial.NOTEBOOKS, _adversarial.STUDENTS,
-                                             _adversarial.Student, _adversarial.write_class)
-
-OUTPUTS = ("autograded", "feedback", "gradebook.db", "grades.csv")  # the grader's to write
-CELL_LIMIT = 5.0
-WORKERS = 2
-TEACHER = "kit-grading"       # the course's owner; grades it without root in the "user" route
-ASSIGNMENTS = ("a1_softmax", "a3_scratch", "a7_calibration")
-SECRET = f"grader-secret-{secrets.token_hex(8)}"  # in the grader's environment only
 ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison replaced",
         "AST transformer", "input transformer", "notices it is tested",
         "calls the kit's reference", "a library answer by another name",
@@ -76,176 +53,17 @@ BY_NAME = {s.name: s for s in STUDENTS}
 GRADED = [s for s in STUDENTS if s.files is None or len(s.files) == 1]
 
 
-def digest(folder, skip=()):
-    """{relative path: sha256} of every file under `folder`, but those under `skip`."""
-    out = {}
-    for path in sorted(Path(folder).rglob("*")):
-        rel = path.relative_to(folder)
-        if rel.parts[0] in skip or "__pycache__" in rel.parts or not path.is_file():
-            continue
-        out[str(rel)] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return out
-
-
-class Listener:
-    """A TCP server on 127.0.0.1 that counts who connects."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen()
-        self.sock.settimeout(0.2)
-        self.port, self.connections, self.running = self.sock.getsockname()[1], 0, True
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while self.running:
-            try:
-                conn, _ = self.sock.accept()
-                self.connections += 1
-                conn.close()
-            except OSError:
-                continue
-
-    def close(self):
-        self.running = False
-        self.sock.close()
-
-
-def nbgrader(course, *args, check=True):
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course,
-                          capture_output=True, text=True, timeout=600)
-    assert not check or proc.returncode == 0, proc.stdout + proc.stderr
-    return proc
-
-
-def grader(mode, root):
-    """grade(course, *args): `./kit grade` run by root, or by the teacher without root."""
-    env = {"KIT_TEST_SECRET": SECRET, "PGPASSWORD": SECRET}
-
-    def grade(course, *args):
-        command = [sys.executable, str(ROOT / "tools" / "grade_class.py"),
-                   "--course", str(course), *args]
-        if mode == "root":
-            return subprocess.run(command, env=dict(os.environ, **env), capture_output=True,
-                                  text=True, timeout=1200)
-        return run_as(command, kit_paths(ROOT) + [root], user=TEACHER, env=env,
-                      capture_output=True, text=True, timeout=1200)
-    return grade
-
-
-def slot_processes(uids):
-    return [p for uid in uids for p in users_processes(uid)]
-
-
-def described(pids):
-    """['pid: command line'] of `pids`, for a failure to show what outlived."""
-    found = []
-    for pid in pids:
-        try:
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
-        except OSError:
-            continue  # gone meanwhile
-        found.append(f"{pid}: {cmd.decode(errors='replace')[:200]}")
-    return found
-
-
-def hold_uids(uids, seconds=600):
-    """Claim exactly `uids`, as a grading run claims its own (waiting while another holds one)."""
-    locks, deadline = [], time.monotonic() + seconds
-    for uid in uids:
-        while True:
-            try:
-                locks += claim_uids(1, base=uid, span=1)[1]
-                break
-            except RuntimeError:
-                assert time.monotonic() < deadline, f"uid {uid} stayed claimed for {seconds} s"
-                time.sleep(0.1)
-    return locks
-
-
-def sleepers():
-    """Host processes running `sleep 1000`, the lingering student's child."""
-    found = []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                if Path(entry.path, "cmdline").read_bytes() == b"sleep\x001000\x00":
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    """The course both routes start from: a1, a3, a7 generated, a bystander graded."""
+    return prepare_course(tmp_path_factory.mktemp("adversarial-course"))
 
 
 @pytest.fixture(scope="module", params=("root", "user"))
-def graded(request, tmp_path_factory):
+def graded(request, prepared, tmp_path_factory):
     """The adversarial class graded in one command, by root or by the teacher without root."""
-    if os.geteuid() != 0 or not shutil.which("bwrap"):
-        pytest.fail("these tests make a teacher account and grade as root and as that teacher: "
-                    "run them as root, as ./kit test does (its set-up installs bubblewrap)",
-                    pytrace=False)
     mode = request.param
-    root = tmp_path_factory.mktemp(f"adversarial-{mode}")
-    os.chmod(root, 0o755)  # the teacher's way in (run_as shows it the folders above)
-    course = root / "course"
-    shutil.copytree(COURSE, course, ignore=shutil.ignore_patterns(*GENERATED))
-    nbgrader(course, "generate_assignment", "a[137]_*", "--force")
-    teacher = ensure_user(TEACHER)
-    grade = grader(mode, root)
-    # A student graded before the class: the attackers must not change a thing of theirs.
-    write_class(course, students=[Student("bystander", "a1_softmax", 6, False, ())])
-    out = root / "out"
-    out.mkdir()
-    subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course), str(out)], check=True)
-    first = grade(course, "a1_softmax", "--student", "bystander", "--workers", "1")
-    assert first.returncode == 0, first.stdout + first.stderr
-    bystander = (course / "feedback" / "bystander" / "a1_softmax" / "softmax.html").read_bytes()
-    bystander_grades = grades_of(course, "a1_softmax", "bystander")
-    listener = Listener()
-    write_class(course, port=listener.port)
-    subprocess.run(["chown", "-R", f"{teacher}:{teacher}", str(course / "submitted")], check=True)
-    before = {"course": digest(course, skip=OUTPUTS),
-              "kit": {d: digest(ROOT / d) for d in ("helpers/checks", "grading")},
-              "helpers": (ROOT / "helpers" / "__init__.py").read_bytes(),
-              "config": (course / "nbgrader_config.py").read_bytes()}
-    assert not Path("/tmp/owned").exists()
-    tic, cpu = time.perf_counter(), os.times()
-    report = out / "report.json"
-    names = [a for s in STUDENTS for a in ("--student", s.name)]
-    proc = grade(course, *ASSIGNMENTS, "--cell-timeout", str(CELL_LIMIT),
-                 "--workers", str(WORKERS), "--json", str(report), *names)
-    seconds = time.perf_counter() - tic
-    used = os.times()
-    print(f"\ngrading the adversarial class ({len(STUDENTS)} submissions, {WORKERS} workers): "
-          f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
-    assert proc.returncode in (0, 1), proc.stdout + proc.stderr
-    # As root: the uids are free again: hold them, so that no grading run started meanwhile
-    # (another test file's) uses them, or kills what this one left, while we look. As the
-    # teacher: any process of the teacher's is one grading left.
-    uids = json.loads(report.read_text())["uids"] if mode == "root" else []
-    held = hold_uids(uids)
-    try:
-        time.sleep(2)  # a process that outlived grading would act now
-        outlived = {"slot": described(slot_processes(uids) if mode == "root"
-                                      else users_processes(teacher)),
-                    "sleepers": described(sleepers())}
-    finally:
-        for lock in held:
-            lock.close()
-    listener.close()
-    return {"course": course, "root": root, "proc": proc, "before": before, "mode": mode,
-            "report": json.loads(report.read_text()), "listener": listener, "teacher": teacher,
-            "bystander": (bystander, bystander_grades), "seconds": seconds,
-            "outlived": outlived}
-
-
-def grades_of(course, assignment, student):
-    """{grade_id: (auto_score, manual_score)} and the notebook's flag, from the gradebook."""
-    from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "softmax-kit") as gb:
-        nb = gb.find_submission_notebook(NOTEBOOKS[assignment], assignment, student)
-        return ({g.name: (g.auto_score, g.manual_score, g.cell.cell_type) for g in nb.grades},
-                nb.flagged)
+    return grade_the_class(mode, prepared, tmp_path_factory.mktemp(f"adversarial-{mode}"))
 
 
 def test_every_row_of_the_table_has_a_student():
@@ -432,29 +250,6 @@ def test_feedback_leaks_no_solution_or_hidden_test(graded):
     assert not leaked, f"the leaker's feedback shows: {leaked[:3]}"
 
 
-def open_pages(chromium, folder, names):
-    """{name: (typeof window.__pwned, dialogs)} for pages served from `folder`; and the text of each."""
-    from tests.test_site import serve
-    server = serve(folder)
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
-    context = chromium.new_context(java_script_enabled=True)
-    seen, texts = {}, {}
-    try:
-        page = context.new_page()
-        dialogs = []
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        for name in names:
-            assert page.goto(base + name, wait_until="load").ok, name
-            page.wait_for_timeout(50)
-            seen[name] = (page.evaluate("typeof window.__pwned"), list(dialogs))
-            texts[name] = page.inner_text("body")
-    finally:
-        context.close()
-        server.shutdown()
-        server.server_close()
-    return seen, texts
-
-
 def test_feedback_runs_no_student_script(graded, chromium):
     folder = graded["course"] / "feedback"
     pages = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
@@ -465,20 +260,6 @@ def test_feedback_runs_no_student_script(graded, chromium):
     assert not bad, f"student scripts ran: {bad}"
     assert "<script>window.__pwned = 1</script>" in text  # shown, as text
     assert "<script>window.__pwned = 7</script>" in text
-
-
-def formgrader_page(notebook):
-    """The page formgrader shows for an autograded notebook: its own exporter and template."""
-    from nbconvert.exporters import HTMLExporter
-    from nbgrader.server_extensions.formgrader import handlers
-    from traitlets.config import Config
-    config = Config()
-    config.HTMLExporter.template_name = "formgrade"
-    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
-    resources = {"assignment_id": "a1_softmax", "notebook_id": "softmax", "submission_id": "1",
-                 "index": 0, "total": 1, "base_url": "", "student": "s", "last_name": None,
-                 "first_name": None, "notebook_path": "/notebook"}
-    return HTMLExporter(config=config).from_filename(str(notebook), resources=resources)[0]
 
 
 def test_formgrader_shows_written_answers_as_text(graded, chromium, tmp_path):

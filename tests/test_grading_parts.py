@@ -97,7 +97,7 @@ def scanned(path, answers=None, extras=()):
 
 
 def test_scan_passes_honest_work():
-    found = scanned(A1, extras=[("setup", "from helpers.checks import check_close\n"
+    found = scanned(A1, extras=[("setup", "from grading.checks import check_close\n"
                                           "import numpy as onp\nprint(onp.pi)")])
     assert found.delegated == {} and found.tampering == []
 
@@ -225,8 +225,8 @@ SOFTMAX = {"check": "softmax", "params": {"shape": [3, 5], "dtype": "float32", "
 
 def test_judge_cell_checks_the_calls_against_the_manifest():
     from grading import reference
-    from helpers.checks import inputs
-    from helpers.checks.session import derive_seed
+    from grading.checks import inputs
+    from grading.checks.session import derive_seed
     x = inputs.logits((3, 5), "float32", 0.0, derive_seed("s", "t", 0, 0))
     right = (SOFTMAX, {"P": reference.softmax(x).astype("float32")})
     assert verdict.judge_cell("t", [SOFTMAX], [right], "s", reference) == (None, "passed")

@@ -2,7 +2,7 @@
 
 A real PostgreSQL server is started here (Debian's, on a Unix socket in a temporary folder,
 no TCP). Two copies of the course stand for two grading machines: each holds half of the
-fixture class (course/fixture_class.py) and points nbgrader's `db_url` at the same
+fixture class (tests/classes/fixture_class.py) and points nbgrader's `db_url` at the same
 database; both run `./kit grade` at the same time. Every student's score must arrive in the
 shared gradebook, each the one its work deserves, none lost or mixed up.
 """
@@ -23,7 +23,7 @@ COURSE = ROOT / "course"
 GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
              "gradebook.db", "grades.csv", "__pycache__", ".ipynb_checkpoints")
 ASSIGNMENT = "a1_softmax"
-# Which autograded cells each fixture student fails (course/fixture_class.py's docstring).
+# Which autograded cells each fixture student fails (tests/classes/fixture_class.py's docstring).
 FAILS = {"correct": set(), "overflow": {"test_softmax", "test_softmax_hidden"},
          "batch_max": {"test_softmax_hidden"},
          "empty": {"test_softmax", "test_softmax_hidden", "test_logsumexp"},
@@ -69,7 +69,7 @@ def machine(root, db_url, students):
     with open(course / "nbgrader_config.py", "a") as f:
         f.write(f"\nc.CourseDirectory.db_url = {db_url!r}\n")
     run([sys.executable, "-m", "nbgrader", "generate_assignment", ASSIGNMENT, "--force"], course)
-    run([sys.executable, "fixture_class.py"], course)
+    run([sys.executable, "-m", "tools.cli", "fake-class", "--course", str(course)], ROOT)
     for other in set(FAILS) - students:
         shutil.rmtree(course / "submitted" / other)
     return course

@@ -24,8 +24,8 @@ import pytest
 from grading import reference as grader_reference
 from grading.limits import LockError, claim_uids
 from grading.verdict import judge_cell
-from helpers import checks
-from helpers.checks import records, session
+from grading import checks
+from grading.checks import records, session
 
 
 # ---------------------------------------------------------------- records

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from helpers import checks
-from helpers.checks import records, session
+from grading.checks import records, session
 
 
 def _graded_call(tmp_path, monkeypatch, forbid, fn):

@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 
 from helpers.distributed import free_port
-from tests.course_copy import course_module
+from tools.cli import class_module as course_module
 from tools.hub_client import HubUser
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -172,10 +172,11 @@ def test_the_bundle_holds_the_kit_the_data_and_both_wheelhouses(unpacked_bundle)
     assert "./kit setup" in readme and "need a compiler" in readme
     # The default bundle is a student's: no solution, hidden test, grader or fixture class.
     assert "A **student** bundle" in readme
-    for path in ("course/source", "course/source_zh", "grading", "tests",
-                 "course/fixture_class.py", "course/adversarial_class.py", "course/adversarial"):
+    for path in ("course/source", "course/source_zh", "grading/reference.py", "grading/run.py",
+                 "tests"):
         assert not (kit / path).exists(), path
-    assert (kit / "course" / "nbgrader_config.py").is_file() and (kit / "helpers" / "checks").is_dir()
+    assert (kit / "course" / "nbgrader_config.py").is_file()
+    assert sorted(p.name for p in (kit / "grading").iterdir()) == ["__init__.py", "checks"]
     r = subprocess.run(["sha256sum", "--quiet", "-c", "SHA256SUMS"], cwd=kit,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr

@@ -45,11 +45,10 @@ SKIP = {".git", ".venv", "build", "wheelhouse", "data", "__pycache__", ".ipynb_c
 TEACHER_ONLY = {
     "course/source/": "the assignments with their solutions and hidden tests",
     "course/source_zh/": "their Chinese editions, solutions and hidden tests included",
-    "course/fixture_class.py": "a fake class to try grading on, built from the solutions",
-    "course/adversarial_class.py": "students who try to fool the grader, built from the solutions",
-    "course/adversarial/": "those students' attacks, one module per kind",
-    "grading/": "the grader, and its reference answers",
-    "tests/": "the kit's tests, which hold right answers to the assignments",
+    "grading/": ("the grader and its reference answers, but for grading/checks/ (the "
+                 "checks the assignments' test cells import), which stays"),
+    "tests/": ("the kit's tests, which hold right answers to the assignments, and the fake "
+               "classes to try grading on (tests/classes/), built from the solutions"),
     "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
     "benchmarks/grade_speed.py": "grades a class with the grader",
     "tools/grade_class.py": "./kit grade",
@@ -57,6 +56,9 @@ TEACHER_ONLY = {
     "tools/as_user.py": "grades as another user, for the grader's tests",
     ".ci/": "the kit's continuous integration",
 }
+# Inside those, what a student bundle keeps all the same: the checks the assignments' test
+# cells import (a student runs them offline), with the package file that holds them.
+STUDENTS_KEEP = ("grading/__init__.py", "grading/checks/")
 
 _MANYLINUX = ([f"manylinux_2_{v}_x86_64" for v in range(28, 4, -1)]
               + ["manylinux2014_x86_64", "manylinux2010_x86_64", "manylinux1_x86_64"])
@@ -180,8 +182,10 @@ def kit_files(root):
 
 
 def for_students(names):
-    """`names` (paths relative to the kit) without what only a teacher keeps (TEACHER_ONLY)."""
-    return [n for n in names if not n.startswith(tuple(TEACHER_ONLY))]
+    """`names` (paths relative to the kit) without what only a teacher keeps (TEACHER_ONLY,
+    but STUDENTS_KEEP)."""
+    return [n for n in names if n.startswith(STUDENTS_KEEP)
+            or not n.startswith(tuple(TEACHER_ONLY))]
 
 
 def data_files():

@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
+CLASSES = ROOT / "tests" / "classes"  # the fake classes: with the tests, not for students
 INTERRUPTED = 130  # the shell's status for a command stopped by Ctrl-C (128 + SIGINT)
 
 
@@ -58,6 +59,19 @@ COMMANDS = {c.name: c for c in (
     Command("grade", "ASSIGNMENT ... | --all [--student NAME] [--feedback] [--json FILE]",
             "grade a class, each submission in its own sandbox (course/README.md)",
             "tools.grade_class:main", "course", setup="grade"),
+    Command("fake-class", "[--adversarial] [--course DIR] [--port N]",
+            "write a fake class into the course to try ./kit grade on: five submissions of "
+            "a1_softmax, or 91 students who try to fool the grader (course/README.md)",
+            "tools.cli:fake_class", "course", setup="venv", check="tools.cli:fake_class_check",
+            help="(no option)       five submissions of a1_softmax, each with its known score:\n"
+                 "                  correct, overflow, batch_max, empty, wrong_shape (generate\n"
+                 "                  a1_softmax first)\n"
+                 "--adversarial     91 students who try to fool the grader, and honest ones with\n"
+                 "                  untidy notebooks (generate a1_softmax, a3_scratch and\n"
+                 "                  a7_calibration first)\n"
+                 "--course DIR      the course folder to write into (default: the kit's course/)\n"
+                 "--port N          with --adversarial: the port on 127.0.0.1 its network attack\n"
+                 "                  tries (default 9)"),
     Command("release-zh", "[ASSIGNMENT ...]",
             "the Chinese student copies, course/release_zh/, from nbgrader's release/",
             "tools.release_zh:main", "course", setup="venv", cwd="course"),
@@ -250,6 +264,49 @@ def test(args):
     if "--fast" in args:
         args = [a for a in args if a != "--fast"] + ["-m", "not slow"]
     os.execv(sys.executable, [sys.executable, *PYTEST, *args])
+
+
+def class_module(name):
+    """A fake class's script of tests/classes/ (`fixture_class`, `adversarial_class`),
+    loaded from its file once: tests/ is no package a student's or teacher's Python imports."""
+    if name not in sys.modules:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(name, CLASSES / f"{name}.py")
+        module = sys.modules[name] = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return sys.modules[name]
+
+
+def _fake_class_name(args):
+    return "adversarial_class" if "--adversarial" in args else "fixture_class"
+
+
+def fake_class_check(args):
+    """Before set-up: the fake classes come with the kit's tests, which a student's bundle
+    leaves out."""
+    script = CLASSES / f"{_fake_class_name(args)}.py"
+    if not script.is_file() and not asks_help(args):
+        return (f"{script.relative_to(ROOT)} is not in this copy of the kit: the fake classes "
+                "come with the kit's tests, in a clone or a teacher's bundle (./kit bundle "
+                "--teacher), not in a student's bundle.")
+    return None
+
+
+def fake_class(args):
+    """./kit fake-class: the fixture class, or with --adversarial the adversarial one, written
+    into the course by its own script (which says what to generate first)."""
+    try:
+        class_module(_fake_class_name(args)).main([a for a in args if a != "--adversarial"])
+    except SystemExit as stop:  # the script's own sentence: what is missing, what to run
+        if not isinstance(stop.code, str):
+            raise
+        print(f"kit fake-class: {stop.code}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def lab(args):

@@ -302,7 +302,8 @@ def hiding_lines(teacher):
     the students although the kit's folder is open to them: its course/source*/ (the
     solutions and hidden tests), anything generated in its course/ and its git history are
     covered by empty folders; grading/ and tools/ (the grader's reference answers) are
-    replaced by copies only the teacher may enter."""
+    replaced by copies only the teacher may read, but for the checks the students' test
+    cells import (grading/__init__.py and grading/checks/)."""
     kit = ROOT.resolve()
     lines = ['nothing="$stage/nothing"', ': > "$nothing"', 'chmod 000 "$nothing"']
     for name in [".git", "course/source", "course/source_zh",
@@ -318,6 +319,11 @@ def hiding_lines(teacher):
                   f"mount -t tmpfs -o mode=700,uid={teacher.pw_uid},gid={teacher.pw_gid} "
                   f"tmpfs {path}", f"cp -a {staged}/. {path}/", f"umount {staged}",
                   f"chown {teacher.pw_uid}:{teacher.pw_gid} {path}", f"chmod 700 {path}"]
+        if name == "grading":  # the checks stay readable, the rest the teacher's alone
+            lines += [f"chown -R {teacher.pw_uid}:{teacher.pw_gid} {path}",
+                      f"find {path} -mindepth 1 -maxdepth 1 ! -name __init__.py ! -name checks "
+                      "-exec chmod -R go-rwx {} +",
+                      f"chmod -R go+rX {path}/__init__.py {path}/checks", f"chmod 711 {path}"]
     return lines
 
 

@@ -3,19 +3,19 @@ accuracy, sgd, one epoch of training, and the accuracy bar (which assignments 4,
 use too).
 
 How a check, its judge, its inputs and its reference answer work together:
-helpers/checks/__init__.py.
+grading/checks/__init__.py.
 """
 import math
 
 import numpy as onp
 
-from helpers.checks import convert, inputs
-from helpers.checks.a1_softmax import softmax
-from helpers.checks.common import (array_of, assert_close, assert_shape, fail, items_of, num,
+from grading.checks import convert, inputs
+from grading.checks.a1_softmax import softmax
+from grading.checks.common import (array_of, assert_close, assert_shape, fail, items_of, num,
                                    number_of)
-from helpers.checks.judge import judge
-from helpers.checks.messages import say
-from helpers.checks.session import start
+from grading.checks.judge import judge
+from grading.checks.messages import say
+from grading.checks.session import start
 
 
 # ---------------------------------------------------------------- check_cross_entropy

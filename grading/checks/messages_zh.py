@@ -1,7 +1,7 @@
 """Every sentence a student reads from the checks and the grader, in Chinese (简体中文).
 
 The same keys and the same {fields} as messages.ENGLISH (tests/test_chinese.py keeps it
-so); chosen with KIT_LANG=zh (helpers.checks.messages). Terms follow d2l-zh
+so); chosen with KIT_LANG=zh (grading.checks.messages). Terms follow d2l-zh
 (《动手学深度学习》) and the course's glossary, notebooks/zh/glossary.md; names in code
 (X, y_hat, net, updater, ...) stay as they are in the code.
 """

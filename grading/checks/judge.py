@@ -2,7 +2,7 @@
 
 Each assignment's module (a1_softmax.py ... a8_tuning.py; common.py for the generic
 checks) registers its judges with `@judge` beside the checks they judge; importing
-helpers.checks imports them all, so JUDGES is complete wherever it is read (the grader's
+grading.checks imports them all, so JUDGES is complete wherever it is read (the grader's
 verdicts, grading/verdict.py; a student's own checks, session.py).
 
 A judge takes (record, params, seed, ref): what the student's code returned, as plain

@@ -1,11 +1,11 @@
 """Where a check's record goes: to its judge at once, or to a file for the grader.
 
 In a student's notebook each check judges its record on the spot (with the references
-of helpers.checks.reference) and raises the AssertionError the student reads. When the
+of grading.checks.reference) and raises the AssertionError the student reads. When the
 grader runs a notebook, it sets SOFTMAX_KIT_GRADING to a folder and SOFTMAX_KIT_SEED to a
 fresh secret, and says which test cell runs and which library names its task forbids
 (`begin`); each check then draws its inputs from a seed derived from the secret, runs the
-student's code under a trap for those names (helpers.checks.trap), and writes its record
+student's code under a trap for those names (grading.checks.trap), and writes its record
 to the folder, with what the trap saw, judging nothing: the grader judges, in its own
 process.
 """
@@ -74,7 +74,7 @@ class Run:
             return fn(*args, **kwargs)
         given = [a for a in list(args) + list(kwargs.values()) if callable(a)]
         if _cell["trap"] is None:
-            from helpers.checks.trap import Trap
+            from grading.checks.trap import Trap
             _cell["trap"] = Trap(_cell["forbid"], given).__enter__()
         else:
             _cell["trap"].exclude(given)
@@ -83,7 +83,7 @@ class Run:
     def finish(self, record):
         """Judge `record` now (a student's notebook), or write it for the grader."""
         __tracebackhide__ = True  # noqa: F841 (IPython hides this frame from students)
-        from helpers.checks import records
+        from grading.checks import records
         trap = _cell["trap"]
         if trap is not None:
             _release()
@@ -97,8 +97,8 @@ class Run:
                 records.write(os.path.join(folder, record_name(self.cell, self.index)), header,
                               record)
             return
-        from helpers.checks import reference
-        from helpers.checks.judge import JUDGES
+        from grading.checks import reference
+        from grading.checks.judge import JUDGES
         _, plain = records.round_trip(header, record)
         try:
             JUDGES[self.check](plain, self.params, self.seed, reference)

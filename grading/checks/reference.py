@@ -7,20 +7,20 @@ loss), the answer is measured by finite differences instead of stated: it checks
 student's work without handing it out.
 
 Why two references: the grader never uses these. A graded notebook runs in a sandbox
-that holds the kit's helpers/, so a student's code can read, import or change anything
-here; the grader judges in its own process with its own copy, grading/reference.py,
+that holds these checks (grading/checks/, the one part of grading/ a sandbox shows), so a
+student's code can read, import or change anything here; the grader judges in its own process with its own copy, grading/reference.py,
 which no sandbox can see, written apart from this one. tests/test_checks.py keeps the
 two in agreement.
 """
-from helpers.checks.a1_softmax import logsumexp, softmax
-from helpers.checks.a2_data import dataset_labels, labels, to_tensor
-from helpers.checks.a3_scratch import (correct_count, cross_entropy, sgd_step, test_accuracy,
+from grading.checks.a1_softmax import logsumexp, softmax
+from grading.checks.a2_data import dataset_labels, labels, to_tensor
+from grading.checks.a3_scratch import (correct_count, cross_entropy, sgd_step, test_accuracy,
                                        train_epoch)
-from helpers.checks.a4_concise import loss, one_hot
-from helpers.checks.a5_devices import step_argument_is
-from helpers.checks.a6_gradient import regularized_loss, smooth_gradients, softmax_ce_gradient
-from helpers.checks.a7_calibration import best_temperature, ece, nll
-from helpers.checks.a8_tuning import best_setting, validation_count
+from grading.checks.a4_concise import loss, one_hot
+from grading.checks.a5_devices import step_argument_is
+from grading.checks.a6_gradient import regularized_loss, smooth_gradients, softmax_ce_gradient
+from grading.checks.a7_calibration import best_temperature, ece, nll
+from grading.checks.a8_tuning import best_setting, validation_count
 
 __all__ = ["best_setting", "best_temperature", "correct_count", "cross_entropy",
            "dataset_labels", "ece", "labels", "logsumexp", "loss", "nll", "one_hot",

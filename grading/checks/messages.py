@@ -237,7 +237,7 @@ ENGLISH = {
 # zh_CN.UTF-8 and the like also name it). Only the words change, never a verdict.
 import os  # noqa: E402
 
-from helpers.checks.messages_zh import CHINESE  # noqa: E402
+from grading.checks.messages_zh import CHINESE  # noqa: E402
 
 LANGUAGES = {"en": ENGLISH, "zh": CHINESE}
 LANGUAGE_ENV = "KIT_LANG"

@@ -1,11 +1,10 @@
 """Write a class of students who try to fool the grader, to see what `./kit grade` does with them.
 
-    cd course
-    ../.venv/bin/nbgrader generate_assignment a1_softmax --force
-    ../.venv/bin/nbgrader generate_assignment a3_scratch --force
-    ../.venv/bin/nbgrader generate_assignment a7_calibration --force
-    ../.venv/bin/python adversarial_class.py
-    cd .. && ./kit grade a1_softmax a3_scratch a7_calibration
+From the kit's folder (course/README.md, "What grading withstands"):
+
+    cd course && ../.venv/bin/nbgrader generate_assignment "a[137]_*" --force && cd ..
+    ./kit fake-class --adversarial
+    ./kit grade a1_softmax a3_scratch a7_calibration --cell-timeout 5
 
 Each student starts from the released notebook and answers with the source notebook's
 solutions, unless the entry says otherwise; then changes answers, adds cells, or breaks
@@ -18,9 +17,11 @@ The attacks name the course's and the kit's real folders ($course, $kit), as a s
 who knows the layout would, and the port of a server the test runs ($port).
 
 The students live beside this file in adversarial/, one module per kind (its __init__
-lists them); this file puts them in the class's order and writes their notebooks.
+lists them); this file puts them in the class's order and writes their notebooks. Both
+live with the tests (tests/classes/), which a student bundle leaves out.
 """
 import argparse
+import functools
 import importlib
 import importlib.util
 import json
@@ -31,15 +32,16 @@ from pathlib import Path
 import nbformat
 
 HERE = Path(__file__).resolve().parent
-KIT = HERE.parent
+KIT = HERE.parents[1]
+COURSE = KIT / "course"  # the kit's own course
 KINDS = ("untidy", "checks", "sandbox", "reading", "scan", "blind_spots")
 
 
 def _load_kinds():
     """adversarial/'s modules, found beside this file.
 
-    course/ is a folder, not a package: this file is run from it or loaded by its path (the
-    grading and hub tests, benchmarks/hub_load.py), so adversarial/ is loaded by its path too.
+    This file is run as a script or loaded by its path (`./kit fake-class`, the grading and
+    hub tests, benchmarks/hub_load.py), so adversarial/ is loaded by its path too.
     """
     folder = HERE / "adversarial"
     package = sys.modules.get("adversarial")
@@ -108,12 +110,37 @@ def solutions(course, assignment):
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
+FIGURE = "<the stored plotly figure>"  # stands for it while the notebook is written
+
+
+@functools.cache
+def figure_json():
+    """The stored figure (three scatter traces of a million points) as JSON, indented as
+    nbformat writes a notebook: rendered once, for every student and course that stores it
+    (it is 90 MB of text, seconds of CPU each time)."""
+    figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
+                        "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
+    return json.dumps(figure, indent=1, sort_keys=True, separators=(",", ": "),
+                      ensure_ascii=False)
+
+
+def with_figure(text):
+    """A notebook's text with the stored figure in place of FIGURE, at its depth: the text
+    nbformat.writes gives for the notebook holding the figure itself."""
+    at = text.index(json.dumps(FIGURE))
+    line = text[text.rindex("\n", 0, at) + 1:at]
+    indent = len(line) - len(line.lstrip(" "))
+    return text[:at] + figure_json().replace("\n", "\n" + " " * indent) + \
+        text[at + len(json.dumps(FIGURE)):]
+
+
 def notebook_of(student, course, fields):
     """The submitted notebook's text for `student`."""
     release = course / "release" / student.assignment / f"{NOTEBOOKS[student.assignment]}.ipynb"
     if not release.is_file():
-        sys.exit(f"{release} is missing: run nbgrader generate_assignment "
-                 f"{student.assignment} first")
+        nbgrader = Path(sys.executable).parent / "nbgrader"
+        sys.exit(f"{release} is missing: make the student copy first: cd {course} && "
+                 f"{nbgrader} generate_assignment {student.assignment} --force")
     nb = nbformat.read(release, as_version=4)
     answers = {} if student.unanswered else solutions(course, student.assignment)
     answers.update({k: v for k, v in student.answers.items() if v is not None})
@@ -130,15 +157,15 @@ def notebook_of(student, course, fields):
     if student.edit in NB_EDITS:
         NB_EDITS[student.edit](nb, nbformat.read(release, as_version=4))
     if student.stored == "plotly":  # a figure of 30 MB stored with the first code cell
-        figure = {"data": [{"type": "scatter", "x": list(range(10**6)),
-                            "y": [i % 7 for i in range(10**6)]} for _ in range(3)]}
         code = next(c for c in nb.cells if c.cell_type == "code")
         code.outputs = [nbformat.v4.new_output(
-            "display_data", data={"application/vnd.plotly.v1+json": figure,
+            "display_data", data={"application/vnd.plotly.v1+json": FIGURE,
                                   "text/plain": "Figure"})]
     if student.stored == "v3":
         return nbformat.v3.writes_json(nbformat.convert(nb, 3))
     text = nbformat.writes(nb)
+    if student.stored == "plotly":
+        text = with_figure(text)
     if student.raw == "truncated":
         return text[: len(text) // 2]
     if student.raw == "junk":
@@ -148,7 +175,7 @@ def notebook_of(student, course, fields):
     return TEXT_EDITS[student.edit](text) if student.edit in TEXT_EDITS else text
 
 
-def write_class(course=HERE, port=9, students=STUDENTS):
+def write_class(course=COURSE, port=9, students=STUDENTS):
     """Write submitted/<student>/<assignment>/<notebook>.ipynb for every student; return the paths."""
     course = Path(course).resolve()
     fields = {"course": str(course), "kit": str(KIT), "port": str(port)}
@@ -174,8 +201,8 @@ def write_class(course=HERE, port=9, students=STUDENTS):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--course", type=Path, default=HERE,
-                        help="the course folder (default: the one holding this script)")
+    parser.add_argument("--course", type=Path, default=COURSE,
+                        help="the course folder (default: the kit's course/)")
     parser.add_argument("--port", type=int, default=9,
                         help="the port the network attack tries on 127.0.0.1 (default 9)")
     args = parser.parse_args(argv)

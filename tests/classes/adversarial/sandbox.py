@@ -27,8 +27,9 @@ for path in found:
 WRITER = '''\
 targets = ["$course/submitted/correct/a1_softmax/softmax.ipynb",
            "$course/source/a1_softmax/softmax.ipynb", "$course/nbgrader_config.py",
-           "$course/gradebook.db", "$kit/helpers/checks/tasks.py", "$kit/helpers/__init__.py",
-           "$kit/grading/reference.py", "../../correct/a1_softmax/softmax.ipynb"]
+           "$course/gradebook.db", "$kit/grading/checks/tasks.py", "$kit/grading/__init__.py",
+           "$kit/helpers/__init__.py", "$kit/grading/reference.py",
+           "../../correct/a1_softmax/softmax.ipynb"]
 for path in targets:
     try:
         with open(path, "a") as f:
@@ -47,6 +48,11 @@ for pattern in ("$course/source/*/*.ipynb", "$course/release/*/*.ipynb", "$kit/g
             print(open(path).read())
         except Exception as e:
             print("could not read", path, type(e).__name__)
+try:
+    import grading.reference
+    print(open(grading.reference.__file__).read())
+except Exception as e:
+    print("could not import grading.reference", type(e).__name__)
 '''
 
 LINGERING = '''\

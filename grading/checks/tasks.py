@@ -5,7 +5,7 @@ checks, their judges, their inputs and the student-side reference answers; commo
 generic checks and the judges' tools. Importing this module loads them all (the grader's
 kernels do, ahead of time), and with them every judge (judge.JUDGES).
 """
-from helpers.checks import (a1_softmax, a2_data, a3_scratch, a4_concise, a5_devices,
+from grading.checks import (a1_softmax, a2_data, a3_scratch, a4_concise, a5_devices,
                             a6_gradient, a7_calibration, a8_tuning, common)
 
 ASSIGNMENTS = {"a1_softmax": a1_softmax, "a2_data": a2_data, "a3_scratch": a3_scratch,

@@ -2,18 +2,18 @@
 a minibatch, the iterators.
 
 How a check, its judge, its inputs and its reference answer work together:
-helpers/checks/__init__.py.
+grading/checks/__init__.py.
 """
 import math
 
 import numpy as onp
 
-from helpers.checks import convert, inputs
-from helpers.checks.common import (array_of, assert_close, assert_dtype, assert_shape, fail, num,
+from grading.checks import convert, inputs
+from grading.checks.common import (array_of, assert_close, assert_dtype, assert_shape, fail, num,
                                    shape_of)
-from helpers.checks.judge import judge
-from helpers.checks.messages import say
-from helpers.checks.session import start
+from grading.checks.judge import judge
+from grading.checks.messages import say
+from grading.checks.session import start
 
 
 # ---------------------------------------------------------------- check_labels

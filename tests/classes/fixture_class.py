@@ -1,9 +1,10 @@
 """Write a fake class of five students' submissions of a1_softmax, to try grading on.
 
-    cd course
-    ../.venv/bin/nbgrader generate_assignment a1_softmax --force
-    ../.venv/bin/python fixture_class.py
-    cd .. && ./kit grade a1_softmax
+From the kit's folder (course/README.md, "Try it on a fake class first"):
+
+    cd course && ../.venv/bin/nbgrader generate_assignment a1_softmax --force && cd ..
+    ./kit fake-class
+    ./kit grade a1_softmax
 
 (not ``nbgrader autograde``: this course's nbgrader_config.py refuses it, since it would
 run the students' code unsandboxed; ``./kit grade`` grades each submission in a sandbox.)
@@ -22,7 +23,8 @@ answers the way the name says; submitted/<student>/a1_softmax/softmax.ipynb is t
 Every student but `empty` answers log-sum-exp and the question with the solutions, so
 each score differs from full marks by the softmax points alone. Generated from the current
 source and release every time, the answers cannot drift from the notebooks.
-tests/test_grading.py grades this class and checks each student's score.
+tests/test_grading.py grades this class and checks each student's score. It lives with
+the tests (tests/classes/), which a student bundle leaves out; `./kit fake-class` runs it.
 """
 import argparse
 import sys
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import nbformat
 
-HERE = Path(__file__).resolve().parent
+COURSE = Path(__file__).resolve().parents[2] / "course"  # the kit's own course
 ASSIGNMENT, NOTEBOOK = "a1_softmax", "softmax.ipynb"
 
 OVERFLOW = '''\
@@ -79,12 +81,14 @@ def solutions(course):
             if c.metadata.get("nbgrader", {}).get("solution")}
 
 
-def write_class(course=HERE):
+def write_class(course=COURSE):
     """Write submitted/<student>/a1_softmax/softmax.ipynb for every student; return their paths."""
     course = Path(course).resolve()
     release = course / "release" / ASSIGNMENT / NOTEBOOK
     if not release.is_file():
-        sys.exit(f"{release} is missing: run nbgrader generate_assignment {ASSIGNMENT} first")
+        nbgrader = Path(sys.executable).parent / "nbgrader"
+        sys.exit(f"{release} is missing: make the student copy first: "
+                 f"cd {course} && {nbgrader} generate_assignment {ASSIGNMENT} --force")
     answers = solutions(course)
     paths = []
     for student, overrides in STUDENTS.items():
@@ -103,8 +107,8 @@ def write_class(course=HERE):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--course", type=Path, default=HERE,
-                        help="the course folder (default: the one holding this script)")
+    parser.add_argument("--course", type=Path, default=COURSE,
+                        help="the course folder (default: the kit's course/)")
     args = parser.parse_args(argv)
     for path in write_class(args.course):
         print(path.relative_to(args.course.resolve()))

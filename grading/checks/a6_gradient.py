@@ -2,20 +2,20 @@
 numerical gradients, a regularized loss with its gradients, the vectorised loss.
 
 How a check, its judge, its inputs and its reference answer work together:
-helpers/checks/__init__.py.
+grading/checks/__init__.py.
 """
 import math
 
 import numpy as onp
 
-from helpers.checks import convert, inputs
-from helpers.checks.a1_softmax import logsumexp, softmax
-from helpers.checks.common import (FLOAT32_LIKE, array_of, assert_close, assert_dtype,
+from grading.checks import convert, inputs
+from grading.checks.a1_softmax import logsumexp, softmax
+from grading.checks.common import (FLOAT32_LIKE, array_of, assert_close, assert_dtype,
                                    assert_finite, assert_shape, fail, items_of, logits_context,
                                    num, number_of, with_options)
-from helpers.checks.judge import judge
-from helpers.checks.messages import say
-from helpers.checks.session import start
+from grading.checks.judge import judge
+from grading.checks.messages import say
+from grading.checks.session import start
 
 
 # ---------------------------------------------------------------- check_softmax_ce_gradient

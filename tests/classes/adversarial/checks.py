@@ -8,13 +8,13 @@ training code, or print the hidden tests.
 from .student import OVERFLOW, Student
 
 NOOP_MODULE = '''\
-import helpers.checks, helpers.checks.tasks, helpers.checks.judge
-for module in (helpers.checks, helpers.checks.tasks.GENERIC,
-               *helpers.checks.tasks.ASSIGNMENTS.values()):
+import grading.checks, grading.checks.tasks, grading.checks.judge
+for module in (grading.checks, grading.checks.tasks.GENERIC,
+               *grading.checks.tasks.ASSIGNMENTS.values()):
     for name in dir(module):
         if name.startswith("check_"):
             setattr(module, name, lambda *args, **kwargs: None)
-helpers.checks.judge.JUDGES.clear()
+grading.checks.judge.JUDGES.clear()
 '''
 
 NOOP_NAMES = '''\
@@ -69,7 +69,7 @@ def logsumexp(X):
 FORGER = '''\
 import os
 import numpy as onp
-from helpers.checks import inputs, records, session
+from grading.checks import inputs, records, session
 secret = os.environ.get("SOFTMAX_KIT_SEED", "")
 folder = os.environ.get("SOFTMAX_KIT_GRADING", ".")
 for cell, calls in {"test_softmax": [((256, 10), "float32", 0.0, 0)],
@@ -82,7 +82,7 @@ for cell, calls in {"test_softmax": [((256, 10), "float32", 0.0, 0)],
 '''
 
 EMPTY_RECORDS = '''\
-import helpers.checks.session as session
+import grading.checks.session as session
 _finish = session.Run.finish
 def finish(self, record):
     if self.check == "temperature_nll":
@@ -99,7 +99,7 @@ def nll(logits, y, T):
 
 RECORD_BOMB = '''\
 import os, struct, zlib
-_cell = __import__("helpers.checks.session", fromlist=["_cell"])._cell
+_cell = __import__("grading.checks.session", fromlist=["_cell"])._cell
 
 def bomb(path, members=40, size=2**25):
     # 40 arrays of 32 MB of zeros, each under the old 48 MB limit: 1.3 GB unpacked, 1.3 MB on disk
@@ -132,7 +132,7 @@ def softmax(X, axis=-1):
 DEEP_RECORD = '''\
 import os
 import numpy as onp
-_cell = __import__("helpers.checks.session", fromlist=["_cell"])._cell
+_cell = __import__("grading.checks.session", fromlist=["_cell"])._cell
 def logsumexp(X, axis=-1):
     if _cell["id"] == "test_logsumexp":
         text = '{"header": {"check": "logsumexp"}, "record": ' + "[" * 200000 + "]" * 200000 + "}"

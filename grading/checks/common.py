@@ -10,10 +10,10 @@ start with its check's name (messages.py).
 """
 import numpy as onp
 
-from helpers.checks import convert
-from helpers.checks.judge import judge
-from helpers.checks.messages import say
-from helpers.checks.session import start
+from grading.checks import convert
+from grading.checks.judge import judge
+from grading.checks.messages import say
+from grading.checks.session import start
 
 FLOAT32_LIKE = ("float32", "float16")
 
@@ -148,7 +148,7 @@ def items_of(value, count, what):
 
 
 def number_of(value, what_key, **fields):
-    """A recorded number (helpers.checks.convert.number) as a float, or fail with `what_key`."""
+    """A recorded number (grading.checks.convert.number) as a float, or fail with `what_key`."""
     if isinstance(value, float):
         return value
     if isinstance(value, dict) and value.get("value") is not None and \

@@ -2,17 +2,17 @@
 the NLL at a temperature, fitting the temperature, the calibration report.
 
 How a check, its judge, its inputs and its reference answer work together:
-helpers/checks/__init__.py.
+grading/checks/__init__.py.
 """
 import math
 
 import numpy as onp
 
-from helpers.checks import convert, inputs
-from helpers.checks.a1_softmax import logsumexp
-from helpers.checks.common import (fail, items_of, logits_context, num, number_of, with_options)
-from helpers.checks.judge import judge
-from helpers.checks.session import start
+from grading.checks import convert, inputs
+from grading.checks.a1_softmax import logsumexp
+from grading.checks.common import (fail, items_of, logits_context, num, number_of, with_options)
+from grading.checks.judge import judge
+from grading.checks.session import start
 
 
 # ---------------------------------------------------------------- check_ece

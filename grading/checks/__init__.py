@@ -24,20 +24,20 @@ starting with the check's name), session (judge now or record for the grader), t
 (forbidden library calls). Importing is cheap: MXNet is imported inside the checks that
 build arrays.
 """
-from helpers.checks.a1_softmax import check_keeps_input, check_logsumexp, check_softmax
-from helpers.checks.a2_data import check_batch, check_iterators, check_labels, check_to_tensor
-from helpers.checks.a3_scratch import (check_accuracy, check_accuracy_bar, check_cross_entropy,
+from grading.checks.a1_softmax import check_keeps_input, check_logsumexp, check_softmax
+from grading.checks.a2_data import check_batch, check_iterators, check_labels, check_to_tensor
+from grading.checks.a3_scratch import (check_accuracy, check_accuracy_bar, check_cross_entropy,
                                        check_sgd, check_train_epoch)
-from helpers.checks.a4_concise import (check_concise_net, check_dense_labels, check_loss,
+from grading.checks.a4_concise import (check_concise_net, check_dense_labels, check_loss,
                                        check_trainer)
-from helpers.checks.a5_devices import (check_replicas, check_split_batch, check_step_argument,
+from grading.checks.a5_devices import (check_replicas, check_split_batch, check_step_argument,
                                        check_try_gpu)
-from helpers.checks.a6_gradient import (check_numerical_gradients, check_regularized_loss,
+from grading.checks.a6_gradient import (check_numerical_gradients, check_regularized_loss,
                                         check_softmax_ce_gradient, check_vectorised)
-from helpers.checks.a7_calibration import (check_calibration_report, check_ece,
+from grading.checks.a7_calibration import (check_calibration_report, check_ece,
                                            check_fit_temperature, check_temperature_nll)
-from helpers.checks.a8_tuning import check_select_setting, check_stratified_folds, check_tuning
-from helpers.checks.common import (check_close, check_dtype, check_finite, check_probabilities,
+from grading.checks.a8_tuning import check_select_setting, check_stratified_folds, check_tuning
+from grading.checks.common import (check_close, check_dtype, check_finite, check_probabilities,
                                    check_shape)
 
 __all__ = ["check_accuracy", "check_accuracy_bar", "check_batch", "check_calibration_report",
