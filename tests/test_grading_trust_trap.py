@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from helpers import checks
+from grading import checks
 from grading.checks import records, session
 
 
