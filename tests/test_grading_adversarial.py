@@ -162,12 +162,14 @@ def test_no_network(graded):
 
 
 def test_each_notebook_stayed_within_its_time_budget(graded):
-    """3 x the source notebook's own time + 10 s, and a few seconds to start its kernels."""
+    """3 x the source notebook's own time + 10 s, counted in the time charged to its kernel
+    (grading/clock.py: waits for a CPU held by others are not charged, up to 5 x the budget in
+    wall time), and a few seconds to start its kernels."""
     report, slow = graded["report"], {}
     for entry in report["submissions"]:
         budget = report["budgets"][f"{entry['assignment']}/{entry['notebook']}"]
-        if entry["seconds"] > budget + 10:
-            slow[entry["student"]] = (entry["seconds"], budget)
+        if entry["charged_seconds"] > budget + 10 or entry["seconds"] > 5 * budget + 10:
+            slow[entry["student"]] = (entry["charged_seconds"], entry["seconds"], budget)
     assert not slow, f"slower than the budget allows: {slow}"
     assert report["budgets"]["a1_softmax/softmax"] < 60
     timed_out = {e["student"] for e in report["submissions"]
