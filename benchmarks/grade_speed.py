@@ -52,7 +52,7 @@ def children_cpu():
 
 def timed(args, cwd, as_user=None):
     """Run `args` (as `as_user`: the folders it may enter); return (wall s, CPU s of it and its children)."""
-    from tools.as_user import kit_paths, run_as
+    from tools.course.as_user import kit_paths, run_as
     cpu, tic = children_cpu(), time.perf_counter()
     if as_user is None:
         proc = subprocess.run(args, cwd=cwd, capture_output=True, text=True)
@@ -93,7 +93,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not 0 <= args.baseline <= min(10, args.students):
         parser.error("--baseline must be between 0 and min(10, --students)")
-    from tools.as_user import ensure_user
+    from tools.course.as_user import ensure_user
     with tempfile.TemporaryDirectory(prefix="grade-speed-") as tmp:
         keep = os.environ.get("GRADE_SPEED_KEEP")
         root = Path(tmp)
@@ -107,7 +107,7 @@ def main(argv=None):
         rows = []
         for mode, name, as_user in routes:
             report = root / f"report-{mode}.json"
-            wall, cpu = timed([sys.executable, str(ROOT / "tools" / "grade_class.py"), "--all",
+            wall, cpu = timed([sys.executable, str(ROOT / "tools" / "course" / "grade.py"), "--all",
                                "--course", str(course), "--workers", str(args.workers),
                                "--json", str(report)], ROOT, as_user)
             data = json.loads(report.read_text())

@@ -32,7 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tools.hub_client import HubUser
+from tools.course.hub_client import HubUser
 
 ROOT = Path(__file__).resolve().parents[1]
 

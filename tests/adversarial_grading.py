@@ -4,7 +4,7 @@
 student (the bystander) already graded, before any attacker. `grade_the_class` copies it
 for one route, writes the adversarial class (tests/classes/adversarial_class.py) beside
 the bystander and grades it in one `./kit grade`, by root or by a teacher account without
-root (tools/as_user.py), in parallel; it records what the tests compare: the course and
+root (tools/course/as_user.py), in parallel; it records what the tests compare: the course and
 the kit's files before, the report, who connected to a server on 127.0.0.1, which
 processes outlived grading. Then the helpers the tests read the result with: the
 gradebook's grades, and pages opened in headless Chromium as a browser would.
@@ -26,8 +26,8 @@ import pytest
 from grading.limits import claim_uids
 from grading.sandbox import users_processes
 from tests.course_copy import GENERATED
-from tools.as_user import ensure_user, kit_paths, run_as
 from tools.cli import class_module
+from tools.course.as_user import ensure_user, kit_paths, run_as
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -93,7 +93,7 @@ def grader(mode, root):
     env = {"KIT_TEST_SECRET": SECRET, "PGPASSWORD": SECRET}
 
     def grade(course, *args):
-        command = [sys.executable, str(ROOT / "tools" / "grade_class.py"),
+        command = [sys.executable, str(ROOT / "tools" / "course" / "grade.py"),
                    "--course", str(course), *args]
         if mode == "root":
             return subprocess.run(command, env=dict(os.environ, **env), capture_output=True,

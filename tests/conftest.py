@@ -39,8 +39,8 @@ def executed_lessons(tmp_path_factory):
     """
     import fcntl
     import json
-    from tools.lessons import notebook_paths
-    from tools.run_notebooks import execute
+    from tools.lessons.notebooks import notebook_paths
+    from tools.lessons.run import execute
     shared = shared_dir(tmp_path_factory, "executed-lessons")
 
     def result(path):
@@ -96,7 +96,7 @@ def classroom_bundle(tmp_path_factory):
     with open(folder / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not out.exists():
-            r = subprocess.run([sys.executable, "tools/bundle.py", "--out", str(out)],
+            r = subprocess.run([sys.executable, "tools/setup/bundle.py", "--out", str(out)],
                                cwd=ROOT, capture_output=True, text=True, timeout=1200)
             assert r.returncode == 0, r.stdout + r.stderr
     return out

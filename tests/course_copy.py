@@ -64,8 +64,8 @@ class Course:
             self.nbgrader("generate_assignment", name, "--force")
 
     def grade(self, *args, check=True):
-        """Run `./kit grade *args` (tools/grade_class.py) on this course; the CompletedProcess."""
-        proc = subprocess.run([sys.executable, str(ROOT / "tools" / "grade_class.py"),
+        """Run `./kit grade *args` (tools/course/grade.py) on this course; the CompletedProcess."""
+        proc = subprocess.run([sys.executable, str(ROOT / "tools" / "course" / "grade.py"),
                                "--course", str(self.dir), *args], env=self.env,
                               capture_output=True, text=True, timeout=900)
         if check:

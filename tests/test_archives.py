@@ -1,4 +1,4 @@
-"""tools/archives.py: a tar unpacks inside its folder, or not at all, on every Python 3.11.x.
+"""tools/site/archives.py: a tar unpacks inside its folder, or not at all, on every Python 3.11.x.
 
 Debian 12's python3.11 (3.11.2) has no `filter="data"`; the kit's own check stands in for
 it there, and is tested here on any Python by hiding the filter.
@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from tools import archives
+from tools.site import archives
 
 
 def make_tar(path, members):

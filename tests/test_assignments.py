@@ -314,7 +314,7 @@ def test_no_check_of_an_understanding_task_prints_its_expected_value():
 def bundles(tmp_path_factory):
     """A student and a teacher bundle of the kit, without wheelhouses (seconds, no network)."""
     import tarfile
-    from tools import bundle
+    from tools.setup import bundle
     folder = tmp_path_factory.mktemp("bundles")
     made = {}
     for kind in ("student", "teacher"):
@@ -360,14 +360,14 @@ def test_the_student_bundle_holds_no_solution_no_hidden_test_and_no_fixture_clas
     assert {path for path in student if path.startswith("grading/")} == {
         "grading/__init__.py", *checks}
     for name in ("tests/classes/fixture_class.py", "tests/classes/adversarial_class.py",
-                 "tests/classes/adversarial/sandbox.py", "tools/grade_class.py"):
+                 "tests/classes/adversarial/sandbox.py", "tools/course/grade.py"):
         assert name not in student and name in teacher
     for name in ("course/source/a1_softmax/softmax.ipynb", "grading/reference.py",
                  "grading/run.py"):
         assert name in teacher and name not in student
-    from tools.setup_env import MODULE_FILES  # what set-up needs before .venv/ exists
+    from tools.setup.env import MODULE_FILES  # what set-up needs before .venv/ exists
     for needed in ("kit", "grading/checks/judge.py", "notebooks/01_softmax_operation.ipynb",
-                   "course/nbgrader_config.py", "tools/run_notebooks.py", *MODULE_FILES):
+                   "course/nbgrader_config.py", "tools/lessons/run.py", *MODULE_FILES):
         assert needed in student, needed
     text = {path: data.decode("utf-8", "replace") for path, data in student.items()}
     for marker in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):  # in code (the guides explain them)
@@ -391,7 +391,7 @@ def test_both_editions_pass_nbgrader_validate_as_sources_and_fail_it_as_releases
     notebooks: the English and Chinese source of every assignment passes all its tests (the
     hidden ones included), and both student copies pass none."""
     from tests.course_copy import PASSED, Course
-    from tools.release_zh import release_zh
+    from tools.zh.release import release_zh
     course = Course(tmp_path)
     course.generate("*")
     release_zh(course.dir)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from tools.cli import COMMANDS, NBGRADER, call
-from tools.lessons import notebook_paths
+from tools.lessons.notebooks import notebook_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 # What ./kit needs before set-up to answer help, an unknown command, a missing lesson.
-BARE = ("kit", "tools/__init__.py", "tools/cli.py", "tools/run_notebooks.py",
-        "tools/lessons.py")
+BARE = ("kit", "tools/__init__.py", "tools/cli.py", "tools/lessons/run.py",
+        "tools/lessons/notebooks.py")
 
 
 def kit(*args, cwd=ROOT, env=None, timeout=120):
@@ -207,7 +207,7 @@ def test_save_means_what_the_readme_and_sync_saved_say():
     first = readme.index("#@save")
     around = readme[max(0, first - 400):first + 600]
     assert "helpers/" in around and "d2l" in around and "overwrit" in around, around
-    doc = (ROOT / "tools" / "sync_saved.py").read_text().split('"""')[1]
+    doc = (ROOT / "tools" / "lessons" / "sync_saved.py").read_text().split('"""')[1]
     assert "opposite" in doc and "d2l" in doc
 
 

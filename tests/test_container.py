@@ -18,8 +18,8 @@ import uuid
 import pytest
 
 from tests.containers import LIMITS, podman
-from tools.archives import extract
-from tools.lessons import notebook_paths
+from tools.lessons.notebooks import notebook_paths
+from tools.site.archives import extract
 
 pytestmark = pytest.mark.container
 

@@ -135,9 +135,9 @@ def test_reading_a_notebook_builds_no_grammar(project):
 
 def copy_project(project, tmp_path):
     """kit, its set-up modules and the pin files in a fresh folder: no .venv."""
-    from tools.setup_env import MODULE_FILES
+    from tools.setup.env import MODULE_FILES
     copy = tmp_path / "project"
-    (copy / "tools").mkdir(parents=True)
+    (copy / "tools" / "setup").mkdir(parents=True)
     for name in ("kit",) + PIN_FILES + MODULE_FILES:
         shutil.copy2(project / name, copy / name)
     return copy
@@ -172,7 +172,7 @@ def test_kit_refuses_other_python(project, tmp_path):
 
 
 def test_real_venv_is_stamped_with_the_pins_and_its_python(project):
-    from tools.setup_env import interpreter, mxnet_package, stamp_value, venv_record
+    from tools.setup.env import interpreter, mxnet_package, stamp_value, venv_record
     stamp = project / ".venv" / ".kit-installed"
     record = venv_record(project / ".venv")
     who = {"executable": record["executable"], "version": record["version"]}
@@ -181,7 +181,7 @@ def test_real_venv_is_stamped_with_the_pins_and_its_python(project):
 
 
 def test_the_stamp_changes_with_pins_python_and_mxnet(project, tmp_path):
-    from tools.setup_env import stamp_value
+    from tools.setup.env import stamp_value
     copy = copy_project(project, tmp_path)
     who = {"executable": "/usr/bin/python3.11", "version": "3.11.2"}
     base = stamp_value(copy, who, "mxnet")

@@ -27,8 +27,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from tests.containers import LIMITS, podman
-from tools.lessons import notebook_paths
-from tools.setup_env import MODULE_FILES, venv_record
+from tools.lessons.notebooks import notebook_paths
+from tools.setup.env import MODULE_FILES, venv_record
 
 ROOT = Path(__file__).resolve().parents[1]
 SETUP_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml", *MODULE_FILES)
@@ -241,7 +241,7 @@ def test_ctrl_c_during_a_lesson(tmp_path, short_tmp, lesson, after):
     longer than 4 s, so a fast machine does not finish it first."""
     build, tmp = tmp_path / "build", short_tmp
     (build / "site").mkdir(parents=True)
-    (build / "site" / ".course-site").write_text("made by tools/build_site.py\n")
+    (build / "site" / ".course-site").write_text("made by tools/site/build.py\n")
     (build / "site" / "index.html").write_text("the site of an earlier run")
     env = dict(os.environ, TMPDIR=str(tmp))
     began = []
@@ -314,7 +314,7 @@ def test_a_lessons_dataloader_workers_leave_no_temporary_folders(tmp_path, short
             "print(sum(len(X_batch) for X_batch, y_batch in loader))")
     nbformat.write(new_notebook(cells=[new_code_cell(code)]), tmp_path / "loader.ipynb")
     tmp = short_tmp
-    run = ("import sys\nfrom pathlib import Path\nfrom tools.run_notebooks import execute\n"
+    run = ("import sys\nfrom pathlib import Path\nfrom tools.lessons.run import execute\n"
            "ok, _, nb, error = execute(Path(sys.argv[1]), Path(sys.argv[2]))\n"
            "assert ok and nb.cells[0].outputs[0]['text'] == '64\\n', (error, nb.cells[0])")
     r = subprocess.run([sys.executable, "-c", run, tmp_path / "loader.ipynb", tmp_path / "out"],

@@ -2,7 +2,7 @@
 
 Every source notebook passes its own tests; every student release fails them and holds
 no solution and no hidden test; a fixture class of five submissions of a1_softmax is
-graded by `./kit grade` (tools/grade_class.py) and each score asserted; feedback (rebuilt
+graded by `./kit grade` (tools/course/grade.py) and each score asserted; feedback (rebuilt
 after a manual grade too) and grade export work, and a student's own check says what it
 should. tests/test_grading_commands.py runs the other commands of the workflow;
 tests/test_grading_adversarial.py grades the students who try to fool the grader.

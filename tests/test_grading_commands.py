@@ -86,7 +86,7 @@ def test_exchange_release_submit_collect(tmp_path, generated):
 # ---------------------------------------------------------------- the README
 
 def test_grade_command_refuses_unclear_requests():
-    from tools import grade_class
+    from tools.course import grade as grade_class
     for argv, message in (([], "name an assignment"), (["a1_softmax", "--all"], "not both"),
                           (["a1_softmax", "--workers", "0"], "must be positive"),
                           (["a1_softmax", "--course", str(ROOT)], "has no nbgrader_config.py")):

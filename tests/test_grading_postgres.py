@@ -91,7 +91,7 @@ def deserved(student):
 
 def test_two_graders_fill_one_postgresql_gradebook(database, tmp_path):
     courses = [machine(tmp_path / f"machine{i}", database, s) for i, s in enumerate(MACHINES)]
-    graders = [subprocess.Popen([sys.executable, str(ROOT / "tools" / "grade_class.py"),
+    graders = [subprocess.Popen([sys.executable, str(ROOT / "tools" / "course" / "grade.py"),
                                  "--course", str(c), "--workers", "1", ASSIGNMENT],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
                for c in courses]

@@ -39,7 +39,7 @@ import pytest
 
 from helpers.distributed import free_port
 from tools.cli import class_module as course_module
-from tools.hub_client import HubUser
+from tools.course.hub_client import HubUser
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -64,7 +64,7 @@ PARTLY_ANSWER = "1. 分子和分母同乘 exp(-c)，所以不变。\n2. 不知�
 WRITTEN_POINTS = 3  # of 4, what the teacher gives the correct student's written answer
 
 # What the teacher types into a terminal of the hub (course/README.md, "Classroom server").
-HAND_OUT_CHINESE = ("cd ~/course && python $KIT/tools/release_zh.py a1_softmax && "
+HAND_OUT_CHINESE = ("cd ~/course && python $KIT/tools/zh/release.py a1_softmax && "
                     "nbgrader release_assignment a1_softmax --course=softmax-kit-zh "
                     "--CourseDirectory.release_directory=release_zh")
 COLLECT_AND_GRADE = ("cd ~/course && nbgrader collect a1_softmax --course=softmax-kit-zh && "
@@ -596,14 +596,14 @@ def test_https_on_the_address_given(accounts, tmp_path):
 
 def test_the_hub_refuses_what_would_not_work(tmp_path):
     """A bad roster changes nothing; no root, no teacher, a squatted exchange: said so."""
-    from tools import hub
+    from tools.course import hub
     for text, message in (("Ada\n", "not a login name"), ("bo bo\n", "only 'zh' may follow"),
                           ("cy\ncy\n", "listed twice")):
         with pytest.raises(hub.HubError, match=message):
             hub.read_roster(text)
     assert hub.read_roster("# the class\nada\nbo zh # reads Chinese\n\n") == [
         ("ada", False), ("bo", True)]
-    r = subprocess.run([sys.executable, "-m", "tools.hub", "start", "--teacher",
+    r = subprocess.run([sys.executable, "-m", "tools.course.hub", "start", "--teacher",
                         "kit-hub-nobody", "--state", str(tmp_path / "state")],
                        capture_output=True, text=True)
     assert r.returncode == 2 and "there is no account kit-hub-nobody" in r.stderr, r.stderr

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import twins
+from tools.zh import twins
 
 ROOT = Path(__file__).resolve().parents[1]
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -67,7 +67,8 @@ def setup_says(code, lang):
     env = {k: v for k, v in os.environ.items() if k != "KIT_LANG"}
     if lang:
         env["KIT_LANG"] = lang
-    r = subprocess.run([sys.executable, "-c", "from tools import setup_env\n" + code], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-c",
+                        "from tools.setup import env as setup_env\n" + code], cwd=ROOT,
                        env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     return r.stdout
@@ -91,7 +92,7 @@ def test_setups_common_messages_are_chinese_under_kit_lang_zh(lang):
 
 
 def test_every_setup_message_has_both_languages_and_the_same_fields():
-    from tools import setup_env
+    from tools.setup import env as setup_env
     import string
     for key, (english, chinese) in setup_env.MESSAGES.items():
         def fields(t):

@@ -6,7 +6,7 @@ and its executed copy also feeds the site's tests.
 import nbformat
 import pytest
 
-from tools.lessons import notebook_paths, reported_accuracies
+from tools.lessons.notebooks import notebook_paths, reported_accuracies
 
 LESSONS = [p.stem for p in notebook_paths()]
 

@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 import helpers
-from tools.sync_saved import without_docstrings
+from tools.lessons.sync_saved import without_docstrings
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -100,7 +100,7 @@ def test_sync_check_catches_a_drift():
 def run_notebook_with(path, parameters, timeout=300):
     """Execute a notebook with its `parameters` cell replaced; return the error, if any."""
     from nbclient.exceptions import CellExecutionError
-    from tools.run_notebooks import make_client
+    from tools.lessons.run import make_client
 
     nb = nbformat.read(path, as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.archives import extract
-from tools.setup_env import MODULE_FILES, venv_record
+from tools.setup.env import MODULE_FILES, venv_record
+from tools.site.archives import extract
 
 DEBIAN_PYTHON = "/usr/bin/python3.11"
 KIT_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml", *MODULE_FILES)
@@ -245,7 +245,7 @@ def test_a_cuda_build_is_what_kit_mxnet_installs(project, tmp_path):
     """KIT_MXNET=mxnet-cu117: the plan's pin resolves on PyPI to a Linux x86-64 wheel whose
     requirements the lock satisfies (its metadata only; the wheel is over 500 MB)."""
     from packaging.requirements import Requirement
-    from tools.setup_env import install_plan
+    from tools.setup.env import install_plan
     plan = install_plan(project, "mxnet-cu117")
     pin = next(line for line in plan["constraints.txt"].splitlines()
                if line.startswith("mxnet"))
@@ -266,7 +266,7 @@ def test_a_cuda_build_is_what_kit_mxnet_installs(project, tmp_path):
 
 def test_notebook_05_says_the_cpu_wheel_never_sees_a_gpu_and_how_to_switch(project):
     import nbformat
-    from tools.setup_env import MXNET_PACKAGES
+    from tools.setup.env import MXNET_PACKAGES
     nb = nbformat.read(project / "notebooks" / "05_gpu.ipynb", as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "never sees a GPU" in text

@@ -1,4 +1,4 @@
-"""Unit tests of tools/setup_env.py: what set-up says when it cannot go on, and what it installs.
+"""Unit tests of tools/setup/env.py: what set-up says when it cannot go on, and what it installs.
 
 The pip outputs below are what pip 23 printed in the situations named (a pin that needs a
 newer Python, a conflict, no network, an intercepting proxy); the real installs are in
@@ -6,7 +6,7 @@ tests/test_reach.py.
 """
 import pytest
 
-from tools.setup_env import (SetupError, check_platform, explain_pip_failure, install_plan,
+from tools.setup.env import (SetupError, check_platform, explain_pip_failure, install_plan,
                              library_message, missing_libraries, mxnet_package, pin_lines,
                              platform_tag, site_packages, venv_record)
 
@@ -150,7 +150,7 @@ def test_the_library_message_names_debian_packages_and_cuda():
 @pytest.mark.parametrize("data_dir, says_download", [(None, True), ("given", False)])
 def test_setup_speaks_of_a_download_only_when_the_data_has_no_other_source(
         tmp_path, monkeypatch, capsys, data_dir, says_download):
-    from tools.setup_env import setup_system
+    from tools.setup.env import setup_system
     monkeypatch.setenv("KIT_SYSTEM_PACKAGES", "no")
     monkeypatch.setenv("FASHION_MNIST_SYSTEM_DIR", str(tmp_path / "no-such-folder"))
     if data_dir:
@@ -164,7 +164,7 @@ def test_setup_speaks_of_a_download_only_when_the_data_has_no_other_source(
 
 
 def test_system_tools_are_commands_or_paths():
-    from tools.setup_env import SYSTEM_TOOLS, present
+    from tools.setup.env import SYSTEM_TOOLS, present
     assert present("sh") and not present("no-such-command-here")
     assert present("/") and not present("/no/such/path")
     packages = [pkg for tool, pkg in SYSTEM_TOOLS["test"]]

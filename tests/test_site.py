@@ -1,4 +1,4 @@
-"""The course site (tools/build_site.py), checked in a real browser.
+"""The course site (tools/site/build.py), checked in a real browser.
 
 Fast checks: the vendored JavaScript matches site/vendor/MANIFEST.json; outputs are
 rewritten so that they need no CDN; titles, lines and accuracies come from the notebooks;
@@ -7,7 +7,7 @@ the main job renders the site after the notebooks.
 Browser checks, in headless Chromium (Debian's `chromium`, installed by the set-up that
 `./kit test` runs), on two sites rendered into a temporary folder and served on 127.0.0.1:
 a small demo course made here (math, plotly, matplotlib, a slider + Output explorer,
-`interact`) and the kit's own lessons, executed once by tools.run_notebooks. For every
+`interact`) and the kit's own lessons, executed once by tools.lessons.run. For every
 page: no console error, no request to any other host (each one is recorded and refused),
 every plotly chart drawn, every formula typeset, every saved widget shown, and a
 screenshot that is not blank. The screenshots of the last run stay in build/screenshots/.
@@ -28,10 +28,12 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from tools import build_site as site
-from tools import site_facts, site_outputs, site_vendor
-from tools import run_notebooks
-from tools.lessons import notebook_paths
+from tools.lessons import run as run_notebooks
+from tools.lessons.notebooks import notebook_paths
+from tools.site import build as site
+from tools.site import facts as site_facts
+from tools.site import outputs as site_outputs
+from tools.site import vendor as site_vendor
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
@@ -193,7 +195,7 @@ DEMO = {
 
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory):
-    """The demo course executed (tools.run_notebooks.execute) and rendered to a tmp folder."""
+    """The demo course executed (tools.lessons.run.execute) and rendered to a tmp folder."""
     tmp = tmp_path_factory.mktemp("demo")
     paths = []
     for name, cells in DEMO.items():

@@ -1,8 +1,8 @@
-"""tools/sync_saved.py: a drifted #@save copy is found and rewritten from helpers/."""
+"""tools/lessons/sync_saved.py: a drifted #@save copy is found and rewritten from helpers/."""
 import json
 import shutil
 
-from tools.sync_saved import notebooks, sync, without_docstrings
+from tools.lessons.sync_saved import notebooks, sync, without_docstrings
 
 
 def saved_cell(nb):

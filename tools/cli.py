@@ -4,7 +4,7 @@ explains one.
 ``./kit`` (bash) finds a Python 3.11 and hands over to this module (``python -m tools.cli``).
 Until a command runs, this module uses the standard library only, so it answers before
 set-up: the list, an unknown command, a lesson that does not exist. For a command it sets
-up what the command needs (tools/setup_env.py, in this process), then runs the command in
+up what the command needs (tools/setup/env.py, in this process), then runs the command in
 .venv's Python, which has the kit installed (``pip install -e .``; also ``.venv/bin/kit``).
 
 A new command is one entry of COMMANDS: a name, a line of help, the function that runs it
@@ -32,7 +32,7 @@ class Command:
     run: str           # "module:function", called with the arguments in .venv's Python
     group: str
     # What set-up prepares before the command runs: None, nothing (it runs in the Python
-    # that started ./kit); "venv", only .venv/; else tools/setup_env.py's command: .venv/,
+    # that started ./kit); "venv", only .venv/; else tools/setup/env.py's command: .venv/,
     # the data, and the system tools SYSTEM_TOOLS names for it.
     setup: str | None = "setup"
     check: str = ""    # "module:function" that vets the arguments before set-up (stdlib only)
@@ -48,8 +48,8 @@ GROUPS = {"lessons": "Lessons (students and teachers)",
 COMMANDS = {c.name: c for c in (
     Command("run", "[NN ...] [--build DIR] [--no-site]",
             "execute the lessons (all, or those named: ./kit run 03 04) into build/, render "
-            "the site build/site/, print the results", "tools.run_notebooks:main", "lessons",
-            check="tools.run_notebooks:check"),
+            "the site build/site/, print the results", "tools.lessons.run:main", "lessons",
+            check="tools.lessons.run:check"),
     Command("lab", "[FOLDER] [--port N] [--no-browser] [...]",
             "JupyterLab on the notebooks, or on a student's copy (a folder or a notebook); "
             "options go to JupyterLab", "tools.cli:lab", "lessons"),
@@ -58,7 +58,7 @@ COMMANDS = {c.name: c for c in (
             "benchmarks.train_speed:main", "lessons"),
     Command("grade", "ASSIGNMENT ... | --all [--student NAME] [--feedback] [--json FILE]",
             "grade a class, each submission in its own sandbox (course/README.md)",
-            "tools.grade_class:main", "course", setup="grade"),
+            "tools.course.grade:main", "course", setup="grade"),
     Command("fake-class", "[--adversarial] [--course DIR] [--port N]",
             "write a fake class into the course to try ./kit grade on: five submissions of "
             "a1_softmax, or 91 students who try to fool the grader (course/README.md)",
@@ -74,17 +74,17 @@ COMMANDS = {c.name: c for c in (
                  "                  tries (default 9)"),
     Command("release-zh", "[ASSIGNMENT ...]",
             "the Chinese student copies, course/release_zh/, from nbgrader's release/",
-            "tools.release_zh:main", "course", setup="venv", cwd="course"),
+            "tools.zh.release:main", "course", setup="venv", cwd="course"),
     Command("setup", "", "only set up: .venv/ with the pinned packages and the kit, MXNet's "
             "libraries, the data (about 1.2 GB, a few minutes, once)",
-            "tools.setup_env:main", "kit", setup=None),
+            "tools.setup.env:main", "kit", setup=None),
     Command("bundle", "[--platform TAG] [--out FILE]",
             "write a classroom bundle (the kit, the data, the wheels) for machines with no "
-            "network", "tools.bundle:main", "kit"),
+            "network", "tools.setup.bundle:main", "kit"),
     Command("hub", "accounts --teacher NAME ROSTER | start --teacher NAME [--ip A] [...]",
             "a classroom server: JupyterHub with the course on this machine, for a class with "
-            "accounts on it (as root; README.md, 'Classroom server')", "tools.hub:main", "kit",
-            setup="hub"),
+            "accounts on it (as root; README.md, 'Classroom server')", "tools.course.hub:main",
+            "kit", setup="hub"),
     Command("test", "[--fast] [pytest options]",
             "run the whole test suite (pytest; every lesson, the grader, the container); "
             "--fast: the files that run in seconds (about a minute in all)",
@@ -96,13 +96,13 @@ COMMANDS = {c.name: c for c in (
                  "--import FOLDER     copy FOLDER's four files into the kit's cache, verified"),
     Command("site", "[--build DIR] [--out DIR] [--verify-vendor] [--refresh-vendor]",
             "render the executed notebooks in build/notebooks/ as the site build/site/",
-            "tools.build_site:main", "maintain", setup="venv"),
+            "tools.site.build:main", "maintain", setup="venv"),
     Command("twins", "check | sync | stamp NOTEBOOK ...",
             "keep the Chinese editions in step with the English notebooks",
-            "tools.twins:main", "maintain", setup="venv"),
+            "tools.zh.twins:main", "maintain", setup="venv"),
     Command("sync-saved", "[--check] [NOTEBOOK ...]",
             "rewrite the notebooks' #@save cells from helpers/ (their canonical copy)",
-            "tools.sync_saved:main", "maintain", setup="venv"),
+            "tools.lessons.sync_saved:main", "maintain", setup="venv"),
     Command("bench-grading", "[--students N] [--baseline N]",
             "time ./kit grade (root and a teacher without root) beside nbgrader's autograde",
             "benchmarks.grade_speed:main", "maintain", setup="grade"),
@@ -205,7 +205,7 @@ def dispatch(argv):
 
 def set_up_and_hand_over(command, args):
     """Set up what `command` needs, in this Python, then run it in .venv's."""
-    from tools import setup_env
+    from tools.setup import env as setup_env
     if asks_help(args):  # the command's own --help, without the data check
         if setup_env.is_ready(ROOT):
             hand_over(command, args)

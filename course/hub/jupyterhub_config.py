@@ -1,8 +1,8 @@
 """JupyterHub's settings for the kit's classroom server. Start it with `sudo ./kit hub start`.
 
-tools/hub.py prepares the machine (the exchange, the teacher's course) and starts JupyterHub
-with this file, passing the class's settings in KIT_HUB_* variables. Who may log in: the
-teacher (--teacher) and the members of the Unix group softmax-kit-students, with the
+tools/course/hub.py prepares the machine (the exchange, the teacher's course) and starts
+JupyterHub with this file, passing the class's settings in KIT_HUB_* variables. Who may log
+in: the teacher (--teacher) and the members of the Unix group softmax-kit-students, with the
 passwords of their accounts on this machine (PAM). Each user's JupyterLab runs as that
 user, from the kit's environment, in their home folder; the teacher's has nbgrader's
 formgrader on the course, the students' have only the Assignments panel.

@@ -2,7 +2,7 @@
 or a classroom bundle's wheelhouse, a pip failure explained in one message, then the kit
 itself (editable) and the line that lets the book's own code run.
 
-Standard library only, like the rest of set-up (tools/setup_env.py).
+Standard library only, like the rest of set-up (tools/setup/env.py).
 """
 import os
 import platform
@@ -10,9 +10,9 @@ import re
 import tempfile
 from pathlib import Path
 
-from tools.setup_messages import DiskFull, SetupError, run, tr, write_atomically
-from tools.setup_platform import platform_tag
-from tools.setup_python import site_packages
+from tools.setup.machine import platform_tag
+from tools.setup.messages import DiskFull, SetupError, run, tr, write_atomically
+from tools.setup.python import site_packages
 
 
 def pin_lines(text, mxnet):

@@ -1,6 +1,6 @@
 """Set up the kit's environment: .venv/ with the pinned packages, MXNet's system libraries, the data.
 
-``./kit`` runs this module (``python -m tools.setup_env``, from the kit's folder) with the
+``./kit`` runs this module (``python -m tools.setup.env``, from the kit's folder) with the
 Python 3.11 it chose (any 3.11.x from 3.11.2 up); it and the modules it draws on use only
 the standard library, because .venv/ may not exist yet. In order:
 
@@ -26,11 +26,11 @@ A failure ends in one line saying what happened and what to do, and leaves nothi
 half-made: a full disk or Ctrl-C removes the .venv/ this run began (an older one stays,
 unstamped, for the next run to finish); a folder set-up may not write in is named.
 
-The steps live beside this file, one concept each: ``setup_messages`` (the errors and the
-sentences, English and Chinese), ``setup_platform`` (the platform, Debian's packages,
-MXNet's shared libraries), ``setup_python`` (what .venv/ is made from, its stamp, making it,
-proving it works), ``setup_pins`` (the pins, the wheelhouse, pip's failures, the kit itself),
-``setup_commands`` (each command's system tools, JupyterHub's proxy, the data). This module
+The steps live beside this file, one concept each: ``messages`` (the errors and the
+sentences, English and Chinese), ``machine`` (the platform, Debian's packages,
+MXNet's shared libraries), ``python`` (what .venv/ is made from, its stamp, making it,
+proving it works), ``pins`` (the pins, the wheelhouse, pip's failures, the kit itself),
+``commands`` (each command's system tools, JupyterHub's proxy, the data). This module
 holds the order: ``setup_venv``, ``is_ready`` and ``main``.
 """
 import errno
@@ -40,15 +40,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.setup_commands import (PROXY_COMMANDS, SYSTEM_TOOLS, present, setup_data,
+from tools.setup.commands import (PROXY_COMMANDS, SYSTEM_TOOLS, present, setup_data,
                                   setup_proxy, setup_system)
-from tools.setup_messages import (MESSAGES, DiskFull, Interrupted, SetupError, run, say, tr,
+from tools.setup.machine import (check_platform, library_message, missing_libraries,
+                                 platform_tag)
+from tools.setup.messages import (MESSAGES, DiskFull, Interrupted, SetupError, run, say, tr,
                                   write_atomically)
-from tools.setup_pins import (explain_pip_failure, install_book_code_hook, install_plan,
+from tools.setup.pins import (explain_pip_failure, install_book_code_hook, install_plan,
                               install_project, pin_lines, pip_install, probe_pin, wheelhouse)
-from tools.setup_platform import (check_platform, library_message, missing_libraries,
-                                  platform_tag)
-from tools.setup_python import (MXNET_PACKAGES, VENV_MB, check_import, check_libraries,
+from tools.setup.python import (MXNET_PACKAGES, VENV_MB, check_import, check_libraries,
                                 check_room, create_venv, free_mb, interpreter, mxnet_package,
                                 site_packages, stamp_value, venv_record)
 
@@ -59,12 +59,12 @@ __all__ = ["MESSAGES", "MODULE_FILES", "MXNET_PACKAGES", "ROOT", "SYSTEM_TOOLS",
            "platform_tag", "present", "say", "setup_system", "setup_venv", "site_packages",
            "stamp_value", "tr", "venv_record"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The files set-up runs from before .venv/ exists: with ./kit and the pins, a copy of the kit
 # holding these sets itself up.
-MODULE_FILES = ("tools/__init__.py", "tools/setup_env.py", "tools/setup_messages.py",
-                "tools/setup_platform.py", "tools/setup_python.py", "tools/setup_pins.py",
-                "tools/setup_commands.py")
+MODULE_FILES = ("tools/__init__.py", "tools/setup/__init__.py", "tools/setup/env.py",
+                "tools/setup/messages.py", "tools/setup/machine.py", "tools/setup/python.py",
+                "tools/setup/pins.py", "tools/setup/commands.py")
 
 
 def setup_venv(root=ROOT):

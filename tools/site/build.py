@@ -1,20 +1,20 @@
 """Render the executed notebooks as a small static site that works offline, in two editions.
 
 Part of the main job (``./kit run`` calls ``build_site`` once the notebooks have run);
-also runnable alone: ``python tools/build_site.py`` renders build/notebooks/ into build/site/.
+also runnable alone: ``python tools/site/build.py`` renders build/notebooks/ into build/site/.
 
 The site: ``index.html`` (lesson number, title, one line, final accuracy) and one page
 per notebook with previous/next links, titles and lines taken from the notebooks' own
-first heading and first paragraph (tools/site_facts.py). Each lesson with a Chinese twin
-(notebooks/zh/, tools/lessons.py) has a Chinese page too, in ``zh/`` with its own index
+first heading and first paragraph (tools/site/facts.py). Each lesson with a Chinese twin
+(notebooks/zh/, tools/lessons/notebooks.py) has a Chinese page too, in ``zh/`` with its own index
 and the glossary: the twin's prose around the outputs of the very same English run (the
 code cells are identical, so nothing runs twice). Every page links to itself in the other
 edition. Nothing on a page asks any other host for anything:
 
 - plotly: one shared ``assets/plotly.min.js`` (the copy inside the plotly package); each
-  figure is rebuilt without CDN tags (tools/site_outputs.py).
+  figure is rebuilt without CDN tags (tools/site/outputs.py).
 - widgets: the saved widget state is rendered by the standalone ``embed.js`` bundle of
-  @jupyter-widgets/html-manager, vendored in site/vendor/ (tools/site_vendor.py); that
+  @jupyter-widgets/html-manager, vendored in site/vendor/ (tools/site/vendor.py); that
   bundle has no module loader, so it never asks a CDN for widget code.
 - math: MathJax 3 (``tex-svg-full.js``, vendored; SVG output needs no font files).
 - fonts: the system's own; Chinese pages name the usual CJK fonts of each platform.
@@ -31,14 +31,14 @@ from pathlib import Path
 
 import nbformat
 
-from tools.lessons import (CHINESE, NOTEBOOKS, borrow_outputs, notebook_paths,
-                           reported_accuracies, twin_path)
-from tools.site_facts import (has_math, inline_markdown, lesson_number, notebook_summary,
-                              notebook_title, plain_text)
-from tools.site_outputs import WIDGET_STATE_MIME, OfflineOutputs, external_references
-from tools.site_vendor import copy_vendor, refresh_vendor, verify_vendor
+from tools.lessons.notebooks import (CHINESE, NOTEBOOKS, borrow_outputs, notebook_paths,
+                                     reported_accuracies, twin_path)
+from tools.site.facts import (has_math, inline_markdown, lesson_number, notebook_summary,
+                             notebook_title, plain_text)
+from tools.site.outputs import WIDGET_STATE_MIME, OfflineOutputs, external_references
+from tools.site.vendor import copy_vendor, refresh_vendor, verify_vendor
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "site" / "templates"
 STRINGS = TEMPLATES / "strings.json"
 GLOSSARY = NOTEBOOKS / CHINESE / "glossary.md"
@@ -292,12 +292,12 @@ def _prepare_out_dir(out_dir):
     `out_dir` only once it is whole, so an interrupted build leaves the old one as it was."""
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / MARKER).exists():
-        raise RuntimeError(f"{out_dir} exists and was not made by tools/build_site.py; "
+        raise RuntimeError(f"{out_dir} exists and was not made by tools/site/build.py; "
                            "not overwriting it")
     partial = out_dir.with_name(f".{out_dir.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    (partial / MARKER).write_text("made by tools/build_site.py; wiped on each build\n")
+    (partial / MARKER).write_text("made by tools/site/build.py; wiped on each build\n")
     return partial
 
 

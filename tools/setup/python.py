@@ -2,7 +2,7 @@
 recorded in its stamp), making it on a disk with room, and proving it works: libmxnet.so
 loads and MXNet computes.
 
-Standard library only, like the rest of set-up (tools/setup_env.py).
+Standard library only, like the rest of set-up (tools/setup/env.py).
 """
 import errno
 import hashlib
@@ -14,9 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.setup_messages import SetupError, run, say, tr
-from tools.setup_platform import (DEBIAN_PACKAGES, apt_install, library_message,
-                                  may_install_system, missing_libraries)
+from tools.setup.machine import (DEBIAN_PACKAGES, apt_install, library_message,
+                                 may_install_system, missing_libraries)
+from tools.setup.messages import SetupError, run, say, tr
 
 PIN_FILES = ("requirements.txt", "constraints.txt", "pyproject.toml")
 

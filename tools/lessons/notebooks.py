@@ -1,13 +1,13 @@
 """What the kit's tools share about the lessons: which notebooks are lessons, what a lesson
 reports (its 'final ... accuracy: x' lines), and where a lesson's Chinese edition lives and
-how it takes the English run's outputs. The main job (run_notebooks.py), the site builder
-(build_site.py) and the tests read these facts here; nothing here imports them.
+how it takes the English run's outputs. The main job (tools/lessons/run.py), the site builder
+(tools/site/build.py) and the tests read these facts here; nothing here imports them.
 """
 import re
 from itertools import zip_longest
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 FINAL = re.compile(r"final (\w[\w -]*?) accuracy: ([0-9.]+)")
 

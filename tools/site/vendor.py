@@ -5,7 +5,7 @@ renderer (@jupyter-widgets/html-manager, its ``embed.js`` bundle and Font Awesom
 and MathJax 3 (``tex-svg-full.js``: SVG output needs no font files). MANIFEST.json records
 each file's package, version, licence, npm integrity and SHA-256; a build refuses files
 whose hash differs (`verify_vendor`). `refresh_vendor` fetches them again with
-``npm pack`` and rewrites the manifest (``python tools/build_site.py --refresh-vendor``).
+``npm pack`` and rewrites the manifest (``python tools/site/build.py --refresh-vendor``).
 """
 import hashlib
 import json
@@ -14,9 +14,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from tools.archives import extract
+from tools.site.archives import extract
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "site" / "vendor"
 MANIFEST = VENDOR / "MANIFEST.json"
 
@@ -128,8 +128,8 @@ def refresh_vendor(vendor=VENDOR, log=print):
                              "tarball": info["filename"], "integrity": info["integrity"]})
     for entry in files:
         entry["sha256"] = sha256(vendor / entry["path"])
-    manifest = {"about": "Files vendored for the offline site (tools/build_site.py). "
-                         "Refresh with: .venv/bin/python tools/build_site.py --refresh-vendor",
+    manifest = {"about": "Files vendored for the offline site (tools/site/build.py). "
+                         "Refresh with: .venv/bin/python tools/site/build.py --refresh-vendor",
                 "packages": packages, "files": files}
     (vendor / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     log(f"wrote {vendor / 'MANIFEST.json'} ({len(files)} files)")

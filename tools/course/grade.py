@@ -18,7 +18,7 @@ from grading.limits import Limits
 from grading.run import Grader, GradingError, as_json, report
 from grading.sandbox import SandboxError
 
-KIT = Path(__file__).resolve().parents[1]
+KIT = Path(__file__).resolve().parents[2]
 
 
 def parse(argv):

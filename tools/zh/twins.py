@@ -9,9 +9,9 @@ in its metadata ``translated_from``: a fingerprint of the English cell it was tr
 from. When the English text of a cell changes, the fingerprint no longer matches, and the
 twin is out of step until someone translates the change.
 
-    .venv/bin/python tools/twins.py check          # what is out of step, with the English text
-    .venv/bin/python tools/twins.py sync           # copy English code (and new cells) into twins
-    .venv/bin/python tools/twins.py stamp PATH...  # after translating: record the fingerprints
+    .venv/bin/python tools/zh/twins.py check          # what is out of step, with the English text
+    .venv/bin/python tools/zh/twins.py sync           # copy English code (and new cells) into twins
+    .venv/bin/python tools/zh/twins.py stamp PATH...  # after translating: record the fingerprints
 
 ``sync`` never touches Chinese prose: a cell new in English arrives in English and without
 a fingerprint, so ``check`` (and tests/test_chinese.py) fail until it is translated and
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import nbformat
 
-from tools.lessons import notebook_paths, twin_path
+from tools.lessons.notebooks import notebook_paths, twin_path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 COURSE = ROOT / "course"
 STAMP = "translated_from"
@@ -72,13 +72,13 @@ def problems(english, twin, name="the twin"):
     en_shape = [(c.get("id"), c.cell_type) for c in en_cells]
     zh_shape = [(c.get("id"), c.cell_type) for c in zh_cells]
     if en_shape != zh_shape:
-        return [f"{name}: {_shape_difference(en_shape, zh_shape)}; run tools/twins.py sync"]
+        return [f"{name}: {_shape_difference(en_shape, zh_shape)}; run tools/zh/twins.py sync"]
     for en, zh in zip(en_cells, zh_cells):
         where = f"{name}: cell {en.get('id')}"
         if en.cell_type == "code":
             if zh.source != en.source:
                 found.append(f"{where}: its code differs from the English edition's; run "
-                             "tools/twins.py sync")
+                             "tools/zh/twins.py sync")
             elif _code_metadata(zh) != _code_metadata(en):
                 found.append(f"{where}: its metadata differs from the English edition's")
             if zh.get("outputs") or zh.get("execution_count"):
@@ -94,7 +94,7 @@ def problems(english, twin, name="the twin"):
             what = "has no fingerprint" if STAMP not in zh.metadata else \
                 "was translated from an older English text"
             found.append(f"{where} {what}; the English now reads: {_excerpt(en.source)} "
-                         "(translate it, then run tools/twins.py stamp)")
+                         "(translate it, then run tools/zh/twins.py stamp)")
         found.extend(f"{where}: {p}" for p in _section_problems(en.source, zh.source))
     return found
 
@@ -149,7 +149,7 @@ def check(pair_list=None):
         name = str(twin.relative_to(ROOT)) if twin.is_relative_to(ROOT) else str(twin)
         if not twin.is_file():
             found.append(f"{name} is missing: the Chinese edition of {english.name} "
-                         "(tools/twins.py sync starts it)")
+                         "(tools/zh/twins.py sync starts it)")
             continue
         found.extend(problems(nbformat.read(english, as_version=4),
                               nbformat.read(twin, as_version=4), name))
@@ -187,7 +187,7 @@ def stamped(english, twin):
     (and stamps nothing) while its cells are not the English ones or a cell is untranslated."""
     if [(c.get("id"), c.cell_type) for c in english.cells] != \
             [(c.get("id"), c.cell_type) for c in twin.cells]:
-        raise ValueError("its cells are not the English edition's: run tools/twins.py sync")
+        raise ValueError("its cells are not the English edition's: run tools/zh/twins.py sync")
     todo = [en.get("id") for en, zh in zip(english.cells, twin.cells)
             if en.cell_type == "markdown" and has_prose(en.source)
             and not CJK.search(NOT_PROSE.sub(" ", zh.source))]

@@ -25,9 +25,9 @@ import threading
 import time
 from pathlib import Path
 
-from tools.lessons import notebook_paths, reported_accuracies
+from tools.lessons.notebooks import notebook_paths, reported_accuracies
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build"
 KERNEL = "softmax-kit-current-env"
 
@@ -250,7 +250,7 @@ def main(argv=None):
 def render_site(build, results):
     """The site of every lesson executed so far: this run's, and an earlier run's copies of
     the others (a failed one marked so, from the error it holds). True if it failed."""
-    from tools.build_site import build_site, executed_notebooks
+    from tools.site.build import build_site, executed_notebooks
     ran = {p.stem: ok for p, ok, _, _ in results}
     notebooks = executed_notebooks(build)
     failed = [p.stem for p in notebooks

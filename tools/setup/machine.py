@@ -1,7 +1,7 @@
 """The machine set-up runs on: the platforms MXNet 1.9.1 has a working wheel for, Debian's
 packages (apt-get, as root), and the shared libraries libmxnet.so needs from the system.
 
-Standard library only, like the rest of set-up (tools/setup_env.py).
+Standard library only, like the rest of set-up (tools/setup/env.py).
 """
 import os
 import platform
@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 
-from tools.setup_messages import SetupError, say, tr
+from tools.setup.messages import SetupError, say, tr
 
 # Shared libraries libmxnet.so needs from the system -> the Debian package that ships them.
 DEBIAN_PACKAGES = {

@@ -6,7 +6,7 @@
   without the CDN MathJax tag plotly adds to it, for one shared ``assets/plotly.min.js``;
   the renderer's inlined 4.8 MB copy of plotly.js is dropped. The same for figures inside
   saved widget outputs, and for figures that have only the mimetype.
-- markdown: ``\\(...\\)`` and ``\\[...\\]`` math as ``$`` math (site_facts.dollar_math).
+- markdown: ``\\(...\\)`` and ``\\[...\\]`` math as ``$`` math (tools/site/facts.py, dollar_math).
 
 It records what it did in ``resources["offline"]`` (figures written, copies of plotly.js
 and CDN tags dropped, whether the page needs plotly.js at all), where the page template
@@ -17,7 +17,7 @@ import re
 
 from nbconvert.preprocessors import Preprocessor
 
-from tools.site_facts import dollar_math
+from tools.site.facts import dollar_math
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"

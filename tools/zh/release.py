@@ -1,7 +1,7 @@
 """The Chinese student copies of the assignments: release/ with the prose of source_zh/.
 
 nbgrader makes the student copies (``release/``) from ``source/``; each assignment notebook
-has a Chinese twin in ``source_zh/`` with the same cells (tools/twins.py keeps them in
+has a Chinese twin in ``source_zh/`` with the same cells (tools/zh/twins.py keeps them in
 step). This writes ``release_zh/``: every student copy of ``release/``, each markdown cell
 of the course in Chinese (the twin's cell of the same id), everything else as nbgrader
 made it: the code, the answer cells, the tests, the metadata. A locked cell's checksum is
@@ -9,8 +9,8 @@ computed again for its Chinese text, so ``nbgrader validate`` accepts the copy. 
 grader takes only the answers from a submission, so a Chinese copy is graded exactly as
 an English one. From the course folder, after ``nbgrader generate_assignment``:
 
-    ../.venv/bin/python ../tools/release_zh.py            # every assignment in release/
-    ../.venv/bin/python ../tools/release_zh.py a1_softmax  # only these
+    ../.venv/bin/python ../tools/zh/release.py            # every assignment in release/
+    ../.venv/bin/python ../tools/zh/release.py a1_softmax  # only these
 """
 import argparse
 import shutil
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools.twins import problems
+from tools.zh.twins import problems
 
 
 class ReleaseError(RuntimeError):
@@ -38,7 +38,7 @@ def chinese_copy(release, twin):
         if cell.cell_type == "markdown" and not is_solution(cell):
             if cell.get("id") not in prose:
                 raise ReleaseError(f"cell {cell.get('id')} of the student copy has no Chinese "
-                                   "text in the twin: run tools/twins.py check")
+                                   "text in the twin: run tools/zh/twins.py check")
             cell.source = prose[cell.get("id")]
             if is_locked(cell) and "checksum" in cell.metadata.get("nbgrader", {}):
                 cell.metadata.nbgrader["checksum"] = compute_checksum(cell)

@@ -38,7 +38,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TOP = "softmax-kit"
 SKIP = {".git", ".venv", "build", "wheelhouse", "data", "__pycache__", ".ipynb_checkpoints"}
 # What a student bundle leaves out (paths relative to the kit; a folder ends in "/"), and why.
@@ -51,9 +51,9 @@ TEACHER_ONLY = {
                "classes to try grading on (tests/classes/), built from the solutions"),
     "benchmarks/bars.py": "runs the assignments' solutions over many seeds",
     "benchmarks/grade_speed.py": "grades a class with the grader",
-    "tools/grade_class.py": "./kit grade",
-    "tools/release_zh.py": "makes the Chinese student copies from the sources",
-    "tools/as_user.py": "grades as another user, for the grader's tests",
+    "tools/course/grade.py": "./kit grade",
+    "tools/zh/release.py": "makes the Chinese student copies from the sources",
+    "tools/course/as_user.py": "grades as another user, for the grader's tests",
     ".ci/": "the kit's continuous integration",
 }
 # Inside those, what a student bundle keeps all the same: the checks the assignments' test

@@ -2,7 +2,7 @@
 
 Also the two ways set-up acts that keep a failure to one sentence: each command in a session
 of its own (Ctrl-C reaches set-up alone), each file it marks written whole. Standard library
-only, like the rest of set-up (tools/setup_env.py).
+only, like the rest of set-up (tools/setup/env.py).
 """
 import os
 import subprocess

@@ -1,7 +1,7 @@
 """What a command needs besides .venv/: its tools from the system (apt-get, as root),
 JupyterHub's proxy from npm (``./kit hub``, ``./kit test``), and the data, verified.
 
-Standard library only, like the rest of set-up (tools/setup_env.py).
+Standard library only, like the rest of set-up (tools/setup/env.py).
 """
 import hashlib
 import os
@@ -9,8 +9,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tools.setup_messages import SetupError, run, say, tr, write_atomically
-from tools.setup_platform import apt_install, may_install_system
+from tools.setup.machine import apt_install, may_install_system
+from tools.setup.messages import SetupError, run, say, tr, write_atomically
 
 # What each command needs from the system besides the data: (a command on PATH, or a path
 # when it starts with "/"; the Debian package that provides it).

@@ -24,7 +24,7 @@ import pkgutil
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def without_docstrings(node):

@@ -44,9 +44,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tools.as_user import kit_paths, reach
+from tools.course.as_user import kit_paths, reach
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 HUB = ROOT / "course" / "hub"
 CONFIG = HUB / "jupyterhub_config.py"
