@@ -596,12 +596,15 @@ def test_https_on_the_address_given(accounts, tmp_path):
 
 def test_the_hub_refuses_what_would_not_work(tmp_path):
     """A bad roster changes nothing; no root, no teacher, a squatted exchange: said so."""
-    from tools.course import hub
+    from tools.course.hub_accounts import accounts as create_accounts
+    from tools.course.hub_accounts import read_roster
+    from tools.course.hub_common import HubError
+    from tools.course.hub_folders import prepare_course, prepare_exchange, prepare_state
     for text, message in (("Ada\n", "not a login name"), ("bo bo\n", "only 'zh' may follow"),
                           ("cy\ncy\n", "listed twice")):
-        with pytest.raises(hub.HubError, match=message):
-            hub.read_roster(text)
-    assert hub.read_roster("# the class\nada\nbo zh # reads Chinese\n\n") == [
+        with pytest.raises(HubError, match=message):
+            read_roster(text)
+    assert read_roster("# the class\nada\nbo zh # reads Chinese\n\n") == [
         ("ada", False), ("bo", True)]
     r = subprocess.run([sys.executable, "-m", "tools.course.hub", "start", "--teacher",
                         "kit-hub-nobody", "--state", str(tmp_path / "state")],
@@ -611,18 +614,18 @@ def test_the_hub_refuses_what_would_not_work(tmp_path):
     exchange = tmp_path / "exchange"
     (exchange / COURSE_ID).mkdir(parents=True)
     os.chown(exchange / COURSE_ID, squatter.pw_uid, squatter.pw_gid)
-    with pytest.raises(hub.HubError, match="belongs to nobody, not to the teacher"):
-        hub.prepare_exchange(exchange, pwd.getpwnam("root"))
+    with pytest.raises(HubError, match="belongs to nobody, not to the teacher"):
+        prepare_exchange(exchange, pwd.getpwnam("root"))
     # Root follows no link a user could have planted where it writes.
     (tmp_path / "elsewhere").mkdir()
     for name in ("passwords", "state", "course"):
         (tmp_path / name).symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(hub.HubError, match="not a file of root's|cannot write"):
-        hub.accounts([("kit-hub-nobody", False)], None, tmp_path / "passwords")
-    with pytest.raises(hub.HubError, match="is a symbolic link"):
-        hub.prepare_state(tmp_path / "state")
-    with pytest.raises(hub.HubError, match="is a symbolic link"):
-        hub.prepare_course(tmp_path / "course", pwd.getpwnam("nobody"))
+    with pytest.raises(HubError, match="not a file of root's|cannot write"):
+        create_accounts([("kit-hub-nobody", False)], None, tmp_path / "passwords")
+    with pytest.raises(HubError, match="is a symbolic link"):
+        prepare_state(tmp_path / "state")
+    with pytest.raises(HubError, match="is a symbolic link"):
+        prepare_course(tmp_path / "course", pwd.getpwnam("nobody"))
     assert list((tmp_path / "elsewhere").iterdir()) == []
     with pytest.raises(KeyError):
         pwd.getpwnam("kit-hub-nobody")

@@ -27,17 +27,16 @@ hidden tests and history is not: its course/source*/ and .git are empty there, a
 grader (grading/, tools/) is the teacher's alone. When it stops, every process left in
 that namespace, and any student's process in a namespace other than the machine's own,
 is stopped too: a class leaves nothing running.
+
+This module holds the command and the start; the steps live beside it: hub_accounts.py
+(the roster, the accounts, the groups), hub_folders.py (the exchange, the teacher's course,
+the state folder, what the namespace hides), hub_processes.py (what a class left running)
+and hub_common.py (what they share).
 """
 import argparse
-import grp
 import os
-import pwd
-import re
-import secrets
 import shlex
-import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -45,234 +44,17 @@ import time
 from pathlib import Path
 
 from tools.course.as_user import kit_paths, reach
-
-ROOT = Path(__file__).resolve().parents[2]
+from tools.course.hub_accounts import accounts, make_private, read_roster
+from tools.course.hub_common import (CHINESE_GROUP, ROOT, STUDENTS_GROUP, HubError, account,
+                                     group_members, require_root, say)
+from tools.course.hub_folders import hiding_lines, prepare_course, prepare_exchange, prepare_state
+from tools.course.hub_processes import mount_namespace, sweep
 
 HUB = ROOT / "course" / "hub"
 CONFIG = HUB / "jupyterhub_config.py"
 PROXY = ROOT / ".venv" / "hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
-COURSE_ID, CHINESE_COURSE_ID = "softmax-kit", "softmax-kit-zh"
-STUDENTS_GROUP, CHINESE_GROUP = "softmax-kit-students", "softmax-kit-zh"
 EXCHANGE = Path("/usr/local/share/nbgrader/exchange")  # nbgrader 0.9.6's default
 STATE = Path("/var/lib/softmax-kit-hub")
-# What the teacher's copy of course/ leaves out: what nbgrader and the grader generate,
-# and the hub's own settings.
-NOT_COURSE = ("release", "release_zh", "submitted", "autograded", "feedback", "downloaded",
-              "source_with_tests", "gradebook.db", "grades.csv", "__pycache__",
-              ".ipynb_checkpoints", "hub")
-LOGIN = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
-PASSWORD_LETTERS = "abcdefghijkmnpqrstuvwxyz23456789"  # nothing to mistake for another
-
-
-class HubError(RuntimeError):
-    """The hub cannot be prepared or started; the message says why and what to do."""
-
-
-def say(msg):
-    print(f"kit hub: {msg}", file=sys.stderr, flush=True)
-
-
-def run(*args, **kwargs):
-    r = subprocess.run(args, capture_output=True, text=True, **kwargs)
-    if r.returncode != 0:
-        raise HubError(f"{' '.join(args)} failed: {(r.stderr or r.stdout).strip()}")
-    return r
-
-
-def require_root(what):
-    if os.geteuid() != 0:
-        raise HubError(f"{what} needs root: JupyterHub checks passwords with PAM and starts "
-                       "each user's server as that user. Run it as root (sudo ./kit hub ...); "
-                       "the teacher's own steps need no root (README.md, 'Classroom server').")
-
-
-def account(name):
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
-
-
-def group_members(group):
-    """The logins in Unix group `group` (empty if there is no such group)."""
-    try:
-        entry = grp.getgrnam(group)
-    except KeyError:
-        return set()
-    return set(entry.gr_mem) | {p.pw_name for p in pwd.getpwall() if p.pw_gid == entry.gr_gid}
-
-
-# accounts
-
-def read_roster(text):
-    """[(login, reads Chinese)] from a roster's text; HubError naming the first bad line."""
-    out, seen = [], set()
-    for number, line in enumerate(text.splitlines(), 1):
-        words = line.split("#", 1)[0].split()
-        if not words:
-            continue
-        login, extra = words[0], words[1:]
-        if not LOGIN.match(login):
-            raise HubError(f"roster line {number}: {login!r} is not a login name (lowercase "
-                           "letters, digits, '_' and '-', starting with a letter or '_', at "
-                           "most 32 characters)")
-        if extra not in ([], ["zh"]):
-            raise HubError(f"roster line {number}: after the login only 'zh' may follow "
-                           f"(a student who reads the Chinese edition), not {' '.join(extra)!r}")
-        if login in seen:
-            raise HubError(f"roster line {number}: {login} is listed twice")
-        seen.add(login)
-        out.append((login, extra == ["zh"]))
-    return out
-
-
-def new_password():
-    return "".join(secrets.choice(PASSWORD_LETTERS) for _ in range(12))
-
-
-def ensure_group(name):
-    try:
-        grp.getgrnam(name)
-    except KeyError:
-        run("groupadd", "--system", name)
-        say(f"created the group {name}")
-
-
-def make_private(entry):
-    """The home folder of `entry` (a pwd entry) readable by its owner only."""
-    home = Path(entry.pw_dir)
-    if home.is_dir() and os.stat(home).st_uid == entry.pw_uid and os.stat(home).st_mode & 0o077:
-        os.chmod(home, 0o700)
-        return True
-    return False
-
-
-def accounts(roster, teacher=None, passwords=None):
-    """Create the class's accounts; "login password" for each one created goes to the file
-    `passwords` (root's alone, added to); the logins created."""
-    require_root("./kit hub accounts")
-    if teacher is not None and not LOGIN.match(teacher):
-        raise HubError(f"--teacher {teacher!r} is not a login name")
-    if any(login == teacher for login, _ in roster):
-        raise HubError(f"{teacher} is the teacher: leave them out of the roster")
-    passwords = Path(passwords)
-    try:
-        fd = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-    except OSError as e:
-        raise HubError(f"cannot write the passwords to {passwords}: {e.strerror}") from None
-    st = os.fstat(fd)
-    if st.st_uid != 0 or st.st_nlink != 1 or not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise HubError(f"{passwords} is not a file of root's: the passwords go nowhere else. "
-                       "Give --passwords a new file.")
-    os.fchmod(fd, 0o600)
-    out = os.fdopen(fd, "a")
-    for group in (STUDENTS_GROUP, CHINESE_GROUP):
-        ensure_group(group)
-    created, private = [], 0
-    for login in ([teacher] if teacher else []) + [login for login, _ in roster]:
-        if account(login) is None:
-            run("useradd", "--create-home", "--shell", "/bin/bash", login)
-            password = new_password()
-            run("chpasswd", input=f"{login}:{password}\n")
-            created.append(login)
-            print(f"{login} {password}", file=out, flush=True)
-        private += make_private(account(login))
-    out.close()
-    chinese = group_members(CHINESE_GROUP)
-    for login, zh in roster:
-        run("gpasswd", "--add", login, STUDENTS_GROUP)
-        if zh and login not in chinese:
-            run("gpasswd", "--add", login, CHINESE_GROUP)
-        elif not zh and login in chinese:
-            run("gpasswd", "--delete", login, CHINESE_GROUP)
-    say(f"{len(created)} account{'s' * (len(created) != 1)} created (passwords in "
-        f"{passwords}), "
-        f"{len(roster) + bool(teacher) - len(created)} existed; {private} home folder"
-        f"{'s' * (private != 1)} made private; {len(group_members(STUDENTS_GROUP))} students "
-        f"in {STUDENTS_GROUP}, {len(group_members(CHINESE_GROUP))} of them in {CHINESE_GROUP}")
-    return created
-
-
-# start: what the hub needs on the machine
-
-def not_a_link(path, what):
-    """HubError if `path` is a symbolic link: root must not follow one that a user made."""
-    if Path(path).is_symlink():
-        raise HubError(f"{what} {path} is a symbolic link: give the folder itself")
-
-
-def owner_name(uid):
-    return next((p.pw_name for p in pwd.getpwall() if p.pw_uid == uid), str(uid))
-
-
-def prepare_exchange(exchange, teacher):
-    """nbgrader's exchange, open to all with the sticky bit (nbgrader requires rwx for all;
-    the sticky bit keeps anyone from renaming another's folder), and the course's folders
-    in it the teacher's, before a student could make them."""
-    exchange = Path(exchange)
-    not_a_link(exchange, "the exchange")
-    if not exchange.exists():
-        exchange.mkdir(parents=True)
-        say(f"created nbgrader's exchange {exchange}")
-    st = os.lstat(exchange)
-    if st.st_uid != 0:
-        os.chown(exchange, 0, 0, follow_symlinks=False)
-        say(f"{exchange} now belongs to root (it belonged to {owner_name(st.st_uid)})")
-    if st.st_mode & 0o7777 != 0o1777:
-        os.chmod(exchange, 0o1777)
-    for course_id in (COURSE_ID, CHINESE_COURSE_ID):
-        folder = exchange / course_id
-        not_a_link(folder, "the exchange's course folder")
-        if not folder.exists():
-            folder.mkdir(mode=0o755)
-            os.chown(folder, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
-        elif os.lstat(folder).st_uid != teacher.pw_uid:
-            raise HubError(f"{folder} belongs to {owner_name(os.lstat(folder).st_uid)}, not to "
-                           f"the teacher {teacher.pw_name}: whoever made it could hand out or "
-                           f"collect in the teacher's name. Move it away (mv {folder} "
-                           f"{folder}.old) and start again.")
-
-
-def prepare_course(course, teacher):
-    """The teacher's course: a copy of course/ made theirs, if there is none; theirs alone.
-
-    The copy is made inside a folder that is root's alone until it is complete, so that
-    nothing in it can be swapped for a link while root writes there."""
-    course = Path(course)
-    not_a_link(course, "the course")
-    if not course.exists():
-        course.mkdir(mode=0o700)
-        os.chown(course, 0, 0, follow_symlinks=False)
-        shutil.copytree(ROOT / "course", course, ignore=shutil.ignore_patterns(*NOT_COURSE),
-                        symlinks=True, dirs_exist_ok=True)
-        for folder, dirs, files in os.walk(course):
-            for name in (os.path.join(folder, n) for n in dirs + files):
-                os.chown(name, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
-        os.chown(course, teacher.pw_uid, teacher.pw_gid, follow_symlinks=False)
-        say(f"copied the course to {course} for {teacher.pw_name}")
-    if not (course / "nbgrader_config.py").is_file():
-        raise HubError(f"{course} holds no nbgrader_config.py: it is not the course. Give "
-                       "--course the teacher's course folder, or move this one away.")
-    st = os.lstat(course)
-    if st.st_uid != teacher.pw_uid:
-        raise HubError(f"{course} belongs to {owner_name(st.st_uid)}, not to the teacher "
-                       f"{teacher.pw_name}")
-    if st.st_mode & 0o077:
-        os.chmod(course, 0o700)  # the solutions, the hidden tests and the gradebook
-        say(f"{course} is the teacher's alone now (mode 700)")
-
-
-def prepare_state(state):
-    """The hub's database of tokens and its cookie secret: root's alone."""
-    state = Path(state)
-    not_a_link(state, "the hub's state folder")
-    state.mkdir(parents=True, exist_ok=True)
-    st = os.lstat(state)
-    if st.st_uid != 0:
-        raise HubError(f"the hub's state folder {state} belongs to {owner_name(st.st_uid)}: "
-                       "give --state a folder of root's, or a new one")
-    os.chmod(state, 0o700)
 
 
 def free_port():
@@ -295,93 +77,6 @@ def hub_environment(args, teacher, course, data):
     if args.ssl_cert:
         env["KIT_HUB_SSL_CERT"], env["KIT_HUB_SSL_KEY"] = str(args.ssl_cert), str(args.ssl_key)
     return env
-
-
-def hiding_lines(teacher):
-    """Shell lines, run in the hub's mount namespace, that keep the course's secrets from
-    the students although the kit's folder is open to them: its course/source*/ (the
-    solutions and hidden tests), anything generated in its course/ and its git history are
-    covered by empty folders; grading/ and tools/ (the grader's reference answers) are
-    replaced by copies only the teacher may read, but for the checks the students' test
-    cells import (grading/__init__.py and grading/checks/)."""
-    kit = ROOT.resolve()
-    lines = ['nothing="$stage/nothing"', ': > "$nothing"', 'chmod 000 "$nothing"']
-    for name in [".git", "course/source", "course/source_zh",
-                 *(f"course/{n}" for n in NOT_COURSE if n != "hub")]:
-        path = kit / name
-        if path.is_dir():
-            lines.append(f"mount -t tmpfs -o mode=000,size=4k tmpfs {shlex.quote(str(path))}")
-        elif path.exists():
-            lines.append(f'mount --bind "$nothing" {shlex.quote(str(path))}')
-    for k, name in enumerate(("grading", "tools")):
-        path, staged = shlex.quote(str(kit / name)), f'"$stage/teacher-{k}"'
-        lines += [f"mkdir -p {staged}", f"mount --bind {path} {staged}",
-                  f"mount -t tmpfs -o mode=700,uid={teacher.pw_uid},gid={teacher.pw_gid} "
-                  f"tmpfs {path}", f"cp -a {staged}/. {path}/", f"umount {staged}",
-                  f"chown {teacher.pw_uid}:{teacher.pw_gid} {path}", f"chmod 700 {path}"]
-        if name == "grading":  # the checks stay readable, the rest the teacher's alone
-            lines += [f"chown -R {teacher.pw_uid}:{teacher.pw_gid} {path}",
-                      f"find {path} -mindepth 1 -maxdepth 1 ! -name __init__.py ! -name checks "
-                      "-exec chmod -R go-rwx {} +",
-                      f"chmod -R go+rX {path}/__init__.py {path}/checks", f"chmod 711 {path}"]
-    return lines
-
-
-def mount_namespace(pid):
-    try:
-        return os.readlink(f"/proc/{pid}/ns/mnt")
-    except OSError:
-        return None
-
-
-def processes():
-    """{pid: (uid, mount namespace, command line)} of the machine's live processes (not
-    the zombies: they run nothing, and only their parent can reap them)."""
-    out = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        pid = int(entry.name)
-        try:
-            if Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                continue
-            uid = os.stat(entry.path).st_uid
-            cmd = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(
-                errors="replace").strip()
-        except OSError:
-            continue
-        out[pid] = (uid, mount_namespace(pid), cmd)
-    return out
-
-
-def leftovers(namespace, student_uids):
-    """Pids the class left: every process in the hub's mount namespace, and every student
-    process in a mount namespace other than the machine's own (one a student made)."""
-    ours = mount_namespace("self")
-    return {pid: info for pid, info in processes().items()
-            if pid != os.getpid() and info[1] is not None
-            and (info[1] == namespace or (info[0] in student_uids and info[1] != ours))}
-
-
-def sweep(namespace, student_uids, rounds=50):
-    """Stop what the class left running (SIGTERM, then SIGKILL); [(pid, user, command)]."""
-    def user(uid):
-        entry = next((p for p in pwd.getpwall() if p.pw_uid == uid), None)
-        return entry.pw_name if entry else str(uid)
-    found = {}
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        for _ in range(rounds if sig == signal.SIGKILL else 1):
-            left = leftovers(namespace, student_uids)
-            if not left:
-                break
-            for pid, (uid, _, cmd) in left.items():
-                found.setdefault(pid, (pid, user(uid), cmd))
-                try:
-                    os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
-            time.sleep(1.0 if sig == signal.SIGTERM else 0.05)
-    return list(found.values())
 
 
 def start(args):
