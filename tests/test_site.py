@@ -1,151 +1,37 @@
 """The course site (tools/site/build.py), checked in a real browser.
 
-Fast checks: the vendored JavaScript matches site/vendor/MANIFEST.json; outputs are
-rewritten so that they need no CDN; titles, lines and accuracies come from the notebooks;
-the main job renders the site after the notebooks.
+In headless Chromium (Debian's `chromium`, installed by the set-up that `./kit test`
+runs), on two sites rendered into a temporary folder and served on 127.0.0.1: a small
+demo course made here (math, plotly, matplotlib, a slider + Output explorer, `interact`)
+and the kit's own lessons, executed once by tools.lessons.run. For every page: no console
+error, no request to any other host (each one is recorded and refused), every plotly chart
+drawn, every formula typeset, every saved widget shown, and a screenshot that is not
+blank. The screenshots of the last run stay in build/screenshots/. And the main job
+renders the site after the notebooks.
 
-Browser checks, in headless Chromium (Debian's `chromium`, installed by the set-up that
-`./kit test` runs), on two sites rendered into a temporary folder and served on 127.0.0.1:
-a small demo course made here (math, plotly, matplotlib, a slider + Output explorer,
-`interact`) and the kit's own lessons, executed once by tools.lessons.run. For every
-page: no console error, no request to any other host (each one is recorded and refused),
-every plotly chart drawn, every formula typeset, every saved widget shown, and a
-screenshot that is not blank. The screenshots of the last run stay in build/screenshots/.
+How a page is opened and read: tests/site_browser.py. The builder's parts, without a
+browser: tests/test_site_parts.py.
 """
-import functools
-import http.server
-import json
 import os
 import re
 import shutil
-import subprocess
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from tests.site_browser import (assert_chinese_drawn, assert_page_ok, check_page, fresh_dir,
+                                served)
 from tools.lessons import run as run_notebooks
 from tools.lessons.notebooks import notebook_paths
 from tools.site import build as site
-from tools.site import facts as site_facts
 from tools.site import outputs as site_outputs
-from tools.site import vendor as site_vendor
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
 LESSONS = [p.stem for p in notebook_paths()]
-
-
-# --------------------------------------------------------------------------- fast checks
-
-def test_vendored_files_match_their_recorded_hashes():
-    assert site_vendor.verify_vendor() == []
-
-
-def test_every_vendored_package_has_version_licence_and_hashes():
-    manifest = site_vendor.read_manifest()
-    packages = {p["package"]: p for p in manifest["packages"]}
-    assert set(packages) == set(site_vendor.NPM_ASSETS)
-    for name, spec in site_vendor.NPM_ASSETS.items():
-        assert packages[name]["version"] == spec["version"]
-        assert (site_vendor.VENDOR / packages[name]["license_file"]).is_file(), name
-        assert packages[name]["integrity"].startswith("sha512-")
-    listed = {e["path"] for e in manifest["files"]}
-    on_disk = {str(p.relative_to(site_vendor.VENDOR)) for p in site_vendor.VENDOR.rglob("*")
-               if p.is_file() and p.name != "MANIFEST.json"}
-    assert listed == on_disk, "site/vendor/ and MANIFEST.json list different files"
-    for entry in manifest["files"]:
-        assert re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]), entry
-
-
-def test_a_changed_vendored_file_is_caught(tmp_path):
-    copy = tmp_path / "vendor"
-    shutil.copytree(site_vendor.VENDOR, copy)
-    target = copy / "mathjax" / "tex-svg-full.js"
-    target.write_bytes(target.read_bytes() + b"\n")
-    (copy / "html-manager" / "embed.js").unlink()
-    problems = site_vendor.verify_vendor(copy)
-    assert any("tex-svg-full.js" in p and "SHA-256" in p for p in problems), problems
-    assert any("missing" in p and "embed.js" in p for p in problems), problems
-
-
-def _figure():
-    import plotly.graph_objects as go
-    return json.loads(go.Figure(go.Bar(x=[1, 2], y=[3, 4])).to_json())
-
-
-def test_outputs_are_rewritten_to_need_no_cdn():
-    from plotly.offline import get_plotlyjs
-    init = {"output_type": "display_data", "metadata": {}, "data": {"text/html": (
-        "<script>window.PlotlyConfig = {MathJaxConfig: 'local'};</script>\n"
-        f"<script>{get_plotlyjs()}</script>")}}
-    cdn = ('<div><script src="https://cdnjs.cloudflare.com/ajax/libs/mathjax/3.2.2/es5/'
-           'tex-svg.min.js"></script><div id="x" class="plotly-graph-div"></div></div>')
-    figure = {"output_type": "display_data", "metadata": {},
-              "data": {site_outputs.PLOTLY_MIME: _figure(), "text/html": cdn}}
-    mimetype_only = {"output_type": "execute_result", "metadata": {}, "execution_count": 1,
-                     "data": {site_outputs.PLOTLY_MIME: _figure(), "text/plain": "Figure"}}
-    cdn_only = {"output_type": "display_data", "metadata": {},
-                "data": {"text/html": cdn}}
-    nb = new_notebook(cells=[new_code_cell("x", outputs=[init, figure]),
-                             new_code_cell("y", outputs=[mimetype_only, cdn_only])])
-    nb.metadata["widgets"] = {site_outputs.WIDGET_STATE_MIME: {"state": {"m1": {
-        "model_name": "OutputModel", "state": {"outputs": [dict(init), dict(figure)]}}}}}
-    nb, resources = site_outputs.OfflineOutputs().preprocess(
-        nbformat.from_dict(json.loads(json.dumps(nb))), {"offline_slug": "t"})
-
-    assert resources["offline"] == {"figures": 3, "dropped_plotlyjs": 2, "dropped_cdn": 1,
-                                    "plotly": True}
-    first, second = nb.cells[0].outputs, nb.cells[1].outputs
-    assert len(first) == 1, "the output holding only plotly.js must go"
-    for out in (first[0], second[0]):
-        html = out["data"]["text/html"]
-        assert "Plotly.newPlot" in html and "plotly-graph-div" in html
-        assert site_outputs.PLOTLY_MIME not in out["data"]
-    assert "plotly.js v" not in json.dumps(nb)
-    assert not re.search(r'src=\\?["\']https?://', json.dumps(nb)), "a CDN script is left"
-    widget_outs = nb.metadata.widgets[site_outputs.WIDGET_STATE_MIME]["state"]["m1"]["state"]["outputs"]
-    assert len(widget_outs) == 1 and "Plotly.newPlot" in widget_outs[0]["data"]["text/html"]
-
-
-def test_external_references_are_found():
-    page = ('<script src="https://cdn.example.org/x.js"></script>'
-            '<link rel="stylesheet" href="//fonts.example.com/a.css">'
-            '<img src="data:image/png;base64,AAAA"><script src="assets/plotly.min.js"></script>'
-            '<a href="https://example.org/read-more">a link is not a fetch</a>')
-    assert site_outputs.external_references(page) == ["//fonts.example.com/a.css",
-                                              "https://cdn.example.org/x.js"]
-
-
-def test_title_line_number_and_accuracy_come_from_the_notebook():
-    nb = new_notebook(cells=[
-        new_code_cell("import x"),
-        new_markdown_cell("# Softmax *from* Scratch\n\nWe build $\\hat{y}$ by hand. "
-                          "It takes a while to explain everything in one go, so here is "
-                          "a second sentence.\n\nSecond paragraph."),
-        new_code_cell("print()", outputs=[{"output_type": "stream", "name": "stdout",
-                                           "text": "final test accuracy: 0.8312\n"}])])
-    assert site_facts.notebook_title(nb, "fallback") == "Softmax *from* Scratch"
-    assert site_facts.plain_text(site_facts.notebook_title(nb, "")) == "Softmax from Scratch"
-    summary = site_facts.notebook_summary(nb)
-    assert summary.startswith("We build $\\hat{y}$ by hand. It takes a while")
-    assert "Second paragraph" not in summary
-    assert site_facts.lesson_number("07_more", 2) == 7 and site_facts.lesson_number("intro", 2) == 2
-    assert site_facts.notebook_title(new_notebook(cells=[]), "x y") == "x y"
-    long = new_notebook(cells=[new_markdown_cell("# T\n\n" + "word $a+b$ " * 60)])
-    cut = site_facts.notebook_summary(long)
-    assert len(cut) <= 202 and cut.endswith(" …") and cut.count("$") % 2 == 0
-
-
-def test_the_builder_never_wipes_a_folder_it_did_not_make(tmp_path):
-    (tmp_path / "mine.txt").write_text("keep me")
-    with pytest.raises(RuntimeError, match="not made by"):
-        site.build_site([], tmp_path, log=lambda m: None)
-    assert (tmp_path / "mine.txt").read_text() == "keep me"
 
 
 # --------------------------------------------------------------------------- demo course
@@ -223,26 +109,7 @@ def lesson_site(tmp_path_factory, executed_lessons):
     return tmp / "site", editions["en"], editions.get("zh", []), failed
 
 
-# --------------------------------------------------------------------------- browser
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve(directory):
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-def served(directory):
-    server = serve(directory)
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
+# --------------------------------------------------------------------------- served, shots
 
 @pytest.fixture(scope="module")
 def demo_server(demo_site):
@@ -252,13 +119,6 @@ def demo_server(demo_site):
 @pytest.fixture(scope="module")
 def lesson_server(lesson_site):
     yield from served(lesson_site[0])
-
-
-def fresh_dir(path):
-    if path.exists():
-        shutil.rmtree(path)
-    path.mkdir(parents=True)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -274,208 +134,6 @@ def lesson_shots():
 @pytest.fixture(scope="module")
 def chinese_shots():
     return fresh_dir(SHOTS / "site-zh")
-
-
-FACTS = r"""() => {
-  const views = Array.from(document.querySelectorAll(
-      'script[type="application/vnd.jupyter.widget-view+json"]'));
-  const shown = views.filter(v => {
-      const s = v.previousElementSibling;
-      return s && s.classList.contains('widget-subarea') && s.childElementCount > 0;
-  });
-  const plots = Array.from(document.querySelectorAll('.plotly-graph-div'));
-  const drawn = plots.filter(d => d.classList.contains('js-plotly-plot')
-                                  && d.querySelector('.main-svg'));
-  const markdown = Array.from(document.querySelectorAll('.jp-RenderedMarkdown'));
-  const leftovers = [];
-  for (const md of markdown) {
-      const copy = md.cloneNode(true);
-      copy.querySelectorAll('mjx-container, code, pre').forEach(e => e.remove());
-      const text = copy.textContent;
-      // raw TeX: $$, \( or \[, a \command, or a $...$ pair that MathJax did not take
-      const m = text.match(/\$\$|\\\(|\\\[|\\[a-zA-Z]{2,}|(^|[^\\])\$[^$\s][^$]*\$/);
-      if (m) leftovers.push(text.slice(Math.max(0, m.index - 30), m.index + 40));
-  }
-  return {
-      views: views.length, viewsShown: shown.length,
-      plots: plots.length, plotsDrawn: drawn.length,
-      math: document.querySelectorAll('.jp-RenderedMarkdown mjx-container').length,
-      allMath: document.querySelectorAll('mjx-container').length,
-      mathErrors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
-      leftovers: leftovers,
-      sliders: document.querySelectorAll('.widget-slider').length,
-      readouts: Array.from(document.querySelectorAll('.widget-readout')).map(e => e.textContent),
-      prev: (document.querySelector('a.course-prev') || {}).href || null,
-      next: (document.querySelector('a.course-next') || {}).href || null,
-      home: (document.querySelector('a.course-home') || {}).href || null,
-      language: (document.querySelector('a.course-language') || {}).href || null,
-      lang: document.documentElement.lang,
-      title: (document.querySelector('h1') || {}).textContent || '',
-      lessons: Array.from(document.querySelectorAll('a.course-lesson-title')).map(a => a.href),
-  };
-}"""
-
-MATH_DONE = """() => (window.MathJax && MathJax.startup && MathJax.startup.promise)
-    ? MathJax.startup.promise.then(() => true) : true"""
-
-
-def formulas_in(page_html):
-    """How many formulas the markdown of a page holds before MathJax runs."""
-    from bs4 import BeautifulSoup
-    count = 0
-    for md in BeautifulSoup(page_html, "html.parser").select(".jp-RenderedMarkdown"):
-        for tag in md.select("code, pre"):
-            tag.decompose()
-        text = md.get_text()
-        for pattern in (r"\$\$.+?\$\$", r"\\\[.+?\\\]", r"\\begin\{(\w+\*?)\}.+?\\end\{\1\}",
-                        r"\\\(.+?\\\)", r"(?<!\\)\$[^$]+?(?<!\\)\$"):
-            count += len(re.findall(pattern, text, re.DOTALL))
-            text = re.sub(pattern, " ", text, flags=re.DOTALL)
-    return count
-
-
-def not_blank(png, min_colours=12):
-    """(ok, why): a screenshot shows something, not one flat colour."""
-    from PIL import Image, ImageStat
-    img = Image.open(png).convert("RGB")
-    colours = img.getcolors(maxcolors=1 << 22) or []
-    spread = sum(ImageStat.Stat(img).stddev)
-    return (len(colours) >= min_colours and spread > 5,
-            f"{len(colours)} colours, spread {spread:.1f}")
-
-
-# Elements whose own text holds Chinese characters (up to 12, in document order), marked
-# for DevTools, with the number of Chinese characters in each.
-CHINESE_TEXT = r"""() => {
-  const han = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
-  const counts = [];
-  for (const el of document.querySelectorAll('h1, h2, h3, p, li, a, span, td')) {
-      const own = Array.from(el.childNodes).filter(n => n.nodeType === 3)
-                       .map(n => n.textContent).join('');
-      const n = (own.match(han) || []).length;
-      if (n > 0) { el.setAttribute('data-han-probe', ''); counts.push(n); }
-      if (counts.length >= 12) break;
-  }
-  return counts;
-}"""
-
-
-def fonts_of_chinese_text(context, page):
-    """[(Chinese characters, [fonts that drew the text])] of elements with Chinese text:
-    what Chromium itself reports (DevTools' CSS.getPlatformFontsForNode)."""
-    counts = page.evaluate(CHINESE_TEXT)
-    cdp = context.new_cdp_session(page)
-    cdp.send("DOM.enable")
-    cdp.send("CSS.enable")
-    root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
-    nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root,
-                                              "selector": "[data-han-probe]"})["nodeIds"]
-    fonts = [cdp.send("CSS.getPlatformFontsForNode", {"nodeId": n})["fonts"] for n in nodes]
-    cdp.detach()
-    return list(zip(counts, fonts))
-
-
-@functools.lru_cache(maxsize=1)
-def chinese_font_families():
-    """The font families this machine has for Simplified Chinese (fontconfig's fc-list)."""
-    fc_list = shutil.which("fc-list")
-    if fc_list is None:
-        pytest.fail("fc-list (Debian's fontconfig, which chromium depends on) is missing",
-                    pytrace=False)
-    out = subprocess.run([fc_list, ":lang=zh-cn", "family"], capture_output=True,
-                         text=True, check=True).stdout
-    return {name.strip() for line in out.splitlines() for name in line.split(",")
-            if name.strip()}
-
-
-def assert_chinese_drawn(facts, name, families=None):
-    """Every Chinese character of the page's sampled elements drawn with a Chinese font."""
-    families = chinese_font_families() if families is None else families
-    if not families:
-        pytest.fail("no font on this machine draws Chinese, so Chinese pages show empty "
-                    "boxes: install Debian's fonts-noto-cjk (the set-up of ./kit test does)",
-                    pytrace=False)
-    assert facts["cjk"], f"{name}: no Chinese text found on the page"
-    for count, fonts in facts["cjk"]:
-        drawn = sum(f["glyphCount"] for f in fonts if f["familyName"] in families)
-        used = ", ".join(f"{f['familyName']} ({f['glyphCount']})" for f in fonts)
-        assert drawn >= count, (f"{name}: {count} Chinese characters in an element, only "
-                                f"{drawn} glyphs drawn with a Chinese font (fonts used: {used}); "
-                                "the rest are boxes")
-
-
-def check_page(browser, base_url, name, shots=None, wait=45.0, fonts=False):
-    """Open one page; return what was seen. Asserts nothing: the tests do.
-
-    shots: the folder for screenshots of the page and of each chart (None: take none).
-    fonts: also record, for the elements with Chinese text, the fonts that drew it.
-    """
-    context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                  service_workers="block")
-    page = context.new_page()
-    outside, errors = [], []
-
-    def route(r):
-        url = r.request.url
-        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(url)
-            r.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
-            if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}")
-            if r.status >= 400 else None)
-    try:
-        page.goto(base_url + name, wait_until="load")
-        page.evaluate(MATH_DONE)
-        deadline = time.monotonic() + wait
-        while True:
-            facts = page.evaluate(FACTS)
-            ready = (facts["viewsShown"] == facts["views"]
-                     and facts["plotsDrawn"] == facts["plots"])
-            if ready or time.monotonic() > deadline:
-                break
-            page.wait_for_timeout(250)
-        facts.update(outside=outside, errors=errors, shot=None, chart_shots=[],
-                     cjk=fonts_of_chinese_text(context, page) if fonts else None)
-        if shots is None:
-            return facts
-        page.wait_for_timeout(300)  # let the last transitions settle for the picture
-        facts["shot"] = shots / f"{Path(name).stem}.png"
-        page.screenshot(path=str(facts["shot"]), full_page=True)
-        for i, chart in enumerate(page.locator(".plotly-graph-div").all()):
-            chart.scroll_into_view_if_needed()
-            path = shots / f"{Path(name).stem}.chart{i + 1}.png"
-            chart.screenshot(path=str(path))
-            facts["chart_shots"].append(path)
-        return facts
-    finally:
-        context.close()
-
-
-def assert_page_ok(facts, page_html, name):
-    assert not facts["outside"], f"{name} asked other hosts: {facts['outside']}"
-    assert not facts["errors"], f"{name}: {facts['errors']}"
-    assert facts["viewsShown"] == facts["views"], \
-        f"{name}: {facts['views'] - facts['viewsShown']} of {facts['views']} widgets not shown"
-    assert facts["plotsDrawn"] == facts["plots"], \
-        f"{name}: {facts['plots'] - facts['plotsDrawn']} of {facts['plots']} charts not drawn"
-    expected = formulas_in(page_html)
-    assert facts["math"] >= expected, \
-        f"{name}: {expected} formulas in the markdown, {facts['math']} typeset"
-    assert not facts["leftovers"], f"{name}: raw TeX left: {facts['leftovers']}"
-    assert facts["mathErrors"] == 0, f"{name}: {facts['mathErrors']} MathJax errors"
-    if facts["shot"] is None:
-        return
-    ok, why = not_blank(facts["shot"], min_colours=40)
-    assert ok, f"{name}: the screenshot looks blank ({why}): {facts['shot']}"
-    for chart in facts["chart_shots"]:
-        ok, why = not_blank(chart)
-        assert ok, f"{name}: a chart looks blank ({why}): {chart}"
 
 
 # --------------------------------------------------------------------------- demo pages
