@@ -210,13 +210,13 @@ def check_page(browser, base_url, name, shots=None, wait=45.0, fonts=False):
                      cjk=fonts_of_chinese_text(context, page) if fonts else None)
         if shots is None:
             return facts
-        page.wait_for_timeout(300)  # let the last transitions settle for the picture
+        # The pictures as the page ends up: CSS transitions and animations run to their end.
         facts["shot"] = shots / f"{Path(name).stem}.png"
-        page.screenshot(path=str(facts["shot"]), full_page=True)
+        page.screenshot(path=str(facts["shot"]), full_page=True, animations="disabled")
         for i, chart in enumerate(page.locator(".plotly-graph-div").all()):
             chart.scroll_into_view_if_needed()
             path = shots / f"{Path(name).stem}.chart{i + 1}.png"
-            chart.screenshot(path=str(path))
+            chart.screenshot(path=str(path), animations="disabled")
             facts["chart_shots"].append(path)
         return facts
     finally:
