@@ -120,8 +120,10 @@ def hiding_lines(teacher):
                   f"tmpfs {path}", f"cp -a {staged}/. {path}/", f"umount {staged}",
                   f"chown {teacher.pw_uid}:{teacher.pw_gid} {path}", f"chmod 700 {path}"]
         if name == "grading":  # the checks stay readable, the rest the teacher's alone
+            # grading/ itself may be listed (755, not 711): Python lists a package's folder
+            # to find its modules, and would find no grading.checks in one it cannot list.
             lines += [f"chown -R {teacher.pw_uid}:{teacher.pw_gid} {path}",
                       f"find {path} -mindepth 1 -maxdepth 1 ! -name __init__.py ! -name checks "
                       "-exec chmod -R go-rwx {} +",
-                      f"chmod -R go+rX {path}/__init__.py {path}/checks", f"chmod 711 {path}"]
+                      f"chmod -R go+rX {path}/__init__.py {path}/checks", f"chmod 755 {path}"]
     return lines
