@@ -28,8 +28,8 @@ from grading.sandbox import users_processes
 from tests.course_copy import GENERATED
 from tools.cli import class_module
 from tools.course.as_user import ensure_user, kit_paths, run_as
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 
 _adversarial = class_module("adversarial_class")

@@ -11,8 +11,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 SOURCES = sorted(COURSE.glob("source/*/*.ipynb"))
 ASSIGNMENTS = [p.parent.name for p in SOURCES]

@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 
 TEACHER = "kit-hub-teacher"

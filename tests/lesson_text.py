@@ -4,11 +4,10 @@ The lessons (notebooks/NN_*.ipynb) and their Chinese editions (notebooks/zh/), t
 assignments; a notebook's cells, its prose, its markdown, its code, and its markdown cells
 under the English headings they fall under.
 """
-from pathlib import Path
 
 import nbformat
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NUMBERS = {p.name[:2] for p in LESSONS}
 COURSE = sorted((ROOT / "course").glob("source/*/*.ipynb"))

@@ -14,13 +14,12 @@ pasted `scipy.optimize` temperature fit; and the student bundle holds no solutio
 import inspect
 import re
 import textwrap
-from pathlib import Path
 
 import nbformat
 import numpy as onp
 import pytest
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "course" / "source"
 HIDDEN = ("### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
@@ -40,9 +39,7 @@ def run_task(assignment, tests, answers="", extra=None):
     """Run the notebook's code cells but its test cells and SLOW ones (its solutions
     included), then `answers` (code that redefines some of them) and the names of `extra`,
     then the test cells `tests`, hidden tests included. Returns {test cell: None if it
-    passed, else the exception}."""
-    from mxnet import npx
-    npx.set_np()
+    passed, else the exception}. NumPy mode is on, as in every test (tests/conftest.py)."""
     by_id = cells(assignment)
     space = {"__name__": f"__{assignment}__"}
     for gid, cell in by_id.items():

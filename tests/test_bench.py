@@ -19,8 +19,8 @@ import pytest
 
 from benchmarks import train_rows
 from benchmarks.train_tables import fit, steps
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "benchmarks" / "train_speed.py"
 ROWS_FILE = ROOT / "benchmarks" / "train_rows.py"  # the MXNet rows
 PEER = ROOT / "benchmarks" / "train_peer.py"  # what the peer's Python runs

@@ -14,7 +14,6 @@ first notebook would (tests/book_code_env.py).
 """
 import gzip
 import hashlib
-from pathlib import Path
 
 import numpy as onp
 import pytest
@@ -22,8 +21,8 @@ import pytest
 from helpers import book_code
 from helpers.data import FILES, DataError
 from tests.book_code_env import NETWORK_VARS, NOTICE, last_json, offline_env, run_python
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HOOK_MODULE = "_softmax_kit_book_code"  # the name the environment's .pth line loads it as
 
 

@@ -34,8 +34,8 @@ from grading.checks.messages_zh import CHINESE
 from tools.lessons.notebooks import (NOTEBOOKS, TwinMismatch, borrow_outputs, notebook_paths,
                                      twin_path)
 from tools.zh import twins
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 PAIRS = twins.pairs()
 LESSON_PAIRS = [(e, t) for e, t in PAIRS if e.parent == NOTEBOOKS]
 HAN = re.compile(r"[\u4e00-\u9fff]")

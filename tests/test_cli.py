@@ -15,8 +15,8 @@ import pytest
 
 from tools.cli import COMMANDS, NBGRADER, call
 from tools.lessons.notebooks import notebook_paths
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 # What ./kit needs before set-up to answer help, an unknown command, a missing lesson.
 BARE = ("kit", "tools/__init__.py", "tools/cli.py", "tools/lessons/run.py",
         "tools/lessons/notebooks.py")

@@ -20,7 +20,6 @@ from helpers.dist_worker import shard_range
 from helpers.dist_roles import LOOPBACK, listening_sockets, plan, plan_commands, role_env
 from helpers.distributed import Job, JobFailed, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
 MARKER = "kit-test-environment-marker-5b1f"  # an environment value no message may show
 WORKER = [sys.executable, "-m", "helpers.dist_worker"]
 

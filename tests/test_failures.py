@@ -29,8 +29,8 @@ from nbformat.v4 import new_code_cell, new_notebook
 from tests.containers import LIMITS, podman
 from tools.lessons.notebooks import notebook_paths
 from tools.setup.env import MODULE_FILES, venv_record
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SETUP_FILES = ("kit", "requirements.txt", "constraints.txt", "pyproject.toml", *MODULE_FILES)
 NEEDS_ROOT = "mounts a tmpfs or binds a folder read-only: run as root, as ./kit test does"
 

@@ -5,7 +5,6 @@ for delegated answers and tampering, and the verdict's bookkeeping (calls change
 missing, unreadable). tests/test_grading_parts_shown.py: what the grader shows;
 tests/test_grading_parts_slots.py: the machinery around a kernel.
 """
-from pathlib import Path
 
 import pytest
 
@@ -13,8 +12,8 @@ from grading import verdict
 from grading.ipynb import SubmissionError, read_json
 from grading.notebook import assemble, source_cells, student_cells
 from grading.scan import scan
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
 A3 = ROOT / "course" / "source" / "a3_scratch" / "softmax_scratch.ipynb"
 A6 = ROOT / "course" / "source" / "a6_gradient" / "gradient.ipynb"

@@ -12,7 +12,7 @@ import pytest
 from grading import sandbox
 from grading.limits import Limits
 from grading.notebook import source_cells
-from tests.course_copy import ROOT
+from tests.kit_paths import ROOT
 
 A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
 

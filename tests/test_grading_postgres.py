@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
 GENERATED = ("release", "submitted", "autograded", "feedback", "downloaded",
              "gradebook.db", "grades.csv", "__pycache__", ".ipynb_checkpoints")

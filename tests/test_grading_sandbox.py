@@ -11,13 +11,12 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from grading import sandbox
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 GRADER = ("reference.py", "run.py", "scan.py", "verdict.py", "zygote.py")
 
 LOOK_AROUND = f"""

@@ -8,7 +8,7 @@ import nbformat
 from grading.ipynb import read_json, without_outputs
 from grading.notebook import student_cells
 from grading.submissions import find_notebook
-from tests.course_copy import ROOT
+from tests.kit_paths import ROOT
 
 A1 = ROOT / "course" / "source" / "a1_softmax" / "softmax.ipynb"
 

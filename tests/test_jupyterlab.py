@@ -25,8 +25,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.distributed import free_port
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots" / "jupyterlab"
 JUPYTER = Path(sys.executable).parent / "jupyter"
 PROBE = "kit_probe.ipynb"

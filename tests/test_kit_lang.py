@@ -6,14 +6,13 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
 from tools.zh import twins
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 HAN = re.compile(r"[\u4e00-\u9fff]")
 README_ZH = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
 GLOSSARY = (ROOT / "notebooks" / "zh" / "glossary.md").read_text(encoding="utf-8")

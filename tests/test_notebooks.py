@@ -14,8 +14,8 @@ import pytest
 
 import helpers
 from tools.lessons.sync_saved import without_docstrings
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 STORED = NOTEBOOKS + sorted((ROOT / "course").glob("source/**/*.ipynb"))
 

@@ -8,11 +8,10 @@ import ast
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import nbformat
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 MARK = "# The original lesson's complete program"
 # What the program may import: the standard library's few, and the packages the original
 # lesson itself used.

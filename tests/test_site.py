@@ -28,8 +28,8 @@ from tools.lessons import run as run_notebooks
 from tools.lessons.notebooks import notebook_paths
 from tools.site import build as site
 from tools.site import outputs as site_outputs
+from tests.kit_paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "build" / "screenshots"
 LESSONS = [p.stem for p in notebook_paths()]
 
