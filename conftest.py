@@ -23,7 +23,7 @@ import pytest
 PARTS = (("grading", ("test_grading", "test_sandbox", "test_checks", "test_assignments")),
          ("browser", ("test_site", "test_jupyterlab", "test_hub")),
          ("container", ("test_container",)),
-         ("set-up and bundle", ("test_reach", "test_setup_env", "test_environment",
+         ("set-up and bundle", ("test_reach", "test_student_bundle", "test_setup_env", "test_environment",
                                 "test_failures", "test_cli")),
          ("lessons", ("test_lessons", "test_notebooks", "test_lesson_facts", "test_figures",
                       "test_original_program", "test_book_code", ".ipynb")),
