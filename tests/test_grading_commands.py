@@ -95,6 +95,17 @@ def test_grade_command_refuses_unclear_requests():
         assert stop.value.code == 2, argv
 
 
+def test_a_report_that_cannot_be_written_is_refused_before_grading(tmp_path, capsys):
+    """`--json FILE` in a folder that is not there, or naming a folder: said before a class
+    is graded, not as a traceback after it."""
+    from tools.course import grade as grade_class
+    for target in (tmp_path / "no-such-folder" / "report.json", tmp_path):
+        with pytest.raises(SystemExit) as stop:
+            grade_class.parse(["a1_softmax", "--json", str(target)])
+        assert stop.value.code == 2
+        assert f"--json {target}: cannot write there" in capsys.readouterr().err
+    assert grade_class.parse(["a1_softmax", "--json", str(tmp_path / "r.json")]).json
+
 def test_a_source_failing_its_own_tests_stops_grading(tmp_path):
     """A wrong solution in source/ is the teacher's to fix: nothing is graded, the test is named."""
     c = Course(tmp_path)

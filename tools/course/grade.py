@@ -11,6 +11,7 @@ printed: a wrong name, a source notebook failing its own tests, no sandbox).
 """
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -48,6 +49,12 @@ def parse(argv):
         parser.error("--workers and --cell-timeout must be positive")
     if not (args.course / "nbgrader_config.py").is_file():
         parser.error(f"{args.course} is not a course folder: it has no nbgrader_config.py")
+    if args.json:  # said now, before a class is graded, not after
+        folder = args.json.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK) or args.json.is_dir() or \
+                (args.json.exists() and not os.access(args.json, os.W_OK)):
+            parser.error(f"--json {args.json}: cannot write there (give a file in a folder "
+                         "you may write in)")
     return args
 
 
@@ -67,9 +74,15 @@ def main(argv=None):
         return 2
     print(report(outcomes, problems, seconds, args.workers))
     if args.json:
-        args.json.write_text(json.dumps(as_json(outcomes, problems, seconds,
-                                                   grader.fixed_seconds, grader.uids,
-                                                   grader.budgets, grader.mode), indent=1))
+        text = json.dumps(as_json(outcomes, problems, seconds, grader.fixed_seconds,
+                                  grader.uids, grader.budgets, grader.mode), indent=1)
+        try:
+            args.json.write_text(text)
+        except OSError as e:
+            print(f"kit grade: the report {args.json} could not be written ({e.strerror}); "
+                  "the grades are in the gradebook: run again with --json FILE in a folder "
+                  "you may write in", file=sys.stderr)
+            return 2
     if problems and not outcomes:
         return 2
     return 1 if problems or any(o.attention for o in outcomes) else 0
