@@ -229,7 +229,7 @@ def grades_of(course, assignment, student):
 
 def open_pages(chromium, folder, names):
     """{name: (typeof window.__pwned, dialogs)} for pages served from `folder`; and the text of each."""
-    from tests.test_site import serve
+    from tests.site_browser import serve
     server = serve(folder)
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     context = chromium.new_context(java_script_enabled=True)

@@ -274,7 +274,7 @@ def test_formgrader_shows_written_answers_as_text(graded, chromium, tmp_path):
     assert seen == {name: ("undefined", []) for name in names}
     assert "[my derivation](javascript:window.__pwned=10)" in texts["md_links.html"]
     assert "<script>window.__pwned = 1</script>" in texts["scripts.html"]
-    from tests.test_site import serve
+    from tests.site_browser import serve
     server = serve(tmp_path)
     context = chromium.new_context()
     try:

@@ -68,6 +68,8 @@ tries = {{"the solutions": [course + "/source/a1_softmax/softmax.ipynb",
          "the gradebook": [course + "/gradebook.db"],
          "the grader": [kit + "/grading/reference.py"],
          "the history": [kit + "/.git"],
+         "the kit's tests": [kit + "/tests/check_answers.py",
+                             kit + "/tests/classes/fixture_class.py"],
          "the others' work": ["/home/" + s + "/a1_softmax/softmax.ipynb" for s in {others}],
          "the submissions": [exchange + "/" + c + "/inbound" for c in ("{c1}", "{c2}")],
          "the feedback": [exchange + "/" + c + "/feedback" for c in ("{c1}", "{c2}")]}}

@@ -100,13 +100,14 @@ def prepare_state(state):
 def hiding_lines(teacher):
     """Shell lines, run in the hub's mount namespace, that keep the course's secrets from
     the students although the kit's folder is open to them: its course/source*/ (the
-    solutions and hidden tests), anything generated in its course/ and its git history are
-    covered by empty folders; grading/ and tools/ (the grader's reference answers) are
-    replaced by copies only the teacher may read, but for the checks the students' test
-    cells import (grading/__init__.py and grading/checks/)."""
+    solutions and hidden tests), the kit's tests (which hold right answers), anything
+    generated in its course/ and its git history are covered by empty folders; grading/
+    and tools/ (the grader's reference answers) are replaced by copies only the teacher
+    may read, but for the checks the students' test cells import (grading/__init__.py and
+    grading/checks/)."""
     kit = ROOT.resolve()
     lines = ['nothing="$stage/nothing"', ': > "$nothing"', 'chmod 000 "$nothing"']
-    for name in [".git", "course/source", "course/source_zh",
+    for name in [".git", "tests", "course/source", "course/source_zh",
                  *(f"course/{n}" for n in NOT_COURSE if n != "hub")]:
         path = kit / name
         if path.is_dir():
