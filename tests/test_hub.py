@@ -32,7 +32,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -156,16 +155,6 @@ def test_a_term_on_the_classroom_server(hub, accounts, chromium):
     def lap(what):
         times[what] = round(time.perf_counter() - tic, 1)
 
-    def start_server(name):  # over the hub's REST API, as a class logging in at once does
-        student = HubUser(base, name, accounts[name])
-        student.login()
-        return student.start_server()
-
-    # The students' servers start while the teacher hands out (the teacher's own starts
-    # at the browser's login); each student then logs in in the browser and finds it.
-    spawning = ThreadPoolExecutor(len(STUDENTS))
-    started = [spawning.submit(start_server, name) for name in STUDENTS]
-
     # The machine as `start` left it: the course the teacher's alone, the exchange open.
     assert os.stat(course).st_uid == pwd.getpwnam(TEACHER).pw_uid
     assert os.stat(course).st_mode & 0o777 == 0o700
@@ -185,10 +174,6 @@ def test_a_term_on_the_classroom_server(hub, accounts, chromium):
     lap("handed out")
 
     # Three students work; the partly right one reads Chinese.
-    for future in started:
-        future.result()
-    spawning.shutdown()
-    lap("students' servers started")
     pages = {}
     for name in STUDENTS:
         course_id = CHINESE_COURSE_ID if name == PARTLY else COURSE_ID
