@@ -169,13 +169,18 @@ def main(argv=None):
     # prints no traceback: from here on it stops the command.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        return dispatch(sys.argv[1:] if argv is None else list(argv))
+        code = dispatch(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print("\nkit: interrupted (Ctrl-C); run the command again.", file=sys.stderr)
-        return INTERRUPTED
+        code = INTERRUPTED
     except BrokenPipeError:  # ./kit help | head: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    if code == INTERRUPTED:
+        # Said and cleaned up: a second Ctrl-C (or a kernel's group signal) while Python
+        # exits, when it has put back the system's default, would end it by the signal.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return code
 
 
 def dispatch(argv):
