@@ -32,6 +32,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from tools.course.hub_accounts import remove_accounts
 from tools.course.hub_client import HubUser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,17 +46,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def remove_accounts(names):
-    from grading.sandbox import kill_users_processes
-    for name in names:
-        try:
-            uid = pwd.getpwnam(name).pw_uid
-        except KeyError:
-            continue
-        kill_users_processes(uid)
-        subprocess.run(["userdel", "--force", "--remove", name], capture_output=True)
 
 
 def children(pid):

@@ -23,18 +23,6 @@ ROSTER = f"{CORRECT}\n{PARTLY} zh   # reads the Chinese edition\n{HOSTILE}\n"
 COURSE_ID, CHINESE_COURSE_ID = "softmax-kit", "softmax-kit-zh"
 
 
-def remove_accounts(names):
-    """Delete these local accounts and their homes (leftovers of an interrupted run too)."""
-    from grading.sandbox import kill_users_processes
-    for name in names:
-        try:
-            uid = pwd.getpwnam(name).pw_uid
-        except KeyError:
-            continue
-        kill_users_processes(uid)
-        subprocess.run(["userdel", "--force", "--remove", name], capture_output=True)
-
-
 def class_processes():
     """{pid: (user, command)} of the class's accounts' live processes (a zombie runs
     nothing: it waits for its parent, or for init, to reap it)."""

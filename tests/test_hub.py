@@ -41,8 +41,9 @@ from tests.hub_browser import (SHOTS, formgrader_action, log_in, read_feedback, 
                                student_works)
 from tests.hub_class import (CHINESE_COURSE_ID, CORRECT, COURSE, COURSE_ID, HOSTILE, PARTLY,
                              ROOT, ROSTER, STUDENTS, TEACHER, class_processes, digest,
-                             gradebook_scores, left_by, manual_score, remove_accounts, stop,
+                             gradebook_scores, left_by, manual_score, stop,
                              wait_for)
+from tools.course.hub_accounts import remove_accounts
 from tools.course.hub_client import HubUser
 
 WRITTEN_POINTS = 3  # of 4, what the teacher gives the correct student's written answer

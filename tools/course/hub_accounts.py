@@ -4,9 +4,11 @@ the students' and the Chinese readers' groups, and the class's home folders made
 """
 import grp
 import os
+import pwd
 import re
 import secrets
 import stat
+import subprocess
 from pathlib import Path
 
 from tools.course.hub_common import (CHINESE_GROUP, STUDENTS_GROUP, HubError, account,
@@ -104,3 +106,16 @@ def accounts(roster, teacher=None, passwords=None):
         f"{'s' * (private != 1)} made private; {len(group_members(STUDENTS_GROUP))} students "
         f"in {STUDENTS_GROUP}, {len(group_members(CHINESE_GROUP))} of them in {CHINESE_GROUP}")
     return created
+
+
+def remove_accounts(names):
+    """Delete these local accounts and their homes, their processes first (a class's
+    accounts at the end of a term, or the leftovers of an interrupted run)."""
+    from grading.sandbox import kill_users_processes
+    for name in names:
+        try:
+            uid = pwd.getpwnam(name).pw_uid
+        except KeyError:
+            continue
+        kill_users_processes(uid)
+        subprocess.run(["userdel", "--force", "--remove", name], capture_output=True)
