@@ -7,7 +7,9 @@ lesson by hand, in lax mode in this very environment: `pytest --nbval-lax notebo
 The files are handed to the test workers (`./kit test`: two, one file at a time) longest
 first: those that need the executed lessons, so that every worker starts on them at once,
 then the slowest of the others, so that no long file starts last. At the end, the time of
-each part of the suite and of the slowest files, so that what a change adds stays visible.
+each part of the suite and of the slowest files, and the CPU time of each part (of the
+test processes and the children they waited for: a daemon such as a container's runtime is
+not counted), so that what a change adds stays visible.
 
 Every test carries its part as a marker (`pytest -m grading`, `-m "not container"`), and
 every test of a file that is not in FAST carries `slow`: `./kit test --fast` runs
@@ -15,6 +17,7 @@ every test of a file that is not in FAST carries `slow`: `./kit test --fast` run
 training, in about a minute. A file is fast or slow as a whole.
 """
 import collections
+import resource
 
 import pytest
 
@@ -92,11 +95,32 @@ def pytest_collection_modifyitems(items):
 
 
 _files = collections.Counter()
+_cpu = collections.Counter()
+_last_cpu = []
+
+
+def _cpu_seconds():
+    """CPU time of this process and of every child it (or they) waited for, user + system."""
+    mine, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                           resource.RUSAGE_CHILDREN))
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report carries the CPU time used since the last one (in this worker)."""
+    outcome = yield
+    now = _cpu_seconds()
+    spent = now - (_last_cpu[-1] if _last_cpu else now)
+    _last_cpu[:] = [now]
+    outcome.get_result().user_properties.append(("cpu_seconds", spent))
 
 
 def pytest_runtest_logreport(report):
     _durations[part_of(report.nodeid)] += report.duration
     _files[report.nodeid.split("::", 1)[0]] += report.duration
+    _cpu[part_of(report.nodeid)] += sum(v for k, v in report.user_properties
+                                        if k == "cpu_seconds")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -105,6 +129,9 @@ def pytest_terminal_summary(terminalreporter):
     total = sum(_durations.values())
     parts = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in _durations.most_common())
     terminalreporter.write_line(f"time by part (summed over workers, {total:.0f} s): {parts}")
+    cpu = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in _cpu.most_common())
+    terminalreporter.write_line(f"CPU by part (user + system, the tests' own and their "
+                                f"children's, {sum(_cpu.values()):.0f} s): {cpu}")
     slowest = ", ".join(f"{path.rsplit('/', 1)[-1]} {seconds:.0f} s"
                         for path, seconds in _files.most_common(12))
     terminalreporter.write_line(f"slowest files: {slowest}")

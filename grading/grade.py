@@ -16,7 +16,7 @@ from grading.ipynb import SubmissionError, read_json
 from grading.notebook import assemble, student_cells
 from grading.scan import scan
 from grading.verdict import check_manifest, dependencies, verdicts
-from grading.worker import new_secret
+from grading.worker import died, new_secret
 
 
 class GradingError(RuntimeError):
@@ -90,12 +90,6 @@ def limits_for(assignment, limits):
         usual = assignment.seconds.get(cell.grade_id, 0.0) if cell.grade_id else 0.0
         return max(limits.cell_seconds, limits.cell_factor * usual)
     return limit
-
-
-def died(ex):
-    """True if the kernel ended by itself during a cell (not a time limit)."""
-    run = ex.runs.get(ex.stopped_at) if ex.stopped_at is not None else None
-    return run is not None and run.status == "died"
 
 
 def exit_reason(status):
@@ -187,8 +181,13 @@ def grade_one(slot, assignment, job, limits):
         out.runs, out.records, out.charged_seconds = ex.runs, ex.records, ex.run_seconds
         if ex.startup_error:
             out.attention.append("the kernel could not start (see the slot's server.log)")
-        if ex.stopped:
-            out.attention.append(ex.stopped)
+        if ex.stopped or ex.rerun:
+            how = list(dict.fromkeys(f"cell {cell}: {exit_reason(status).strip(' ()')}"
+                                     for cell, status in ex.deaths if exit_reason(status)))
+            said = (f"{ex.rerun}; run again with every cell: {ex.stopped}" if ex.rerun and
+                    ex.stopped else f"{ex.rerun}; run again with every cell, it went through"
+                    if ex.rerun else ex.stopped)
+            out.attention.append(said + (f" ({'; '.join(how)})" if how else ""))
         if ex.leftovers:
             out.attention.append(f"{len(ex.leftovers)} processes outlived the notebook")
         if ex.unreadable:

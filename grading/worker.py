@@ -4,8 +4,9 @@
 happened: each cell's outputs, the records the checks wrote, why it stopped early if it
 did, and any process of the sandbox still alive afterwards (there should be none).
 `Slot.execute_with_retry` runs it again, once, without the cell that timed out or ended
-the kernel, so that one bad cell costs only its own points; both runs together stay
-within the notebook's time budget.
+the kernel, so that one bad cell costs only its own points (a kernel that ended by itself
+is given one run with every cell first: the machine may have ended it); all runs together
+stay within the notebook's time budget.
 """
 import json
 import queue
@@ -62,6 +63,10 @@ class Execution:
                                                   # as charged (grading.clock)
     startup_error: str = None                     # why the kernel did not start (the teacher's)
     exit_status: int = None                       # the kernel's exit code; -N: signal N
+    deaths: list = field(default_factory=list)    # [(cell, exit_status)]: kernels that
+                                                  # ended by themselves during a cell
+    rerun: str = None                             # why the notebook ran again with every
+                                                  # cell (a kernel ended by itself once)
 
 
 def parse_records(files, max_bytes=CELL_RECORD_BYTES):
@@ -269,17 +274,36 @@ class Slot:
                     break
             if exited and isinstance(exited[0].get("status"), int):
                 ex.exit_status = exited[0]["status"]
+            if died(ex):
+                ex.deaths.append((cells[ex.stopped_at].grade_id or f"{ex.stopped_at + 1}",
+                                  ex.exit_status))
             ex.seconds = time.monotonic() - tic
         return ex
 
     def execute_with_retry(self, cells, limits_of, secret, budget=None, forbid_of=None):
         """execute(); if a cell timed out or ended the kernel, run again once without it,
-        within what is left of `budget`."""
+        within what is left of `budget`.
+
+        A kernel that ended by itself during a cell may have been ended by the machine (out
+        of memory, another program's kill), not by the cell: the notebook then runs once
+        more with every cell first, and the cell is left out only if the kernel ends there
+        again.
+        """
         budget = self.limits.notebook_seconds if budget is None else budget
         first = self.execute(cells, limits_of, secret, budget=budget, forbid_of=forbid_of)
-        if first.stopped_at is None or first.stopped_at < 0 or first.out_of_time or \
-                first.run_seconds >= budget:
+        if self._final(first, budget):
             return first
+        if died(first):
+            again = self.execute(cells, limits_of, secret, budget=budget - first.run_seconds,
+                                 forbid_of=forbid_of)
+            again.deaths = first.deaths + again.deaths
+            again.leftovers = first.leftovers + again.leftovers
+            again.seconds += first.seconds
+            again.run_seconds += first.run_seconds
+            again.rerun = first.stopped
+            if self._final(again, budget):
+                return again
+            first = again  # stopped again, there or elsewhere: that cell is left out
         second = self.execute(cells, limits_of, secret, skip={first.stopped_at},
                               budget=budget - first.run_seconds, forbid_of=forbid_of)
         # The tests that ran to their end before the cell that stopped the first run keep
@@ -292,10 +316,25 @@ class Slot:
                 second.runs[i] = run
         second.stopped = first.stopped + (f"; then {second.stopped}" if second.stopped else "")
         second.leftovers = first.leftovers + second.leftovers
+        second.deaths = first.deaths + second.deaths
+        second.rerun = first.rerun
         second.unreadable = list(dict.fromkeys(first.unreadable + second.unreadable))
         second.seconds += first.seconds
         second.run_seconds += first.run_seconds
         return second
+
+    @staticmethod
+    def _final(ex, budget):
+        """True if nothing is left to retry: the run went through, could not start, or its
+        time is spent."""
+        return ex.stopped_at is None or ex.stopped_at < 0 or ex.out_of_time or \
+            ex.run_seconds >= budget
+
+
+def died(ex):
+    """True if the kernel ended by itself during a cell (not a time limit)."""
+    run = ex.runs.get(ex.stopped_at) if ex.stopped_at is not None else None
+    return run is not None and run.status == "died"
 
 
 def new_secret():

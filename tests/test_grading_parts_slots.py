@@ -2,7 +2,8 @@
 
 The sandbox's command line, the limits of every process, the slot uids no two runs
 share, a worker slot's spawn after a late "exited" and its sandbox that cannot start,
-the source notebook's second run when its kernel did not start or died, and the pool
+the source notebook's second run when its kernel did not start or died, a submission's
+runs after a kernel ended or a cell ran out of time, and the pool
 that gives each task a slot of its own.
 """
 import json
@@ -156,6 +157,97 @@ def test_a_source_notebook_whose_kernel_died_is_run_once_more_and_the_signal_nam
                                            r"SIGKILL: often the machine ran out of memory"):
         reference_run(slot, Assignment("a1_softmax", "softmax", source_cells(A1)), Limits())
     assert (slot.calls, slot.closed) == (2, 1)
+
+
+class _Scripted:
+    """A worker slot whose runs are scripted: run k stops at `stops[k]` (None: goes through)
+    the way `how[k]` says ("died" or "timeout"); its skips and budgets are kept."""
+
+    def __init__(self, stops, how, status=-9):
+        from grading.worker import Slot
+        self.stops, self.how, self.status, self.calls = stops, how, status, []
+        self.limits = Limits()
+        self.execute_with_retry = Slot.execute_with_retry.__get__(self)
+        self._final = Slot._final
+
+    def execute(self, cells, limits_of, secret, skip=(), budget=None, forbid_of=None):
+        from grading.executor import CellRun
+        from grading.worker import Execution
+        k = len(self.calls)
+        self.calls.append((tuple(skip), budget))
+        stop = self.stops[k]
+        runs = {i: CellRun(status="ok") for i, c in enumerate(cells)
+                if c.cell_type == "code" and i not in skip and (stop is None or i < stop)}
+        if stop is None:
+            return Execution(runs=runs, run_seconds=1.0)
+        runs[stop] = CellRun(status=self.how[k])
+        name = cells[stop].grade_id
+        return Execution(runs=runs, stopped=f"stopped at {name}", stopped_at=stop,
+                         run_seconds=1.0, exit_status=self.status if self.how[k] == "died"
+                         else None, deaths=[(name, self.status)] if self.how[k] == "died"
+                         else [])
+
+
+def test_a_kernel_that_died_once_runs_again_with_every_cell():
+    """The machine may end a kernel (out of memory, a kill): an honest cell during which it
+    ended is not left out unless the kernel ends there again."""
+    cells = source_cells(A1)
+    answer = next(i for i, c in enumerate(cells) if c.grade_id == "logsumexp")
+    slot = _Scripted([answer, None], ["died", None])
+    ex = slot.execute_with_retry(cells, lambda i, c: 10.0, "secret", budget=30.0)
+    assert [skip for skip, _ in slot.calls] == [(), ()]
+    assert slot.calls[1][1] == 29.0  # what is left of the budget
+    assert ex.stopped is None and ex.stopped_at is None and answer in ex.runs
+    assert ex.rerun == "stopped at logsumexp" and ex.deaths == [("logsumexp", -9)]
+    assert ex.run_seconds == 2.0
+
+
+def test_a_cell_that_ends_the_kernel_twice_is_left_out():
+    cells = source_cells(A1)
+    answer = next(i for i, c in enumerate(cells) if c.grade_id == "logsumexp")
+    slot = _Scripted([answer, answer, None], ["died", "died", None], status=1)
+    ex = slot.execute_with_retry(cells, lambda i, c: 10.0, "secret", budget=30.0)
+    assert [skip for skip, _ in slot.calls] == [(), (), (answer,)]
+    assert slot.calls[2][1] == 28.0
+    assert ex.stopped == "stopped at logsumexp" and ex.deaths == [("logsumexp", 1)] * 2
+    assert ex.run_seconds == 3.0
+
+
+def test_a_cell_out_of_time_is_left_out_at_once():
+    """A time limit is the cell's own doing: no run with every cell again."""
+    cells = source_cells(A1)
+    answer = next(i for i, c in enumerate(cells) if c.grade_id == "logsumexp")
+    slot = _Scripted([answer, None], ["timeout", None])
+    ex = slot.execute_with_retry(cells, lambda i, c: 10.0, "secret", budget=30.0)
+    assert [skip for skip, _ in slot.calls] == [(), (answer,)]
+    assert ex.rerun is None and ex.deaths == []
+
+
+def test_the_teacher_reads_how_the_kernel_ended_and_that_a_second_run_graded_it(monkeypatch):
+    from grading import grade
+    from grading.grade import Assignment, Job, grade_one
+    from grading.worker import Execution
+    cells = source_cells(A1)
+    assignment = Assignment("a1_softmax", "softmax", cells)
+    assignment.total_seconds = 5.0
+    job = Job("a1_softmax", "softmax", "s1", path=A1)
+    monkeypatch.setattr(grade, "verdicts", lambda *a, **k: [])
+
+    class Slot:
+        def execute_with_retry(self, *args, **options):
+            return self.ex
+
+    slot = Slot()
+    slot.ex = Execution(rerun="the kernel stopped during cell logsumexp",
+                        deaths=[("logsumexp", -9)])
+    said = grade_one(slot, assignment, job, Limits()).attention
+    assert said == ["the kernel stopped during cell logsumexp; run again with every cell, it "
+                    "went through (cell logsumexp: the kernel was ended by signal 9, SIGKILL: "
+                    "often the machine ran out of memory, or another program killed it)"]
+    slot.ex = Execution(stopped="the kernel stopped during cell 8", stopped_at=7,
+                        deaths=[("8", 1), ("8", 1)])
+    said = grade_one(slot, assignment, job, Limits()).attention
+    assert said == ["the kernel stopped during cell 8 (cell 8: the kernel exited with code 1)"]
 
 
 def test_the_pool_gives_each_task_a_slot_of_its_own_and_outlives_a_bug():
