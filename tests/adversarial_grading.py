@@ -3,7 +3,7 @@
 `prepare_course` makes, once, a course copy with a1, a3 and a7 generated and one honest
 student (the bystander) already graded, before any attacker. `grade_the_class` copies it
 for one route, writes the adversarial class (tests/classes/adversarial_class.py) beside
-the bystander and grades it in one `./kit grade`, by root or by a teacher account without
+the bystander and grades it (all of it, or the students of BOTH_ROUTES) in one `./kit grade`, by root or by a teacher account without
 root (tools/course/as_user.py), in parallel; it records what the tests compare: the course and
 the kit's files before, the report, who connected to a server on 127.0.0.1, which
 processes outlived grading. Then the helpers the tests read the result with: the
@@ -43,6 +43,16 @@ TEACHER = "kit-grading"       # the course's owner; grades it without root in th
 ASSIGNMENTS = ("a1_softmax", "a3_scratch", "a7_calibration")
 SECRET = f"grader-secret-{secrets.token_hex(8)}"  # in the grader's environment only
 BYSTANDER = Student("bystander", "a1_softmax", 6, False, ())
+# The students whose attacks meet what differs between the two routes (the sandbox, its
+# processes, its files, its limits, the records read out of it) are graded by both; every
+# other attack is on what both share (the reading of the file, the scan, the trap, the
+# judges, the pages), which root's run covers.
+BOTH_ROUTES = ("correct", "scratch_correct", "gradebook_editor", "writer", "leaker",
+               "kit_reference", "lingering", "infinite_loop", "long_sleep", "ignores_sigint",
+               "exits_kernel", "fork_bomb", "memory_hog", "disk_filler", "network", "forger",
+               "output_flood", "environ_reader", "unshare", "empty_records", "record_bomb",
+               "deep_record", "sleepy", "slow_last_cell", "shell_flood", "png_flood",
+               "tmpfs_inodes", "memfd_files")
 
 
 def digest(folder, skip=()):
@@ -169,9 +179,9 @@ def prepare_course(root):
                                                                  "bystander"))}
 
 
-def grade_the_class(mode, prepared, root):
-    """The adversarial class graded in one command, by root or by the teacher without root,
-    in a copy of the prepared course; what the tests compare."""
+def grade_the_class(mode, prepared, root, students=STUDENTS):
+    """The adversarial class written, and `students` of it graded in one command, by root or
+    by the teacher without root, in a copy of the prepared course; what the tests compare."""
     os.chmod(root, 0o755)  # the teacher's way in (run_as shows it the folders above)
     course = root / "course"
     shutil.copytree(prepared["course"], course)
@@ -189,12 +199,13 @@ def grade_the_class(mode, prepared, root):
     assert not Path("/tmp/owned").exists()
     tic, cpu = time.perf_counter(), os.times()
     report = out / "report.json"
-    names = [a for s in STUDENTS for a in ("--student", s.name)]
+    names = [a for s in students for a in ("--student", s.name)]
     proc = grade(course, *ASSIGNMENTS, "--cell-timeout", str(CELL_LIMIT),
                  "--workers", str(WORKERS), "--json", str(report), *names)
     seconds = time.perf_counter() - tic
     used = os.times()
-    print(f"\ngrading the adversarial class ({len(STUDENTS)} submissions, {WORKERS} workers): "
+    print(f"\ngrading the adversarial class by {mode} ({len(students)} submissions, "
+          f"{WORKERS} workers): "
           f"{seconds:.1f} s wall, {used.children_user - cpu.children_user + used.children_system - cpu.children_system:.1f} s CPU")
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     # As root: the uids are free again: hold them, so that no grading run started meanwhile
@@ -212,6 +223,7 @@ def grade_the_class(mode, prepared, root):
             lock.close()
     listener.close()
     return {"course": course, "root": root, "proc": proc, "before": before, "mode": mode,
+            "students": list(students),
             "report": json.loads(report.read_text()), "listener": listener, "teacher": teacher,
             "bystander": prepared["bystander"], "seconds": seconds, "outlived": outlived}
 

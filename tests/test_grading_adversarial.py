@@ -11,16 +11,18 @@ honest work in untidy notebooks (renamed, heavy with outputs, nbformat 3, extra 
 and beyond it a fork bomb, a memory hog, a full disk, the network, forged records and an
 output flood.
 
-It is graded twice, on temporary copies of the course owned by a teacher account: once by
-root, and once by that teacher without root (each in parallel; how, in
-tests/adversarial_grading.py). Both copies start from one course where a bystander was
-graded before the class. For every student, in both: the score is what the work deserves
-and the teacher is told exactly when the entry says so; nothing outside the sandbox
-changed and everything grading wrote belongs to the teacher; no other student's grade
-changed; no secret of the grader reached a student; no process outlived grading; the
-grader's memory stayed bounded; no feedback page and no formgrader page runs a script or
-forms a link of the student's (in headless Chromium); and each notebook stayed within its
-time budget.
+It is graded on temporary copies of the course owned by a teacher account: all of it by
+root, and the students whose attacks meet the sandbox (BOTH_ROUTES: its processes, files,
+limits and records, where the routes differ) by that teacher without root too (each in
+parallel; how, in tests/adversarial_grading.py). Both copies start from one course where a
+bystander was graded before the class. For every student graded, in both: the score is
+what the work deserves and the teacher is told exactly when the entry says so; nothing
+outside the sandbox changed and everything grading wrote belongs to the teacher; no other
+student's grade changed; no secret of the grader reached a student; no process outlived
+grading; the grader's memory stayed bounded; and each notebook stayed within its time
+budget. The pages, which both routes write with the same code, are checked on root's: no
+feedback page and no formgrader page runs a script or forms a link of the student's (in
+headless Chromium).
 """
 import json
 import re
@@ -30,9 +32,10 @@ import nbformat
 import pytest
 
 from grading.limits import UID_BASE
-from tests.adversarial_grading import (COURSE, NOTEBOOKS, OUTPUTS, ROOT, SECRET, STUDENTS,
-                                       WORKERS, digest, formgrader_page, grade_the_class,
-                                       grades_of, nbgrader, open_pages, prepare_course)
+from tests.adversarial_grading import (BOTH_ROUTES, COURSE, NOTEBOOKS, OUTPUTS, ROOT, SECRET,
+                                       STUDENTS, WORKERS, digest, formgrader_page,
+                                       grade_the_class, grades_of, nbgrader, open_pages,
+                                       prepare_course)
 
 ROWS = ("checks replaced (module)", "checks replaced (names)", "numpy comparison replaced",
         "AST transformer", "input transformer", "notices it is tested",
@@ -59,11 +62,23 @@ def prepared(tmp_path_factory):
     return prepare_course(tmp_path_factory.mktemp("adversarial-course"))
 
 
+@pytest.fixture(scope="module")
+def by_root(prepared, tmp_path_factory):
+    """The whole adversarial class graded by root, in one command."""
+    return grade_the_class("root", prepared, tmp_path_factory.mktemp("adversarial-root"))
+
+
+@pytest.fixture(scope="module")
+def by_teacher(prepared, tmp_path_factory):
+    """The students of BOTH_ROUTES graded by the teacher without root, in one command."""
+    return grade_the_class("user", prepared, tmp_path_factory.mktemp("adversarial-user"),
+                           [BY_NAME[name] for name in BOTH_ROUTES])
+
+
 @pytest.fixture(scope="module", params=("root", "user"))
-def graded(request, prepared, tmp_path_factory):
-    """The adversarial class graded in one command, by root or by the teacher without root."""
-    mode = request.param
-    return grade_the_class(mode, prepared, tmp_path_factory.mktemp(f"adversarial-{mode}"))
+def graded(request):
+    """The class as one route graded it: what must hold whoever grades."""
+    return request.getfixturevalue("by_root" if request.param == "root" else "by_teacher")
 
 
 def test_every_row_of_the_table_has_a_student():
@@ -75,8 +90,31 @@ def test_every_row_of_the_table_has_a_student():
             assert f"`{s.name}`" in readme, f"course/README.md does not list {s.name}"
 
 
+def test_the_routes_share_every_part_but_what_both_grade():
+    """The teacher's route grades the students whose attacks meet the sandbox; the rows of
+    those it leaves to root are about the reading, the scan, the trap and the pages."""
+    assert set(BOTH_ROUTES) <= set(BY_NAME)
+    left = {row for s in STUDENTS if s.name not in BOTH_ROUTES for row in s.rows}
+    sandboxed = {"writes outside its folder", "processes left running", "infinite loop",
+                 "exits the kernel", "reads the grader's environment", "beyond: fork bomb",
+                 "beyond: memory", "beyond: disk", "beyond: network", "beyond: files",
+                 "new namespaces in the sandbox", "floods the grader's channels",
+                 "a record that unpacks to gigabytes", "records emptied", "ignores SIGINT"}
+    assert not left & sandboxed, left & sandboxed
+
+
 @pytest.mark.parametrize("student", STUDENTS, ids=[s.name for s in STUDENTS])
-def test_score_is_what_the_work_deserves(graded, student):
+def test_score_is_what_the_work_deserves_by_root(by_root, student):
+    deserved(by_root, student)
+
+
+@pytest.mark.parametrize("student", [BY_NAME[name] for name in BOTH_ROUTES], ids=BOTH_ROUTES)
+def test_score_is_what_the_work_deserves_by_the_teacher(by_teacher, student):
+    deserved(by_teacher, student)
+
+
+def deserved(graded, student):
+    """The score is what the work deserves, and the teacher is told exactly when it says so."""
     entry = next(e for e in graded["report"]["submissions"] if e["student"] == student.name)
     why = json.dumps(entry, indent=1)[:3000]
     assert entry["error"] is None, why  # the grader's own failure: nothing in the gradebook
@@ -181,7 +219,7 @@ def test_each_notebook_stayed_within_its_time_budget(graded):
 
 def test_the_summary_names_each_submission_needing_attention(graded):
     out = graded["proc"].stdout
-    for s in STUDENTS:
+    for s in (BY_NAME[name] for name in graded["students"]):
         line = next((line for line in out.splitlines() if f"  {s.name}  " in line), None)
         assert (line is not None) == s.attention, f"{s.name} in the summary: {line}"
     assert re.search(r"infinite_loop .*cell \d+ ran longer than 5 s", out)
@@ -195,17 +233,17 @@ def feedback_text(graded, student):
     return page.read_text()
 
 
-def test_feedback_keeps_the_friendly_messages(graded):
-    assert "nan in softmax(X) for logits around 1000" in feedback_text(graded, "patched_numpy")
+def test_feedback_keeps_the_friendly_messages(by_root):
+    assert "nan in softmax(X) for logits around 1000" in feedback_text(by_root, "patched_numpy")
     assert "test_acc is 0.850, but the trained model&#x27;s accuracy on the test set is" in \
-        feedback_text(graded, "fake_accuracy")
+        feedback_text(by_root, "fake_accuracy")
     assert "cross_entropy uses cross_entropy from helpers.train" in \
-        feedback_text(graded, "helpers_train")
+        feedback_text(by_root, "helpers_train")
     assert "softmax uses stable_softmax from helpers.numerics" in \
-        feedback_text(graded, "kit_reference")
+        feedback_text(by_root, "kit_reference")
 
 
-def test_no_feedback_page_shows_a_hidden_test(graded):
+def test_no_feedback_page_shows_a_hidden_test(by_root):
     """Their messages, yes; their source (the inputs they try), no: not even a1's own."""
     hidden = set()
     for cell in nbformat.read(COURSE / "source" / "a1_softmax" / "softmax.ipynb", 4).cells:
@@ -217,10 +255,10 @@ def test_no_feedback_page_shows_a_hidden_test(graded):
                 hidden.add(line.strip())
     assert hidden
     import html
-    pages = [html.unescape(p.read_text()) for p in (graded["course"] / "feedback").rglob("*.html")]
+    pages = [html.unescape(p.read_text()) for p in (by_root["course"] / "feedback").rglob("*.html")]
     shown = [line for line in hidden for page in pages if line in page]
     assert not shown, shown[:3]
-    assert "logits around 1000" in html.unescape(feedback_text(graded, "patched_numpy"))
+    assert "logits around 1000" in html.unescape(feedback_text(by_root, "patched_numpy"))
 
 
 def test_the_sandboxes_files_are_limited(graded):
@@ -231,7 +269,7 @@ def test_the_sandboxes_files_are_limited(graded):
     assert 1000 < made <= 3 * 20_000 and "No space left on device" in seen
 
 
-def test_feedback_leaks_no_solution_or_hidden_test(graded):
+def test_feedback_leaks_no_solution_or_hidden_test(by_root):
     secret = set()
     for path in sorted(COURSE.glob("source/*/*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
@@ -247,13 +285,13 @@ def test_feedback_leaks_no_solution_or_hidden_test(graded):
     secret |= {line.strip() for line in (ROOT / "grading" / "reference.py").read_text().splitlines()
                if len(line.strip()) > 30}
     import html
-    page = html.unescape(feedback_text(graded, "leaker"))
+    page = html.unescape(feedback_text(by_root, "leaker"))
     leaked = [line for line in secret if line in page]
     assert not leaked, f"the leaker's feedback shows: {leaked[:3]}"
 
 
-def test_feedback_runs_no_student_script(graded, chromium):
-    folder = graded["course"] / "feedback"
+def test_feedback_runs_no_student_script(by_root, chromium):
+    folder = by_root["course"] / "feedback"
     pages = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.html"))
     assert len(pages) == len(GRADED) + 1
     seen, texts = open_pages(chromium, folder, pages)
@@ -264,10 +302,10 @@ def test_feedback_runs_no_student_script(graded, chromium):
     assert "<script>window.__pwned = 7</script>" in text
 
 
-def test_formgrader_shows_written_answers_as_text(graded, chromium, tmp_path):
+def test_formgrader_shows_written_answers_as_text(by_root, chromium, tmp_path):
     """Links of every scheme, entities, raw HTML, MathJax's \\href: none forms in formgrader."""
     for student in ("md_links", "scripts"):
-        nb = graded["course"] / "autograded" / student / "a1_softmax" / "softmax.ipynb"
+        nb = by_root["course"] / "autograded" / student / "a1_softmax" / "softmax.ipynb"
         (tmp_path / f"{student}.html").write_text(formgrader_page(nb))
     names = ["md_links.html", "scripts.html"]
     seen, texts = open_pages(chromium, tmp_path, names)
@@ -291,19 +329,19 @@ def test_formgrader_shows_written_answers_as_text(graded, chromium, tmp_path):
         server.server_close()
 
 
-def test_nbgrader_feedback_is_inert_too(graded, chromium):
-    course = graded["course"]
+def test_nbgrader_feedback_is_inert_too(by_root, chromium):
+    course = by_root["course"]
     nbgrader(course, "generate_feedback", "a1_softmax", "--student", "scripts", "--force")
     seen, texts = open_pages(chromium, course / "feedback", ["scripts/a1_softmax/softmax.html"])
     assert seen == {"scripts/a1_softmax/softmax.html": ("undefined", [])}
     assert "test_logsumexp" in texts["scripts/a1_softmax/softmax.html"]
 
 
-def test_nbgrader_autograde_is_refused(graded):
-    proc = nbgrader(graded["course"], "autograde", "a1_softmax", "--force", check=False)
+def test_nbgrader_autograde_is_refused(by_root):
+    proc = nbgrader(by_root["course"], "autograde", "a1_softmax", "--force", check=False)
     assert proc.returncode != 0
     assert "grade with `./kit grade <assignment>`" in proc.stderr
-    assert (graded["course"] / "autograded" / "correct" / "a1_softmax" / "softmax.ipynb").is_file()
+    assert (by_root["course"] / "autograded" / "correct" / "a1_softmax" / "softmax.ipynb").is_file()
 
 
 def test_memory_disk_and_processes_are_limited(graded):
@@ -316,10 +354,10 @@ def test_memory_disk_and_processes_are_limited(graded):
     assert "fork failed: [Errno 11]" in graded_text("fork_bomb")       # the process limit
 
 
-def test_written_answers_out_of_place_reach_the_teacher_as_written(graded):
+def test_written_answers_out_of_place_reach_the_teacher_as_written(by_root):
     """Typed under the placeholder, or in a cell added below: the answer cell holds the answer."""
     def answer_text(student):
-        nb = nbformat.read(graded["course"] / "autograded" / student / "a1_softmax" /
+        nb = nbformat.read(by_root["course"] / "autograded" / student / "a1_softmax" /
                            "softmax.ipynb", as_version=4)
         cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
                     == "answer")
@@ -329,5 +367,5 @@ def test_written_answers_out_of_place_reach_the_teacher_as_written(graded):
     assert "My plot of part 2" not in placeholder
     below = answer_text("answer_below_stub")
     assert "YOUR ANSWER HERE" not in below and len(below) > 40
-    grades, _ = grades_of(graded["course"], "a1_softmax", "answer_below_stub")
+    grades, _ = grades_of(by_root["course"], "a1_softmax", "answer_below_stub")
     assert grades["answer"][0] is None  # left to the teacher, not "No response."
