@@ -48,7 +48,7 @@ from tools.course.hub_accounts import accounts, make_private, read_roster
 from tools.course.hub_common import (CHINESE_GROUP, ROOT, STUDENTS_GROUP, HubError, account,
                                      group_members, require_root, say)
 from tools.course.hub_folders import hiding_lines, prepare_course, prepare_exchange, prepare_state
-from tools.course.hub_processes import mount_namespace, sweep
+from tools.course.hub_processes import hold_mount_namespace, mount_namespace, sweep
 
 HUB = ROOT / "course" / "hub"
 CONFIG = HUB / "jupyterhub_config.py"
@@ -142,16 +142,23 @@ def start(args):
             pass
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
-    namespace = None
+    held = None  # the hub's mount namespace, kept alive until its leftovers are stopped
     deadline = time.monotonic() + 30
-    while namespace in (None, own) and hub.poll() is None and time.monotonic() < deadline:
-        namespace = mount_namespace(hub.pid)
+    while held is None and hub.poll() is None and time.monotonic() < deadline:
+        if mount_namespace(hub.pid) not in (None, own):
+            held = hold_mount_namespace(hub.pid)
+            if held is not None and held[1] == own:  # read before unshare had made it
+                os.close(held[0])
+                held = None
         time.sleep(0.01)
     status = hub.wait()
     uids = {account(name).pw_uid for name in group_members(STUDENTS_GROUP) if account(name)}
-    if namespace not in (None, own):
-        for pid, user, cmd in sweep(namespace, uids):
-            say(f"stopped process {pid} of {user} left running: {cmd[:120]}")
+    if held is not None:
+        try:
+            for pid, user, cmd in sweep(held[1], uids):
+                say(f"stopped process {pid} of {user} left running: {cmd[:120]}")
+        finally:
+            os.close(held[0])
     for sub in sorted(Path(stage).glob("*"), reverse=True):
         try:
             sub.unlink() if sub.is_file() else sub.rmdir()

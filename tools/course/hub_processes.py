@@ -1,6 +1,6 @@
-"""What a class leaves running: the processes in the hub's mount namespace, and the
-students' processes in a mount namespace of their own making, found in /proc and stopped
-when the hub stops.
+"""What a class leaves running: the processes in the hub's mount namespace (held open
+meanwhile, so that its number names no other), and the students' processes in a mount
+namespace of their own making, found in /proc and stopped when the hub stops.
 """
 import os
 import pwd
@@ -10,10 +10,26 @@ from pathlib import Path
 
 
 def mount_namespace(pid):
+    """'mnt:[number]' of process `pid`'s mount namespace, or None if it is gone."""
     try:
         return os.readlink(f"/proc/{pid}/ns/mnt")
     except OSError:
         return None
+
+
+def hold_mount_namespace(pid):
+    """(file descriptor, 'mnt:[number]') that keep `pid`'s mount namespace alive, or None.
+
+    A namespace's number is handed to the next namespace made once the last process in it
+    has ended: a grading sandbox made a moment after the hub stopped could get the hub's.
+    While the descriptor is open, the number stays the hub's, and the processes found with
+    it are the hub's own.
+    """
+    try:
+        fd = os.open(f"/proc/{pid}/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    return fd, f"mnt:[{os.fstat(fd).st_ino}]"
 
 
 def processes():
