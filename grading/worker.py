@@ -286,8 +286,8 @@ class Slot:
 
         A kernel that ended by itself during a cell may have been ended by the machine (out
         of memory, another program's kill), not by the cell: the notebook then runs once
-        more with every cell first, and the cell is left out only if the kernel ends there
-        again.
+        more with every cell first, and only if that run stops too is a cell left out (the
+        one it stopped at).
         """
         budget = self.limits.notebook_seconds if budget is None else budget
         first = self.execute(cells, limits_of, secret, budget=budget, forbid_of=forbid_of)
