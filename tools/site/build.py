@@ -1,7 +1,7 @@
 """Render the executed notebooks as a small static site that works offline, in two editions.
 
 Part of the main job (``./kit run`` calls ``build_site`` once the notebooks have run);
-also runnable alone: ``python tools/site/build.py`` renders build/notebooks/ into build/site/.
+also runnable alone: ``./kit site`` renders build/notebooks/ into build/site/.
 
 The site: ``index.html`` (lesson number, title, one line, final accuracy) and one page
 per notebook with previous/next links, titles and lines taken from the notebooks' own
@@ -368,7 +368,8 @@ def executed_notebooks(build=BUILD):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="./kit site",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, default=BUILD,
                         help="build folder: reads notebooks/, writes site/ (build/)")
     parser.add_argument("--from", dest="source", type=Path,

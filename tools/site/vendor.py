@@ -5,7 +5,7 @@ renderer (@jupyter-widgets/html-manager, its ``embed.js`` bundle and Font Awesom
 and MathJax 3 (``tex-svg-full.js``: SVG output needs no font files). MANIFEST.json records
 each file's package, version, licence, npm integrity and SHA-256; a build refuses files
 whose hash differs (`verify_vendor`). `refresh_vendor` fetches them again with
-``npm pack`` and rewrites the manifest (``python tools/site/build.py --refresh-vendor``).
+``npm pack`` and rewrites the manifest (``./kit site --refresh-vendor``).
 """
 import hashlib
 import json
@@ -129,7 +129,7 @@ def refresh_vendor(vendor=VENDOR, log=print):
     for entry in files:
         entry["sha256"] = sha256(vendor / entry["path"])
     manifest = {"about": "Files vendored for the offline site (tools/site/build.py). "
-                         "Refresh with: .venv/bin/python tools/site/build.py --refresh-vendor",
+                         "Refresh with: ./kit site --refresh-vendor",
                 "packages": packages, "files": files}
     (vendor / "MANIFEST.json").write_text(json.dumps(manifest, indent=2) + "\n")
     log(f"wrote {vendor / 'MANIFEST.json'} ({len(files)} files)")

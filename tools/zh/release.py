@@ -9,8 +9,8 @@ computed again for its Chinese text, so ``nbgrader validate`` accepts the copy. 
 grader takes only the answers from a submission, so a Chinese copy is graded exactly as
 an English one. From the course folder, after ``nbgrader generate_assignment``:
 
-    ../.venv/bin/python ../tools/zh/release.py            # every assignment in release/
-    ../.venv/bin/python ../tools/zh/release.py a1_softmax  # only these
+    ../kit release-zh              # every assignment in release/
+    ../kit release-zh a1_softmax   # only these
 """
 import argparse
 import shutil
@@ -38,7 +38,7 @@ def chinese_copy(release, twin):
         if cell.cell_type == "markdown" and not is_solution(cell):
             if cell.get("id") not in prose:
                 raise ReleaseError(f"cell {cell.get('id')} of the student copy has no Chinese "
-                                   "text in the twin: run tools/zh/twins.py check")
+                                   "text in the twin: run ./kit twins check")
             cell.source = prose[cell.get("id")]
             if is_locked(cell) and "checksum" in cell.metadata.get("nbgrader", {}):
                 cell.metadata.nbgrader["checksum"] = compute_checksum(cell)
@@ -84,7 +84,8 @@ def release_zh(course, names=()):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="./kit release-zh",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("assignments", nargs="*", help="assignments (default: all in release/)")
     parser.add_argument("--course", type=Path, default=Path.cwd(),
                         help="the course folder (the current folder)")

@@ -9,9 +9,9 @@ in its metadata ``translated_from``: a fingerprint of the English cell it was tr
 from. When the English text of a cell changes, the fingerprint no longer matches, and the
 twin is out of step until someone translates the change.
 
-    .venv/bin/python tools/zh/twins.py check          # what is out of step, with the English text
-    .venv/bin/python tools/zh/twins.py sync           # copy English code (and new cells) into twins
-    .venv/bin/python tools/zh/twins.py stamp PATH...  # after translating: record the fingerprints
+    ./kit twins check          # what is out of step, with the English text
+    ./kit twins sync           # copy English code (and new cells) into twins
+    ./kit twins stamp PATH...  # after translating: record the fingerprints
 
 ``sync`` never touches Chinese prose: a cell new in English arrives in English and without
 a fingerprint, so ``check`` (and tests/test_chinese.py) fail until it is translated and
@@ -200,7 +200,8 @@ def stamped(english, twin):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="./kit twins",
+                                     description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check", help="list what is out of step (exit 1 if anything)")
     sub.add_parser("sync", help="copy English code cells and new cells into every twin")
