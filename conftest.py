@@ -41,7 +41,8 @@ FAST = ("test_archives", "test_checks", "test_checks_a1", "test_checks_a2", "tes
         "test_explorers_and_plots", "test_grading_parts", "test_grading_parts_shown",
         "test_grading_parts_slots", "test_grading_trust", "test_grading_trust_notebooks",
         "test_grading_trust_trap",
-        "test_kit_lang", "test_lint", "test_metrics", "test_numerics", "test_setup_env",
+        "test_kit_lang", "test_lint", "test_metrics", "test_numerics", "test_page_builder",
+        "test_setup_env",
         "test_suite_order", "test_sync_saved", "test_train")
 # The files that take longest (`./kit test` on two cores: the container some six minutes,
 # the set-up and bundle three, the classroom server's term two to three, grading one or

@@ -10,7 +10,7 @@ blank. The screenshots of the last run stay in build/screenshots/. And the main 
 renders the site after the notebooks.
 
 How a page is opened and read: tests/site_browser.py. The builder's parts, without a
-browser: tests/test_site_parts.py.
+browser: tests/test_page_builder.py.
 """
 import os
 import re
