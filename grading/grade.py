@@ -183,10 +183,11 @@ def grade_one(slot, assignment, job, limits):
             out.attention.append("the kernel could not start (see the slot's server.log)")
         if ex.stopped or ex.rerun:
             how = list(dict.fromkeys(f"cell {cell}: {exit_reason(status).strip(' ()')}"
-                                     for cell, status in ex.deaths if exit_reason(status)))
-            said = (f"{ex.rerun}; run again with every cell: {ex.stopped}" if ex.rerun and
-                    ex.stopped else f"{ex.rerun}; run again with every cell, it went through"
-                    if ex.rerun else ex.stopped)
+                                     for cell, status in ex.deaths if status))
+            said = ex.stopped
+            if ex.rerun:
+                said = f"{ex.rerun}; run again with every cell" + (
+                    f": {ex.stopped}" if ex.stopped else ", it went through")
             out.attention.append(said + (f" ({'; '.join(how)})" if how else ""))
         if ex.leftovers:
             out.attention.append(f"{len(ex.leftovers)} processes outlived the notebook")

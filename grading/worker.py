@@ -294,12 +294,9 @@ class Slot:
         if self._final(first, budget):
             return first
         if died(first):
-            again = self.execute(cells, limits_of, secret, budget=budget - first.run_seconds,
-                                 forbid_of=forbid_of)
-            again.deaths = first.deaths + again.deaths
-            again.leftovers = first.leftovers + again.leftovers
-            again.seconds += first.seconds
-            again.run_seconds += first.run_seconds
+            again = _after(first, self.execute(cells, limits_of, secret,
+                                               budget=budget - first.run_seconds,
+                                               forbid_of=forbid_of))
             again.rerun = first.stopped
             if self._final(again, budget):
                 return again
@@ -315,13 +312,9 @@ class Slot:
             elif i < first.stopped_at and i not in second.runs:
                 second.runs[i] = run
         second.stopped = first.stopped + (f"; then {second.stopped}" if second.stopped else "")
-        second.leftovers = first.leftovers + second.leftovers
-        second.deaths = first.deaths + second.deaths
         second.rerun = first.rerun
         second.unreadable = list(dict.fromkeys(first.unreadable + second.unreadable))
-        second.seconds += first.seconds
-        second.run_seconds += first.run_seconds
-        return second
+        return _after(first, second)
 
     @staticmethod
     def _final(ex, budget):
@@ -329,6 +322,15 @@ class Slot:
         time is spent."""
         return ex.stopped_at is None or ex.stopped_at < 0 or ex.out_of_time or \
             ex.run_seconds >= budget
+
+
+def _after(earlier, later):
+    """`later`, a run made after `earlier`, carrying the time, deaths and leftovers of both."""
+    later.deaths = earlier.deaths + later.deaths
+    later.leftovers = earlier.leftovers + later.leftovers
+    later.seconds += earlier.seconds
+    later.run_seconds += earlier.run_seconds
+    return later
 
 
 def died(ex):
