@@ -96,6 +96,8 @@ def exit_reason(status):
     """' (how the kernel's process ended)' for the teacher, or ''."""
     if status is None or status == 0:
         return ""
+    if 128 < status <= 128 + 64:  # the kernel's own signal, passed on as a shell says it
+        status = 128 - status
     if status > 0:
         return f" (the kernel exited with code {status})"
     name = {9: "SIGKILL: often the machine ran out of memory, or another program killed it",

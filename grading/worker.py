@@ -62,7 +62,8 @@ class Execution:
     run_seconds: float = 0.0                      # the cells alone, from the kernel's answer,
                                                   # as charged (grading.clock)
     startup_error: str = None                     # why the kernel did not start (the teacher's)
-    exit_status: int = None                       # the kernel's exit code; -N: signal N
+    exit_status: int = None                       # the kernel's exit code, 128 + N if signal
+                                                  # N ended it (-N: N ended its waiting parent)
     deaths: list = field(default_factory=list)    # [(cell, exit_status)]: kernels that
                                                   # ended by themselves during a cell
     rerun: str = None                             # why the notebook ran again with every

@@ -198,7 +198,8 @@ def run_kernel(spec, report_fd):
 
 
 def _child(spec):
-    """The forked child: join the sandbox, fork the kernel there, wait; return its exit code.
+    """The forked child: join the sandbox, fork the kernel there, wait; return its exit code
+    (128 + N if signal N ended it).
 
     The kernel reports a failure to start over a pipe, closed once it serves; the child
     passes the report on as a "startup-error" event (one write, under the pipe's atomic
@@ -237,7 +238,8 @@ def _child(spec):
             line = json.dumps({"event": "startup-error", "text": text}) + "\n"
         os.write(1, line.encode())
     _, status = os.waitpid(kernel, 0)
-    return os.waitstatus_to_exitcode(status) & 0xFF
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code  # a signal N as a shell says it: 128 + N
 
 
 def spawn(spec):

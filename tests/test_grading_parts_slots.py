@@ -244,6 +244,8 @@ def test_the_teacher_reads_how_the_kernel_ended_and_that_a_second_run_graded_it(
     assert said == ["the kernel stopped during cell logsumexp; run again with every cell, it "
                     "went through (cell logsumexp: the kernel was ended by signal 9, SIGKILL: "
                     "often the machine ran out of memory, or another program killed it)"]
+    slot.ex.deaths = [("logsumexp", 128 + 9)]  # the kernel, not its waiting parent, killed
+    assert grade_one(slot, assignment, job, Limits()).attention == said
     slot.ex = Execution(stopped="the kernel stopped during cell 8", stopped_at=7,
                         deaths=[("8", 1), ("8", 1)])
     said = grade_one(slot, assignment, job, Limits()).attention
