@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.hub_class import CHINESE_COURSE_ID, CORRECT, COURSE, PARTLY, ROOT, TEACHER
+from tests.site_browser import kept_context
 from tools.cli import class_module as course_module
 
 _adversarial = course_module("adversarial_class")
@@ -29,16 +30,8 @@ def shot(page, name):
 
 def log_in(chromium, base, name, password):
     """A browser of one's own, logged in to the hub, in JupyterLab; (context, page)."""
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
-    outside = []
-
-    def route(r):
-        if r.request.url.startswith((base, "data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-    context.route("**/*", route)
+    context, outside = kept_context(chromium, lambda url: url.startswith(base),
+                                    viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.outside = outside
     page.goto(f"{base}/hub/login")

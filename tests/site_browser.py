@@ -170,26 +170,39 @@ def assert_chinese_drawn(facts, name, families=None):
                                 "the rest are boxes")
 
 
-def check_page(browser, base_url, name, shots=None, wait=45.0, fonts=False):
-    """Open one page; return what was seen. Asserts nothing: the tests do.
+def on_this_machine(url):
+    """True for a URL served from 127.0.0.1."""
+    return urlsplit(url).hostname == "127.0.0.1"
 
-    shots: the folder for screenshots of the page and of each chart (None: take none).
-    fonts: also record, for the elements with Chinese text, the fonts that drew it.
-    """
-    context = browser.new_context(viewport={"width": 1200, "height": 900},
-                                  service_workers="block")
-    page = context.new_page()
-    outside, errors = [], []
+
+def kept_context(browser, allowed=on_this_machine, **options):
+    """A browser context whose pages reach only the URLs `allowed` says (and data:, blob:):
+    (context, [the other URLs they asked for, each refused])."""
+    context = browser.new_context(**options)
+    outside = []
 
     def route(r):
         url = r.request.url
-        if urlsplit(url).hostname == "127.0.0.1" or url.startswith(("data:", "blob:")):
+        if url.startswith(("data:", "blob:")) or allowed(url):
             r.continue_()
         else:
             outside.append(url)
             r.abort()
 
     context.route("**/*", route)
+    return context, outside
+
+
+def check_page(browser, base_url, name, shots=None, wait=45.0, fonts=False):
+    """Open one page; return what was seen. Asserts nothing: the tests do.
+
+    shots: the folder for screenshots of the page and of each chart (None: take none).
+    fonts: also record, for the elements with Chinese text, the fonts that drew it.
+    """
+    context, outside = kept_context(browser, viewport={"width": 1200, "height": 900},
+                                    service_workers="block")
+    page = context.new_page()
+    errors = []
     page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}")
             if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))

@@ -18,7 +18,6 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import nbformat
 import pytest
@@ -26,6 +25,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from helpers.distributed import free_port
 from tests.kit_paths import ROOT
+from tests.site_browser import kept_context
 
 SHOTS = ROOT / "build" / "screenshots" / "jupyterlab"
 JUPYTER = Path(sys.executable).parent / "jupyter"
@@ -158,19 +158,9 @@ def test_plotly_figure_and_widget_render_in_jupyterlab(lab, chromium):
     if SHOTS.exists():
         shutil.rmtree(SHOTS)
     SHOTS.mkdir(parents=True)
-    outside, errors = [], []
-    context = chromium.new_context(viewport={"width": 1400, "height": 1000})
+    errors = []
+    context, outside = kept_context(chromium, viewport={"width": 1400, "height": 1000})
     try:
-
-        def route(r):
-            if urlsplit(r.request.url).hostname == "127.0.0.1" or \
-                    r.request.url.startswith(("data:", "blob:")):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(str(e)))
